@@ -1,1 +1,23 @@
-//! placeholder
+//! trustmint's use cases, composed from the claims, publishers, tokens and store crates:
+//! mint an upload token from an OIDC token, verify an upload token for a project,
+//! revoke one, and manage publishers. HTTP and gRPC are thin adapters over these; the
+//! one error type, [`ExchangeError`], carries the wire codes both report.
+
+mod clock;
+mod error;
+mod exchange;
+mod manage;
+mod mint;
+mod provenance;
+mod revoke;
+mod settings;
+mod verify;
+
+pub use clock::{Clock, SystemClock};
+pub use error::{ExchangeError, NOT_ENABLED_DESCRIPTION};
+pub use exchange::{Exchange, ExchangeBackends};
+pub use manage::{ConfirmedPublisher, CreatedPublisher, NewPublisher};
+pub use mint::{MintRequest, Minted};
+pub use revoke::Revocation;
+pub use settings::ExchangeSettings;
+pub use verify::{Allowed, REVOKED_OR_EXPIRED, Verification, VerifyRequest};

@@ -1,1 +1,18 @@
-//! placeholder
+//! trustmint's PyPI-compatible HTTP API (actix-web): thin handlers that parse, call the
+//! use case and map its error in one place.
+//!
+//! Routes: `GET /_/oidc/audience`, `POST /_/oidc/mint-token`,
+//! `POST /_/oidc/github/mint-token` (legacy alias), `POST /_/oidc/revoke-token`,
+//! `GET /metrics`, `GET /healthz`, `GET /readyz`.
+
+mod body;
+mod client_ip;
+mod error;
+mod oidc;
+mod ops;
+mod server;
+mod state;
+
+pub use error::{ApiError, TOKEN_REQUEST_FAILED};
+pub use server::{bind, configure};
+pub use state::{DEFAULT_BODY_LIMIT, HttpState};

@@ -1,1 +1,12 @@
-//! placeholder
+//! Observability for trustmint: Prometheus metrics, tracing and OpenTelemetry setup,
+//! and audit events.
+
+mod audit;
+mod metrics;
+mod settings;
+mod tracing_setup;
+
+pub use audit::{AuditAction, AuditEvent};
+pub use metrics::Metrics;
+pub use settings::{LogFormat, TelemetrySettings};
+pub use tracing_setup::{TelemetryError, TelemetryGuard, init_tracing, otlp_tracer_provider};

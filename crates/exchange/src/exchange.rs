@@ -1,0 +1,155 @@
+//! The `Exchange` handle: everything the use cases need, wired once by the server.
+
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Instant;
+
+use trustmint_claims::JwtVerifier;
+use trustmint_store::{
+    AuditLog, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
+};
+use trustmint_telemetry::{AuditEvent, Metrics};
+use trustmint_tokens::Keyring;
+
+use crate::{Clock, ExchangeError, ExchangeSettings};
+
+/// The I/O the use cases reach through traits.
+#[derive(Debug, Clone)]
+pub struct ExchangeBackends {
+    /// Minted token records.
+    pub tokens: Arc<dyn TokenStore>,
+    /// One-time use of OIDC tokens.
+    pub replay: Arc<dyn ReplayGuard>,
+    /// Config-declared and API-registered publishers.
+    pub publishers: Arc<PublisherRegistry>,
+    /// mint-token rate limits.
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Store liveness for readiness.
+    pub health: Arc<dyn StoreHealth>,
+    /// The audit stream, when the store keeps one.
+    pub audit: Option<Arc<dyn AuditLog>>,
+}
+
+/// The use cases: mint, verify, revoke, publisher management. Cheap to share behind an
+/// `Arc`; every method takes `&self`.
+#[derive(Debug)]
+pub struct Exchange {
+    pub(crate) settings: ExchangeSettings,
+    pub(crate) location: String,
+    pub(crate) verifier: JwtVerifier,
+    pub(crate) keyring: Keyring,
+    pub(crate) backends: ExchangeBackends,
+    pub(crate) metrics: Arc<Metrics>,
+    pub(crate) clock: Arc<dyn Clock>,
+}
+
+impl Exchange {
+    /// Wires the use cases. `location` is the macaroon location (`[server] location`).
+    pub fn new(
+        settings: ExchangeSettings,
+        location: String,
+        verifier: JwtVerifier,
+        keyring: Keyring,
+        backends: ExchangeBackends,
+        metrics: Arc<Metrics>,
+        clock: Arc<dyn Clock>,
+    ) -> Self {
+        for code in ExchangeError::MINT_CODES {
+            // Pre-register one series per issuer kind and code so dashboards and alerts
+            // see zeros instead of missing series.
+            for issuer in verifier.registry().issuers() {
+                metrics
+                    .exchanges
+                    .with_label_values(&[issuer.kind.as_str(), "failure", code]);
+            }
+        }
+        Self {
+            settings,
+            location,
+            verifier,
+            keyring,
+            backends,
+            metrics,
+            clock,
+        }
+    }
+
+    /// The `aud` CI runners must request.
+    pub fn audience(&self) -> &str {
+        &self.settings.audience
+    }
+
+    /// Whether trusted publishing is switched on globally.
+    pub fn enabled(&self) -> bool {
+        self.settings.enabled
+    }
+
+    /// The settings in force.
+    pub fn settings(&self) -> &ExchangeSettings {
+        &self.settings
+    }
+
+    /// The metrics handles.
+    pub fn metrics(&self) -> &Arc<Metrics> {
+        &self.metrics
+    }
+
+    /// The JWT verifier (issuer registry and key cache).
+    pub fn verifier(&self) -> &JwtVerifier {
+        &self.verifier
+    }
+
+    /// `Ok` when the store answers (for `/readyz` and gRPC health).
+    pub async fn ready(&self) -> Result<(), ExchangeError> {
+        self.store_call("ping", self.backends.health.ping()).await
+    }
+
+    /// The Prometheus exposition, with the JWKS cache gauges brought up to date.
+    pub fn render_metrics(&self) -> String {
+        for status in self.verifier.keystore().status() {
+            self.metrics
+                .jwks_keys
+                .with_label_values(&[status.issuer_name.as_str()])
+                .set(i64::try_from(status.keys).unwrap_or(i64::MAX));
+            self.metrics
+                .jwks_age
+                .with_label_values(&[status.issuer_name.as_str()])
+                .set(status.age.map_or(0.0, |age| age.as_secs_f64()));
+        }
+        self.metrics.render()
+    }
+
+    /// Runs one store call, timing it and counting failures under `op`.
+    pub(crate) async fn store_call<T>(
+        &self,
+        op: &'static str,
+        call: impl Future<Output = Result<T, StoreError>>,
+    ) -> Result<T, ExchangeError> {
+        let started = Instant::now();
+        let result = call.await;
+        self.metrics
+            .store_duration
+            .with_label_values(&[op])
+            .observe(started.elapsed().as_secs_f64());
+        result.map_err(|error| {
+            self.metrics.store_errors.with_label_values(&[op]).inc();
+            tracing::warn!(op, %error, "store call failed");
+            ExchangeError::from(error)
+        })
+    }
+
+    /// Logs an audit event and appends it to the audit stream if there is one. Losing
+    /// the stream entry never fails the request: the log line is the record of truth.
+    pub(crate) async fn audit(&self, event: AuditEvent) {
+        event.log();
+        if let Some(stream) = &self.backends.audit {
+            let fields = event.fields();
+            if let Err(error) = self
+                .store_call("audit_append", stream.append(&fields))
+                .await
+            {
+                tracing::warn!(code = error.code(), "audit event not appended to the stream");
+            }
+        }
+    }
+}

@@ -1,0 +1,82 @@
+//! Who published, from where: the identity fields of audit events, read from the
+//! provenance claims a match stored.
+
+use std::collections::BTreeMap;
+
+use trustmint_telemetry::AuditEvent;
+
+/// Copies repository/project path, workflow, environment, ref and sha into `event`,
+/// whichever provider's claim names they came under.
+pub(crate) fn fill_identity(event: &mut AuditEvent, claims: &BTreeMap<String, String>) {
+    let first = |names: &[&str]| {
+        names
+            .iter()
+            .find_map(|name| claims.get(*name).filter(|v| !v.is_empty()).cloned())
+            .unwrap_or_default()
+    };
+    event.repository = first(&["repository", "project_path", "email"]);
+    if event.repository.is_empty() {
+        let organization = first(&["organization"]);
+        let project = first(&["project"]);
+        if !organization.is_empty() {
+            event.repository = format!("{organization}/{project}");
+        }
+    }
+    event.workflow = first(&["workflow", "workflow_filepath"]);
+    event.environment = first(&["environment"]);
+    event.git_ref = first(&["ref", "ref_path"]);
+    event.sha = first(&["sha"]);
+    if event.subject.is_empty() {
+        event.subject = first(&["subject"]);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_github_and_gitlab_names() {
+        let github = BTreeMap::from([
+            ("repository".to_owned(), "octo/pkg".to_owned()),
+            ("workflow".to_owned(), "release.yml".to_owned()),
+            ("ref".to_owned(), "refs/tags/v1".to_owned()),
+            ("sha".to_owned(), "abc".to_owned()),
+            ("environment".to_owned(), "pypi".to_owned()),
+        ]);
+        let mut event = AuditEvent::default();
+        fill_identity(&mut event, &github);
+        assert_eq!(
+            (
+                event.repository.as_str(),
+                event.workflow.as_str(),
+                event.git_ref.as_str(),
+                event.sha.as_str(),
+                event.environment.as_str()
+            ),
+            ("octo/pkg", "release.yml", "refs/tags/v1", "abc", "pypi")
+        );
+
+        let gitlab = BTreeMap::from([
+            ("project_path".to_owned(), "group/sub/proj".to_owned()),
+            ("workflow_filepath".to_owned(), ".gitlab-ci.yml".to_owned()),
+            ("ref_path".to_owned(), "refs/heads/main".to_owned()),
+        ]);
+        let mut event = AuditEvent::default();
+        fill_identity(&mut event, &gitlab);
+        assert_eq!(event.repository, "group/sub/proj");
+        assert_eq!(event.workflow, ".gitlab-ci.yml");
+        assert_eq!(event.git_ref, "refs/heads/main");
+    }
+
+    #[test]
+    fn activestate_repository_is_org_and_project() {
+        let claims = BTreeMap::from([
+            ("organization".to_owned(), "acme".to_owned()),
+            ("project".to_owned(), "tool".to_owned()),
+        ]);
+        let mut event = AuditEvent::default();
+        fill_identity(&mut event, &claims);
+        assert_eq!(event.repository, "acme/tool");
+    }
+}

@@ -1,0 +1,46 @@
+//! The revoke use case: a token holder (or the index) ends a token early.
+
+use trustmint_telemetry::{AuditAction, AuditEvent};
+use trustmint_tokens::{parse_token, verify_signature};
+
+use crate::verify::sha256_hex;
+use crate::{Exchange, ExchangeError};
+
+/// What a revocation did. Callers answer the same way in both cases (HTTP 204), so a
+/// caller cannot probe which tokens exist.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Revocation {
+    /// A live token was revoked.
+    Revoked,
+    /// Nothing to do: unknown, malformed, already expired or already revoked.
+    NothingToRevoke,
+}
+
+impl Exchange {
+    /// Revokes `token`: idempotent. Only the holder of the genuine token can revoke it —
+    /// its signature must verify — so knowing a token id is not enough.
+    #[tracing::instrument(name = "exchange.revoke", skip_all, fields(revoked))]
+    pub async fn revoke(&self, token: &str) -> Result<Revocation, ExchangeError> {
+        let Ok(parsed) = parse_token(token, &self.settings.token_prefix) else {
+            return Ok(Revocation::NothingToRevoke);
+        };
+        if verify_signature(&parsed, &self.keyring).is_err() {
+            return Ok(Revocation::NothingToRevoke);
+        }
+        let token_id = parsed.identifier.token_id.clone();
+        let existed = self
+            .store_call("token_delete", self.backends.tokens.delete(&token_id))
+            .await?;
+        tracing::Span::current().record("revoked", existed);
+        if !existed {
+            return Ok(Revocation::NothingToRevoke);
+        }
+        self.metrics.tokens_revoked.inc();
+        let mut event = AuditEvent::new(AuditAction::Revoke, self.clock.now());
+        event.outcome = "success".to_owned();
+        event.token_id = token_id;
+        event.token_sha256 = sha256_hex(token);
+        self.audit(event).await;
+        Ok(Revocation::Revoked)
+    }
+}

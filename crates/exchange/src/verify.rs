@@ -1,0 +1,200 @@
+//! The verify use case: may this upload token upload to this project?
+
+use std::collections::BTreeMap;
+use std::time::Instant;
+
+use trustmint_publishers::{ProjectName, Publisher};
+use trustmint_telemetry::{AuditAction, AuditEvent};
+use trustmint_tokens::{VerifyContext, parse_token, verify};
+
+use crate::{Exchange, ExchangeError};
+
+/// The text for a token whose record is gone.
+pub const REVOKED_OR_EXPIRED: &str = "token is expired or has been revoked";
+
+/// A verify request.
+#[derive(Clone)]
+pub struct VerifyRequest {
+    /// The upload token (secret: never logged).
+    pub token: String,
+    /// The project the index is about to accept an upload for.
+    pub project: String,
+}
+
+impl std::fmt::Debug for VerifyRequest {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("VerifyRequest")
+            .field("token", &"<redacted>")
+            .field("project", &self.project)
+            .finish()
+    }
+}
+
+/// What a verification concluded.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Verification {
+    /// The token may upload to the project.
+    Allowed(Box<Allowed>),
+    /// It may not; `reason` says why in PyPI's words.
+    Denied {
+        /// Human reason.
+        reason: String,
+    },
+}
+
+/// An allowed verification: who published and with what scope.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Allowed {
+    /// The publisher that lists the project.
+    pub publisher: Publisher,
+    /// Provenance claims stored at mint time.
+    pub claims: BTreeMap<String, String>,
+    /// Unix seconds: the earliest expiry among the token's caveats.
+    pub expires_at: i64,
+    /// Projects the (possibly attenuated) token may upload to.
+    pub projects: Vec<String>,
+    /// The token id.
+    pub token_id: String,
+    /// Whether the holder appended caveats.
+    pub attenuated: bool,
+}
+
+impl Exchange {
+    /// Checks `request.token` for `request.project`: prefix → bounded decode → record
+    /// (absent = revoked or expired) → key → HMAC chain → every caveat → the publisher
+    /// still exists and still lists the project. A denial is `Ok(Denied)`; errors are
+    /// for malformed requests and unavailable backends.
+    #[tracing::instrument(name = "exchange.verify", skip_all, fields(outcome))]
+    pub async fn verify(&self, request: VerifyRequest) -> Result<Verification, ExchangeError> {
+        let started = Instant::now();
+        let project = ProjectName::parse(&request.project).map_err(|error| {
+            ExchangeError::InvalidArgument {
+                field: "project".to_owned(),
+                message: error.to_string(),
+            }
+        })?;
+        let result = self.verify_inner(&request.token, &project).await;
+        let outcome = match &result {
+            Ok(Verification::Allowed(_)) => "allowed",
+            Ok(Verification::Denied { .. }) => "denied",
+            Err(_) => "error",
+        };
+        tracing::Span::current().record("outcome", outcome);
+        self.metrics.verifications.with_label_values(&[outcome]).inc();
+        self.metrics
+            .verify_duration
+            .observe(started.elapsed().as_secs_f64());
+        match &result {
+            Ok(Verification::Allowed(allowed)) => {
+                let remaining = (allowed.expires_at - self.clock.now()).max(0);
+                self.metrics
+                    .token_remaining_lifetime
+                    .observe(remaining as f64);
+            }
+            Ok(Verification::Denied { reason }) => {
+                let mut event = AuditEvent::new(AuditAction::VerifyDenied, self.clock.now());
+                event.outcome = "failure".to_owned();
+                event.code = "denied".to_owned();
+                event.reason = reason.clone();
+                event.projects = project.to_string();
+                event.token_sha256 = sha256_hex(&request.token);
+                if let Ok(parsed) = parse_token(&request.token, &self.settings.token_prefix) {
+                    event.token_id = parsed.identifier.token_id.clone();
+                }
+                self.audit(event).await;
+            }
+            Err(_) => {}
+        }
+        result
+    }
+
+    async fn verify_inner(
+        &self,
+        token: &str,
+        project: &ProjectName,
+    ) -> Result<Verification, ExchangeError> {
+        let denied = |reason: &str| {
+            Ok(Verification::Denied {
+                reason: reason.to_owned(),
+            })
+        };
+        let parsed = match parse_token(token, &self.settings.token_prefix) {
+            Ok(parsed) => parsed,
+            Err(denial) => return denied(denial.reason()),
+        };
+        let Some(record) = self
+            .store_call(
+                "token_get",
+                self.backends.tokens.get(&parsed.identifier.token_id),
+            )
+            .await?
+        else {
+            return denied(REVOKED_OR_EXPIRED);
+        };
+        let publisher_ids: Vec<String> = record
+            .publisher_ids
+            .iter()
+            .map(|id| id.as_str().to_owned())
+            .collect();
+        let verified = match verify(
+            &parsed,
+            &self.keyring,
+            &VerifyContext {
+                project: project.as_str(),
+                publisher_ids: &publisher_ids,
+                now: self.clock.now(),
+                not_before_skew_secs: self.settings.not_before_skew_secs,
+            },
+        ) {
+            Ok(verified) => verified,
+            Err(denial) => return denied(denial.reason()),
+        };
+        if !record.projects.contains(project) {
+            return denied(&format!(
+                "project-scoped token is not valid for project: '{project}'"
+            ));
+        }
+        // The publisher must still exist and still list the project: deleting a
+        // publisher (or unlinking the project) stops its live tokens at once.
+        let mut any_publisher_exists = false;
+        for id in &record.publisher_ids {
+            let Some(publisher) = self
+                .store_call("publisher_get", self.backends.publishers.get(id))
+                .await?
+            else {
+                continue;
+            };
+            any_publisher_exists = true;
+            if publisher.lists(project) {
+                let mut claims = record.claims.clone();
+                claims.insert("token_id".to_owned(), record.token_id.clone());
+                return Ok(Verification::Allowed(Box::new(Allowed {
+                    publisher,
+                    claims,
+                    expires_at: verified.expires_at,
+                    projects: verified
+                        .projects
+                        .iter()
+                        .filter(|name| record.projects.iter().any(|p| p.as_str() == name.as_str()))
+                        .cloned()
+                        .collect(),
+                    token_id: record.token_id.clone(),
+                    attenuated: verified.attenuated,
+                })));
+            }
+        }
+        if any_publisher_exists {
+            denied(&format!(
+                "OIDC scoped token is not valid for project '{project}'"
+            ))
+        } else {
+            denied("the trusted publisher this token was minted for no longer exists")
+        }
+    }
+}
+
+/// SHA-256 hex of a token string, for audit events (never the token itself).
+pub(crate) fn sha256_hex(token: &str) -> String {
+    use sha2::{Digest, Sha256};
+    hex::encode(Sha256::digest(token.as_bytes()))
+}

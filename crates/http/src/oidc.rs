@@ -1,0 +1,70 @@
+//! PyPI's OIDC endpoints: audience, mint-token (and its legacy alias), revoke-token.
+
+use actix_web::http::header;
+use actix_web::{HttpRequest, HttpResponse, web};
+use serde::Serialize;
+use serde_json::json;
+use trustmint_exchange::{MintRequest, NOT_ENABLED_DESCRIPTION};
+
+use crate::HttpState;
+use crate::body::{read_limited, token_from_body};
+use crate::client_ip::client_ip;
+use crate::error::ApiError;
+
+#[derive(Serialize)]
+struct MintTokenResponse<'a> {
+    success: bool,
+    token: &'a str,
+    expires: i64,
+}
+
+/// `GET /_/oidc/audience`: the `aud` CI runners must request.
+pub(crate) async fn audience(state: web::Data<HttpState>) -> HttpResponse {
+    if !state.exchange.enabled() {
+        return HttpResponse::Forbidden().json(json!({ "message": NOT_ENABLED_DESCRIPTION }));
+    }
+    HttpResponse::Ok().json(json!({ "audience": state.exchange.audience() }))
+}
+
+/// `POST /_/oidc/mint-token` (and `/_/oidc/github/mint-token`): `{"token": "<JWT>"}` in,
+/// `{"success": true, "token": "pypi-…", "expires": <unix>}` out.
+pub(crate) async fn mint_token(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<HttpState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = match read_limited(payload, state.body_limit).await {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let oidc_token = token_from_body(&body)?;
+    let minted = state
+        .exchange
+        .mint(MintRequest {
+            oidc_token,
+            client_ip: client_ip(&request, &state.trusted_proxies),
+        })
+        .await?;
+    Ok(HttpResponse::Ok()
+        .insert_header((header::CACHE_CONTROL, "no-store"))
+        .json(MintTokenResponse {
+            success: true,
+            token: minted.token.expose_secret(),
+            expires: minted.expires_at,
+        }))
+}
+
+/// `POST /_/oidc/revoke-token {"token": "pypi-…"}`: 204 whether or not the token was
+/// live, so callers cannot probe for tokens.
+pub(crate) async fn revoke_token(
+    payload: web::Payload,
+    state: web::Data<HttpState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = match read_limited(payload, state.body_limit).await {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let token = token_from_body(&body)?;
+    state.exchange.revoke(&token).await?;
+    Ok(HttpResponse::NoContent().finish())
+}

@@ -1,0 +1,80 @@
+//! The actix-web application and server.
+
+use std::net::{SocketAddr, TcpListener};
+use std::time::Instant;
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::StatusCode;
+use actix_web::middleware::Next;
+use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+
+use crate::error::error_with_status;
+use crate::{HttpState, oidc, ops};
+
+/// Registers every route on `config`.
+pub fn configure(config: &mut web::ServiceConfig) {
+    config
+        .route("/_/oidc/audience", web::get().to(oidc::audience))
+        .route("/_/oidc/mint-token", web::post().to(oidc::mint_token))
+        .route("/_/oidc/github/mint-token", web::post().to(oidc::mint_token))
+        .route("/_/oidc/revoke-token", web::post().to(oidc::revoke_token))
+        .route("/metrics", web::get().to(ops::metrics))
+        .route("/healthz", web::get().to(ops::healthz))
+        .route("/readyz", web::get().to(ops::readyz));
+}
+
+async fn not_found() -> HttpResponse {
+    error_with_status(
+        StatusCode::NOT_FOUND,
+        "not-found",
+        "no such endpoint".to_owned(),
+    )
+}
+
+/// Counts every request by route pattern and status, and times it.
+async fn record_metrics(
+    request: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let route = request
+        .match_pattern()
+        .unwrap_or_else(|| "unmatched".to_owned());
+    let state = request.app_data::<web::Data<HttpState>>().cloned();
+    let started = Instant::now();
+    let response = next.call(request).await?;
+    if let Some(state) = state {
+        let metrics = state.exchange.metrics();
+        metrics
+            .http_requests
+            .with_label_values(&[route.as_str(), response.status().as_str()])
+            .inc();
+        metrics
+            .http_duration
+            .with_label_values(&[route.as_str()])
+            .observe(started.elapsed().as_secs_f64());
+    }
+    Ok(response)
+}
+
+/// Binds `addr` (port 0 picks a free port) and returns the server (not yet awaited)
+/// and the bound address. Signals are left to the caller, which stops the server
+/// through its handle for a graceful shutdown.
+pub fn bind(state: HttpState, addr: SocketAddr, workers: usize) -> std::io::Result<(Server, SocketAddr)> {
+    let listener = TcpListener::bind(addr)?;
+    let bound = listener.local_addr()?;
+    let data = web::Data::new(state);
+    let server = HttpServer::new(move || {
+        App::new()
+            .app_data(data.clone())
+            .wrap(middleware::from_fn(record_metrics))
+            .configure(configure)
+            .default_service(web::to(not_found))
+    })
+    .workers(workers.max(1))
+    .disable_signals()
+    .shutdown_timeout(10)
+    .listen(listener)?
+    .run();
+    Ok((server, bound))
+}

@@ -1,0 +1,13 @@
+//! The trustmint service: CLI, layered configuration, wiring and graceful shutdown.
+//! Everything else lives in the crates it wires together.
+
+mod application;
+mod check;
+mod observer;
+mod settings;
+mod wiring;
+
+pub use application::{Application, StartupError};
+pub use check::check;
+pub use settings::{ConfigError, GrpcSettings, KeySettings, ServerSettings, Settings};
+pub use wiring::{Service, build_service, declared_publishers, issuer_registry, keyring};

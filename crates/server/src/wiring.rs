@@ -1,0 +1,143 @@
+//! Builds the concrete service from settings: issuers, key cache, store, publishers,
+//! keyring, metrics, and the use cases on top.
+
+use std::sync::Arc;
+
+use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
+use trustmint_exchange::{Exchange, ExchangeBackends, SystemClock};
+use trustmint_publishers::{Origin, Publisher, PublisherId, parse_declaration};
+use trustmint_store::{Backends, PublisherRegistry};
+use trustmint_telemetry::Metrics;
+use trustmint_tokens::Keyring;
+
+use crate::observer::MetricsObserver;
+use crate::settings::{ConfigError, KeySettings, Settings};
+
+/// Parses and validates the `[[issuers]]` list (defaults to the public issuers).
+pub fn issuer_registry(settings: &Settings) -> Result<IssuerRegistry, ConfigError> {
+    let issuers = if settings.issuers.is_empty() {
+        IssuerRegistry::public_issuers()
+    } else {
+        settings.issuers.clone()
+    };
+    IssuerRegistry::new(&issuers).map_err(|error| ConfigError(error.to_string()))
+}
+
+/// Parses and validates every `[[publishers]]` entry; each must be reachable through a
+/// configured issuer of its kind, or it could never match.
+pub fn declared_publishers(
+    settings: &Settings,
+    issuers: &IssuerRegistry,
+) -> Result<Vec<Publisher>, ConfigError> {
+    let mut publishers = Vec::with_capacity(settings.publishers.len());
+    for (index, entry) in settings.publishers.iter().enumerate() {
+        let declaration = parse_declaration(entry)
+            .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
+        let issuer_url = declaration.spec.issuer().to_owned();
+        let kind = declaration.spec.provider().as_str();
+        match issuers.resolve(&issuer_url) {
+            Some(issuer) if issuer.kind.as_str() == kind => {}
+            _ => {
+                return Err(ConfigError(format!(
+                    "publishers[{index}].issuer: no [[issuers]] entry of kind {kind} serves '{issuer_url}', so this publisher could never match"
+                )));
+            }
+        }
+        publishers.push(Publisher {
+            id: PublisherId::for_declared(&declaration.spec.identity_key()),
+            projects: declaration.projects,
+            pending: false,
+            spec: declaration.spec,
+            origin: Origin::Config,
+            created_at: 0,
+            expires_at: None,
+        });
+    }
+    Ok(publishers)
+}
+
+/// The minting keyring from `[keys]`; an ephemeral key when none is configured.
+pub fn keyring(keys: &KeySettings) -> Result<Keyring, ConfigError> {
+    let mut secrets = keys.secrets.clone();
+    if !keys.secrets_dir.is_empty() {
+        let entries = std::fs::read_dir(&keys.secrets_dir).map_err(|error| {
+            ConfigError(format!(
+                "keys.secrets_dir: cannot read '{}': {error}",
+                keys.secrets_dir
+            ))
+        })?;
+        for entry in entries.flatten() {
+            let name = entry.file_name().to_string_lossy().into_owned();
+            // Kubernetes secret mounts add `..data` symlinks and hidden entries.
+            if name.starts_with('.') || !entry.path().is_file() {
+                continue;
+            }
+            let secret = std::fs::read_to_string(entry.path()).map_err(|error| {
+                ConfigError(format!("keys.secrets_dir: cannot read key '{name}': {error}"))
+            })?;
+            secrets.insert(name, secret.trim().to_owned());
+        }
+    }
+    if keys.current.is_empty() {
+        if !secrets.is_empty() {
+            return Err(ConfigError(
+                "keys.current: name the key id new tokens are minted with".to_owned(),
+            ));
+        }
+        tracing::warn!(
+            "no [keys] configured: minting with an ephemeral key; tokens stop verifying when this process exits and other replicas cannot verify them"
+        );
+        return Ok(Keyring::ephemeral());
+    }
+    Keyring::new(&keys.current, &secrets).map_err(|error| ConfigError(format!("keys.{error}")))
+}
+
+/// Everything `serve` runs, built and checked.
+#[derive(Debug)]
+pub struct Service {
+    /// The use cases.
+    pub exchange: Arc<Exchange>,
+    /// The metrics registry shared by all adapters.
+    pub metrics: Arc<Metrics>,
+}
+
+/// Builds the service. Fails only on configuration errors: an unreachable Redis is not
+/// one (the service starts, reports not-ready, and recovers when Redis comes back).
+pub async fn build_service(settings: &Settings) -> Result<Service, ConfigError> {
+    let metrics = Arc::new(Metrics::new());
+    let issuers = issuer_registry(settings)?;
+    let declared = declared_publishers(settings, &issuers)?;
+    let keyring = keyring(&settings.keys)?;
+    let keystore_settings = KeyStoreSettings::default();
+    let fetcher = HttpFetcher::new(&keystore_settings)
+        .map_err(|error| ConfigError(format!("jwks: cannot build the HTTP client: {error}")))?;
+    let keystore = KeyStore::new(
+        Arc::new(fetcher),
+        keystore_settings,
+        Arc::new(MetricsObserver::new(metrics.clone())),
+    );
+    let verifier = JwtVerifier::new(issuers, keystore, settings.exchange.audience.clone());
+    let backends = Backends::connect(&settings.store, &settings.rate_limit)
+        .await
+        .map_err(|error| ConfigError(format!("store: {error}")))?;
+    let exchange = Exchange::new(
+        settings.exchange.clone(),
+        settings.server.location.clone(),
+        verifier,
+        keyring,
+        ExchangeBackends {
+            tokens: backends.tokens,
+            replay: backends.replay,
+            publishers: Arc::new(PublisherRegistry::new(declared, backends.publishers)),
+            rate_limiter: backends.rate_limiter,
+            health: backends.health,
+            audit: backends.audit,
+        },
+        metrics.clone(),
+        Arc::new(SystemClock),
+    );
+    Ok(Service {
+        exchange: Arc::new(exchange),
+        metrics,
+    })
+}
