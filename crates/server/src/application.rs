@@ -1,12 +1,15 @@
-//! The running service: HTTP (and gRPC) listeners over one `Exchange`, with graceful
+//! The running service: HTTP and gRPC listeners over one `Exchange`, with graceful
 //! shutdown.
 
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
 
-use actix_web::dev::{Server, ServerHandle};
+use actix_web::dev::Server;
+use tokio::net::TcpListener;
+use tokio::sync::watch;
 use trustmint_exchange::Exchange;
+use trustmint_grpc::GrpcSecurity;
 use trustmint_http::HttpState;
 
 use crate::settings::{ConfigError, Settings};
@@ -35,15 +38,24 @@ pub struct Application {
     exchange: Arc<Exchange>,
     http_server: Server,
     http_addr: SocketAddr,
+    grpc_listener: TcpListener,
+    grpc_addr: SocketAddr,
+    grpc_security: GrpcSecurity,
+}
+
+fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
+    value
+        .parse()
+        .map_err(|error| ConfigError(format!("{key}: '{value}' is not a socket address ({error})")))
 }
 
 impl Application {
     /// Builds the service from `settings` and binds its listeners.
     pub async fn build(settings: &Settings) -> Result<Application, StartupError> {
+        let grpc_security = settings.grpc.load().map_err(ConfigError)?;
         let service = build_service(settings).await?;
-        let http_addr: SocketAddr = settings.server.http_addr.parse().map_err(|error| {
-            ConfigError(format!("server.http_addr: {error}"))
-        })?;
+        let http_addr = parse_addr("server.http_addr", &settings.server.http_addr)?;
+        let grpc_addr = parse_addr("server.grpc_addr", &settings.server.grpc_addr)?;
         let state = HttpState::new(
             service.exchange.clone(),
             settings.rate_limit.trusted_proxies.clone(),
@@ -55,10 +67,31 @@ impl Application {
                     source,
                 },
             )?;
+        let grpc_listener = TcpListener::bind(grpc_addr)
+            .await
+            .map_err(|source| StartupError::Bind {
+                addr: settings.server.grpc_addr.clone(),
+                source,
+            })?;
+        let grpc_addr = grpc_listener
+            .local_addr()
+            .map_err(|source| StartupError::Bind {
+                addr: settings.server.grpc_addr.clone(),
+                source,
+            })?;
+        if grpc_security.auth_token.is_none() && !grpc_addr.ip().is_loopback() {
+            tracing::warn!(
+                grpc = %grpc_addr,
+                "!!! gRPC listens on a non-loopback address WITHOUT authentication: anyone who can reach it can register publishers and mint tokens. Set [grpc] auth_token_file. !!!"
+            );
+        }
         Ok(Application {
             exchange: service.exchange,
             http_server,
             http_addr,
+            grpc_listener,
+            grpc_addr,
+            grpc_security,
         })
     }
 
@@ -67,27 +100,39 @@ impl Application {
         self.http_addr
     }
 
+    /// The bound gRPC address.
+    pub fn grpc_addr(&self) -> SocketAddr {
+        self.grpc_addr
+    }
+
     /// The use cases (for tests that drive them directly).
     pub fn exchange(&self) -> &Arc<Exchange> {
         &self.exchange
     }
 
-    /// A handle that stops the HTTP server gracefully.
-    pub fn http_handle(&self) -> ServerHandle {
-        self.http_server.handle()
-    }
-
     /// Serves until `shutdown` completes, then stops accepting connections and lets
-    /// in-flight requests finish (up to the servers' shutdown timeout).
+    /// in-flight requests and calls finish (up to the servers' shutdown timeout).
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
-        let handle = self.http_server.handle();
-        let server = tokio::spawn(self.http_server);
+        let http_handle = self.http_server.handle();
+        let http = tokio::spawn(self.http_server);
+        let (stop_grpc, mut grpc_stopping) = watch::channel(false);
+        let grpc = tokio::spawn(trustmint_grpc::serve(
+            self.grpc_listener,
+            self.exchange.clone(),
+            self.grpc_security,
+            async move {
+                let _ = grpc_stopping.wait_for(|stop| *stop).await;
+            },
+        ));
         shutdown.await;
         tracing::info!("shutting down: finishing in-flight requests");
-        handle.stop(true).await;
-        match server.await {
-            Ok(result) => result,
-            Err(join_error) => Err(std::io::Error::other(join_error)),
-        }
+        let _ = stop_grpc.send(true);
+        http_handle.stop(true).await;
+        let http_result = http.await.map_err(std::io::Error::other).and_then(|r| r);
+        let grpc_result = grpc
+            .await
+            .map_err(std::io::Error::other)
+            .and_then(|r| r.map_err(std::io::Error::other));
+        http_result.and(grpc_result)
     }
 }

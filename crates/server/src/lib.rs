@@ -9,5 +9,5 @@ mod wiring;
 
 pub use application::{Application, StartupError};
 pub use check::check;
-pub use settings::{ConfigError, GrpcSettings, KeySettings, ServerSettings, Settings};
+pub use settings::{ConfigError, KeySettings, ServerSettings, Settings};
 pub use wiring::{Service, build_service, declared_publishers, issuer_registry, keyring};

@@ -8,6 +8,7 @@ use config::{Config, Environment, File, FileFormat};
 use serde::Deserialize;
 use trustmint_claims::IssuerSettings;
 use trustmint_exchange::ExchangeSettings;
+use trustmint_grpc::GrpcSettings;
 use trustmint_store::{RateLimitSettings, StoreSettings};
 use trustmint_telemetry::TelemetrySettings;
 
@@ -64,34 +65,6 @@ impl std::fmt::Debug for KeySettings {
             .field("current", &self.current)
             .field("secrets", &self.secrets.keys().collect::<Vec<_>>())
             .field("secrets_dir", &self.secrets_dir)
-            .finish()
-    }
-}
-
-/// `[grpc]`: the index-facing API.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct GrpcSettings {
-    /// Bearer token every gRPC call must carry; empty = no authentication.
-    pub auth_token: String,
-    /// File holding the bearer token (wins over `auth_token`).
-    pub auth_token_file: String,
-    /// PEM certificate chain for TLS; empty = plaintext.
-    pub tls_cert_file: String,
-    /// PEM private key for TLS.
-    pub tls_key_file: String,
-    /// PEM CA bundle: when set, clients must present a certificate it signed (mTLS).
-    pub tls_client_ca_file: String,
-}
-
-impl std::fmt::Debug for GrpcSettings {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("GrpcSettings")
-            .field("auth_token", &if self.auth_token.is_empty() { "" } else { "<redacted>" })
-            .field("auth_token_file", &self.auth_token_file)
-            .field("tls_cert_file", &self.tls_cert_file)
-            .field("tls_key_file", &self.tls_key_file)
-            .field("tls_client_ca_file", &self.tls_client_ca_file)
             .finish()
     }
 }
@@ -178,17 +151,6 @@ impl Settings {
         if !(1..=64).contains(&self.server.http_workers) {
             return Err(ConfigError(
                 "server.http_workers: must be between 1 and 64".to_owned(),
-            ));
-        }
-        let tls = &self.grpc;
-        if tls.tls_cert_file.is_empty() != tls.tls_key_file.is_empty() {
-            return Err(ConfigError(
-                "grpc.tls_cert_file/grpc.tls_key_file: set both or neither".to_owned(),
-            ));
-        }
-        if !tls.tls_client_ca_file.is_empty() && tls.tls_cert_file.is_empty() {
-            return Err(ConfigError(
-                "grpc.tls_client_ca_file: mTLS needs grpc.tls_cert_file and grpc.tls_key_file".to_owned(),
             ));
         }
         Ok(())

@@ -1,0 +1,135 @@
+//! `trustmint.v1.TokenService`: mint, verify and revoke upload tokens.
+
+use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Instant;
+
+use tonic::{Request, Response, Status};
+use tracing::Instrument as _;
+use trustmint_exchange::{Exchange, ExchangeError, MintRequest, Revocation, Verification, VerifyRequest};
+
+use crate::convert::publisher_to_pb;
+use crate::observe::{record, request_span};
+use crate::pb;
+use crate::status::status_from;
+
+/// The TokenService implementation over the use cases.
+#[derive(Debug, Clone)]
+pub struct TokenApi {
+    exchange: Arc<Exchange>,
+}
+
+impl TokenApi {
+    /// A service answering from `exchange`.
+    pub fn new(exchange: Arc<Exchange>) -> Self {
+        Self { exchange }
+    }
+
+    async fn mint(&self, request: pb::MintTokenRequest) -> Result<pb::MintTokenResponse, Status> {
+        let client_ip = match request.client_ip.trim() {
+            "" => None,
+            raw => Some(raw.parse::<IpAddr>().map_err(|_| {
+                status_from(&ExchangeError::InvalidArgument {
+                    field: "client_ip".to_owned(),
+                    message: format!("'{raw}' is not an IP address"),
+                })
+            })?),
+        };
+        if request.oidc_token.is_empty() {
+            return Err(status_from(&ExchangeError::InvalidArgument {
+                field: "oidc_token".to_owned(),
+                message: "required".to_owned(),
+            }));
+        }
+        let minted = self
+            .exchange
+            .mint(MintRequest {
+                oidc_token: request.oidc_token,
+                client_ip,
+            })
+            .await
+            .map_err(|error| status_from(&error))?;
+        Ok(pb::MintTokenResponse {
+            token: minted.token.expose_secret().to_owned(),
+            expires_at: minted.expires_at,
+            projects: minted.projects.iter().map(|p| p.as_str().to_owned()).collect(),
+            publisher: minted.publisher().map(publisher_to_pb),
+            token_id: minted.token_id.clone(),
+            publishers: minted.publishers.iter().map(publisher_to_pb).collect(),
+            claims: minted.claims.clone().into_iter().collect(),
+        })
+    }
+
+    async fn verify(&self, request: pb::VerifyTokenRequest) -> Result<pb::VerifyTokenResponse, Status> {
+        let verification = self
+            .exchange
+            .verify(VerifyRequest {
+                token: request.token,
+                project: request.project,
+            })
+            .await
+            .map_err(|error| status_from(&error))?;
+        Ok(match verification {
+            Verification::Allowed(allowed) => pb::VerifyTokenResponse {
+                allowed: true,
+                reason: String::new(),
+                publisher: Some(publisher_to_pb(&allowed.publisher)),
+                claims: allowed.claims.into_iter().collect(),
+                expires_at: allowed.expires_at,
+                projects: allowed.projects,
+                token_id: allowed.token_id,
+                attenuated: allowed.attenuated,
+            },
+            Verification::Denied { reason } => pb::VerifyTokenResponse {
+                allowed: false,
+                reason,
+                ..pb::VerifyTokenResponse::default()
+            },
+        })
+    }
+}
+
+#[tonic::async_trait]
+impl pb::token_service_server::TokenService for TokenApi {
+    async fn mint_token(
+        &self,
+        request: Request<pb::MintTokenRequest>,
+    ) -> Result<Response<pb::MintTokenResponse>, Status> {
+        const METHOD: &str = "MintToken";
+        let (span, started) = (request_span(METHOD, request.metadata()), Instant::now());
+        let result = self.mint(request.into_inner()).instrument(span.clone()).await;
+        record(self.exchange.metrics(), &span, METHOD, started, &result);
+        result.map(Response::new)
+    }
+
+    async fn verify_token(
+        &self,
+        request: Request<pb::VerifyTokenRequest>,
+    ) -> Result<Response<pb::VerifyTokenResponse>, Status> {
+        const METHOD: &str = "VerifyToken";
+        let (span, started) = (request_span(METHOD, request.metadata()), Instant::now());
+        let result = self.verify(request.into_inner()).instrument(span.clone()).await;
+        record(self.exchange.metrics(), &span, METHOD, started, &result);
+        result.map(Response::new)
+    }
+
+    async fn revoke_token(
+        &self,
+        request: Request<pb::RevokeTokenRequest>,
+    ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
+        const METHOD: &str = "RevokeToken";
+        let (span, started) = (request_span(METHOD, request.metadata()), Instant::now());
+        let token = request.into_inner().token;
+        let result = self
+            .exchange
+            .revoke(&token)
+            .instrument(span.clone())
+            .await
+            .map(|revocation| pb::RevokeTokenResponse {
+                revoked: revocation == Revocation::Revoked,
+            })
+            .map_err(|error| status_from(&error));
+        record(self.exchange.metrics(), &span, METHOD, started, &result);
+        result.map(Response::new)
+    }
+}
