@@ -1,0 +1,97 @@
+//! The set of stores a process runs with, chosen by `[store] backend`.
+
+use std::sync::Arc;
+
+use crate::memory::{
+    MAX_MEMORY_RATE_KEYS, MemoryHealth, MemoryPublisherStore, MemoryRateLimiter, MemoryReplayGuard,
+    MemoryTokenStore,
+};
+use crate::redis::{
+    KeyLayout, RedisAuditLog, RedisHandle, RedisHealth, RedisPublisherStore, RedisRateLimiter,
+    RedisReplayGuard, RedisTokenStore,
+};
+use crate::settings::{Backend, RateLimitSettings, StoreSettings};
+use crate::unlimited::UnlimitedRateLimiter;
+use crate::{
+    AuditLog, PublisherStore, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
+};
+
+/// Every store the exchange and the adapters use, behind their traits.
+#[derive(Clone, Debug)]
+pub struct Backends {
+    /// Minted token records.
+    pub tokens: Arc<dyn TokenStore>,
+    /// One-time use of OIDC tokens.
+    pub replay: Arc<dyn ReplayGuard>,
+    /// API-registered publishers (wrap in [`crate::PublisherRegistry`] to add the
+    /// config-declared ones).
+    pub publishers: Arc<dyn PublisherStore>,
+    /// Per-client request limits (always allows when rate limiting is disabled).
+    pub rate_limiter: Arc<dyn RateLimiter>,
+    /// Reachability, for `/readyz` and gRPC health.
+    pub health: Arc<dyn StoreHealth>,
+    /// The audit stream; `None` for the in-memory backend or `audit_stream_maxlen = 0`.
+    pub audit: Option<Arc<dyn AuditLog>>,
+}
+
+impl Backends {
+    /// Everything in process memory.
+    pub fn memory(rate: &RateLimitSettings) -> Backends {
+        let rate_limiter: Arc<dyn RateLimiter> = if rate.enabled {
+            Arc::new(MemoryRateLimiter::new(rate, MAX_MEMORY_RATE_KEYS))
+        } else {
+            Arc::new(UnlimitedRateLimiter)
+        };
+        Backends {
+            tokens: Arc::new(MemoryTokenStore::default()),
+            replay: Arc::new(MemoryReplayGuard::default()),
+            publishers: Arc::new(MemoryPublisherStore::new()),
+            rate_limiter,
+            health: Arc::new(MemoryHealth),
+            audit: None,
+        }
+    }
+
+    /// The backend `settings` select. For Redis this does not wait for Redis: it fails
+    /// only on invalid settings, and a Redis that is down makes calls (and `ping`) fail
+    /// with [`StoreError`] until it is back. Must run inside a Tokio runtime.
+    pub async fn connect(
+        settings: &StoreSettings,
+        rate: &RateLimitSettings,
+    ) -> Result<Backends, StoreError> {
+        settings
+            .validate()
+            .map_err(|e| StoreError::new("connect", e.to_string()))?;
+        rate.validate()
+            .map_err(|e| StoreError::new("connect", e.to_string()))?;
+        match settings.backend {
+            Backend::Memory => Ok(Self::memory(rate)),
+            Backend::Redis => Ok(Self::redis(settings, rate)?),
+        }
+    }
+
+    fn redis(settings: &StoreSettings, rate: &RateLimitSettings) -> Result<Backends, StoreError> {
+        let handle = RedisHandle::open(settings)?;
+        let keys = KeyLayout::new(&settings.key_prefix);
+        let rate_limiter: Arc<dyn RateLimiter> = if rate.enabled {
+            Arc::new(RedisRateLimiter::new(handle.clone(), keys.clone(), rate))
+        } else {
+            Arc::new(UnlimitedRateLimiter)
+        };
+        let audit: Option<Arc<dyn AuditLog>> = (settings.audit_stream_maxlen > 0).then(|| {
+            Arc::new(RedisAuditLog::new(
+                handle.clone(),
+                &keys,
+                settings.audit_stream_maxlen,
+            )) as Arc<dyn AuditLog>
+        });
+        Ok(Backends {
+            tokens: Arc::new(RedisTokenStore::new(handle.clone(), keys.clone())),
+            replay: Arc::new(RedisReplayGuard::new(handle.clone(), keys.clone())),
+            publishers: Arc::new(RedisPublisherStore::new(handle.clone(), keys)),
+            rate_limiter,
+            health: Arc::new(RedisHealth::new(handle)),
+            audit,
+        })
+    }
+}

@@ -1,0 +1,75 @@
+//! The replay guard in process memory.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use moka::Expiry;
+use moka::future::Cache;
+use moka::ops::compute::{CompResult, Op};
+
+use crate::clock::unix_now;
+use crate::{ReplayGuard, StoreError};
+
+/// Most replay records kept at once. Only JWTs that passed signature verification reach
+/// the guard, so filling it takes that many *valid* tokens within their lifetime; past
+/// it the oldest records go first (a replay of such an old token would still need an
+/// unexpired JWT).
+pub const MAX_MEMORY_REPLAY_RECORDS: u64 = 1_000_000;
+
+/// Expires a record at the unix second it holds.
+struct UntilExpiresAt;
+
+impl Expiry<String, i64> for UntilExpiresAt {
+    fn expire_after_create(&self, _: &String, expires_at: &i64, _: Instant) -> Option<Duration> {
+        let remaining = expires_at.saturating_sub(unix_now()).max(0);
+        Some(Duration::from_secs(u64::try_from(remaining).unwrap_or(0)))
+    }
+}
+
+/// [`ReplayGuard`] in process memory.
+#[derive(Clone, Debug)]
+pub struct MemoryReplayGuard {
+    claimed: Cache<String, i64>,
+}
+
+impl MemoryReplayGuard {
+    /// An empty guard holding at most `max_records` records.
+    pub fn new(max_records: u64) -> Self {
+        Self {
+            claimed: Cache::builder()
+                .max_capacity(max_records)
+                .expire_after(UntilExpiresAt)
+                .build(),
+        }
+    }
+}
+
+impl Default for MemoryReplayGuard {
+    fn default() -> Self {
+        Self::new(MAX_MEMORY_REPLAY_RECORDS)
+    }
+}
+
+#[async_trait]
+impl ReplayGuard for MemoryReplayGuard {
+    async fn claim(&self, key: &str, expires_at: i64) -> Result<bool, StoreError> {
+        // `and_compute_with` runs one closure at a time per key: of two concurrent
+        // claims exactly one sees no entry and inserts.
+        let outcome = self
+            .claimed
+            .entry_by_ref(key)
+            .and_compute_with(|existing| async move {
+                match existing {
+                    Some(_) => Op::Nop,
+                    None => Op::Put(expires_at),
+                }
+            })
+            .await;
+        Ok(matches!(outcome, CompResult::Inserted(_)))
+    }
+
+    async fn release(&self, key: &str) -> Result<(), StoreError> {
+        self.claimed.invalidate(key).await;
+        Ok(())
+    }
+}
