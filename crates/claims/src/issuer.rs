@@ -1,0 +1,222 @@
+//! Configured OIDC issuers: what the operator writes (`IssuerSettings`) and what the
+//! verifier routes to (`Issuer`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::algorithm::Algorithm;
+use crate::issuer_url::UrlPattern;
+
+/// Which CI provider an issuer belongs to; decides the publisher rules applied later.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum IssuerKind {
+    /// GitHub Actions (github.com, enterprise slugs, GHES).
+    GitHub,
+    /// GitLab CI/CD (gitlab.com and self-managed instances).
+    GitLab,
+    /// Google Cloud service-account ID tokens.
+    Google,
+    /// ActiveState Platform.
+    ActiveState,
+}
+
+// === impl IssuerKind ===
+
+impl IssuerKind {
+    /// Every kind, in config order.
+    pub const ALL: [IssuerKind; 4] = [Self::GitHub, Self::GitLab, Self::Google, Self::ActiveState];
+
+    /// The config / metric spelling: `github`, `gitlab`, `google`, `activestate`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::GitHub => "github",
+            Self::GitLab => "gitlab",
+            Self::Google => "google",
+            Self::ActiveState => "activestate",
+        }
+    }
+
+    /// The public (SaaS) issuer URL of this kind, as PyPI trusts it.
+    pub fn public_url(self) -> &'static str {
+        match self {
+            Self::GitHub => "https://token.actions.githubusercontent.com",
+            Self::GitLab => "https://gitlab.com",
+            Self::Google => "https://accounts.google.com",
+            Self::ActiveState => "https://platform.activestate.com/api/v1/oauth/oidc",
+        }
+    }
+}
+
+impl std::fmt::Display for IssuerKind {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One `[[issuers]]` entry as written in the configuration.
+///
+/// Exactly one of `url` (an exact issuer) and `url_pattern` (Fulcio-style wildcard, see
+/// [`IssuerRegistry::new`](crate::IssuerRegistry::new)) must be set.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct IssuerSettings {
+    /// Metric/log label; derived from kind and host when absent.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub name: Option<String>,
+    /// Exact issuer URL (`iss`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// Wildcard issuer URL: each `*` is one host label or path segment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url_pattern: Option<String>,
+    /// The provider.
+    pub kind: IssuerKind,
+    /// Fixed JWKS URL; without it keys come from OIDC discovery of the token's `iss`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub jwks_uri: Option<String>,
+    /// Allowed signature algorithms (default `["RS256"]`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub algorithms: Option<Vec<String>>,
+    /// Kill switch (default `true`): a disabled issuer's tokens get `not-enabled`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub enabled: Option<bool>,
+}
+
+// === impl IssuerSettings ===
+
+impl IssuerSettings {
+    /// An exact-URL entry of `kind` with every optional field unset.
+    pub fn exact(kind: IssuerKind, url: impl Into<String>) -> Self {
+        Self {
+            name: None,
+            url: Some(url.into()),
+            url_pattern: None,
+            kind,
+            jwks_uri: None,
+            algorithms: None,
+            enabled: None,
+        }
+    }
+
+    /// A `url_pattern` entry of `kind` with every optional field unset.
+    pub fn pattern(kind: IssuerKind, url_pattern: impl Into<String>) -> Self {
+        Self {
+            url: None,
+            url_pattern: Some(url_pattern.into()),
+            ..Self::exact(kind, String::new())
+        }
+    }
+}
+
+/// A validated issuer the verifier can route tokens to. Shared as `Arc<Issuer>`.
+#[derive(Debug)]
+pub struct Issuer {
+    /// Configured name, else derived (`github`, `gitlab:gitlab.example.com`, …). One per
+    /// configured entry, never per concrete `iss`, so it is a bounded metric label.
+    pub name: String,
+    /// The provider.
+    pub kind: IssuerKind,
+    /// Kill switch: callers must refuse tokens of a disabled issuer (`not-enabled`).
+    pub enabled: bool,
+    /// Allowed algorithms, never empty (default `[RS256]`).
+    pub algorithms: Vec<Algorithm>,
+    pub(crate) matcher: IssuerMatcher,
+    pub(crate) display_url: String,
+    pub(crate) jwks_uri: Option<String>,
+}
+
+#[derive(Debug)]
+pub(crate) enum IssuerMatcher {
+    /// Normalised URL (no trailing `/`).
+    Exact(String),
+    Pattern(UrlPattern),
+}
+
+// === impl Issuer ===
+
+impl Issuer {
+    /// The configured `url` or `url_pattern`, for logs, config dumps and diagnostics.
+    pub fn display_url(&self) -> &str {
+        &self.display_url
+    }
+
+    /// The configured JWKS URL, if any (otherwise keys come from discovery).
+    pub fn jwks_uri(&self) -> Option<&str> {
+        self.jwks_uri.as_deref()
+    }
+
+    /// Whether this issuer was configured with `url_pattern`.
+    pub fn is_pattern(&self) -> bool {
+        matches!(self.matcher, IssuerMatcher::Pattern(_))
+    }
+
+    pub(crate) fn matches_pattern(&self, iss: &str) -> bool {
+        match &self.matcher {
+            IssuerMatcher::Pattern(pattern) => pattern.matches(iss),
+            IssuerMatcher::Exact(_) => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug, Deserialize)]
+    struct Config {
+        issuers: Vec<IssuerSettings>,
+    }
+
+    #[test]
+    fn kinds_use_config_spelling() {
+        for kind in IssuerKind::ALL {
+            let json = serde_json::to_string(&kind).expect("serialize");
+            assert_eq!(json, format!("\"{}\"", kind.as_str()));
+            assert_eq!(
+                serde_json::from_str::<IssuerKind>(&json).expect("parse"),
+                kind
+            );
+        }
+    }
+
+    #[test]
+    fn settings_deserialize_from_toml_shape() {
+        let config: Config = serde_json::from_value(serde_json::json!({
+            "issuers": [
+                {"url": "https://gitlab.example.com", "kind": "gitlab", "algorithms": ["RS256", "ES256"]},
+                {"url_pattern": "https://token.actions.githubusercontent.com/*", "kind": "github", "enabled": false}
+            ]
+        }))
+        .expect("valid");
+        assert_eq!(
+            config.issuers[0].url.as_deref(),
+            Some("https://gitlab.example.com")
+        );
+        assert_eq!(config.issuers[0].kind, IssuerKind::GitLab);
+        assert_eq!(config.issuers[1].enabled, Some(false));
+    }
+
+    #[test]
+    fn settings_refuse_unknown_fields() {
+        let error = serde_json::from_value::<IssuerSettings>(serde_json::json!({
+            "url": "https://gitlab.com", "kind": "gitlab", "audience": "pypi"
+        }))
+        .expect_err("unknown field");
+        assert!(
+            error.to_string().contains("unknown field `audience`"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn settings_refuse_unknown_kind() {
+        let error = serde_json::from_value::<IssuerSettings>(serde_json::json!({
+            "url": "https://example.com", "kind": "bitbucket"
+        }))
+        .expect_err("unknown kind");
+        assert!(
+            error.to_string().contains("unknown variant `bitbucket`"),
+            "{error}"
+        );
+    }
+}
