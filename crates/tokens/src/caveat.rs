@@ -113,26 +113,26 @@ impl Caveat {
         let fields = Fields::new(fields);
         match strict_int(tag) {
             Some(TAG_EXPIRATION) => {
-                fields.expect_at_most(2)?;
+                fields.expect_count(2, 2)?;
                 Ok(Caveat::Expiration {
                     expires_at: fields.required(0, strict_int)?,
                     not_before: fields.required(1, strict_int)?,
                 })
             }
             Some(TAG_PROJECT_NAME) => {
-                fields.expect_at_most(1)?;
+                fields.expect_count(1, 1)?;
                 Ok(Caveat::ProjectName(fields.required(0, string_list)?))
             }
             Some(TAG_PROJECT_ID) => {
-                fields.expect_at_most(1)?;
+                fields.expect_count(1, 1)?;
                 Ok(Caveat::ProjectId(fields.required(0, string_list)?))
             }
             Some(TAG_REQUEST_USER) => {
-                fields.expect_at_most(1)?;
+                fields.expect_count(1, 1)?;
                 Ok(Caveat::RequestUser(fields.required(0, string)?))
             }
             Some(TAG_OIDC_PUBLISHER) => {
-                fields.expect_at_most(2)?;
+                fields.expect_count(1, 2)?;
                 let publisher_id = fields.required(0, string)?;
                 // The deprecated `oidc_claims` field: absent or null only.
                 match fields.optional(1) {
@@ -166,8 +166,13 @@ impl<'a> Fields<'a> {
         Fields(values)
     }
 
-    fn expect_at_most(&self, count: usize) -> Result<(), CaveatError> {
-        if self.0.len() > count {
+    /// Checks the number of values before their types, as Warehouse does (so `[0,"5"]`
+    /// is "Not enough values", not "invalid values for fields").
+    fn expect_count(&self, required: usize, max: usize) -> Result<(), CaveatError> {
+        if self.0.len() < required {
+            return Err(CaveatError::NotEnoughValues);
+        }
+        if self.0.len() > max {
             return Err(CaveatError::TooManyValues);
         }
         Ok(())
@@ -357,6 +362,13 @@ mod tests {
     #[test]
     fn rejects_too_few_values() {
         assert_eq!(parse_err("[0,5]"), "Not enough values");
+    }
+
+    #[test]
+    fn counts_values_before_checking_types() {
+        assert_eq!(parse_err(r#"[0,"5"]"#), "Not enough values");
+        assert_eq!(parse_err("[1]"), "Not enough values");
+        assert_eq!(parse_err("[4]"), "Not enough values");
     }
 
     #[test]

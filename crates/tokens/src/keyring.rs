@@ -151,9 +151,7 @@ impl Keyring {
             identifier.to_string().as_bytes(),
         ))
     }
-}
 
-impl Keyring {
     /// A fresh identifier under the current key id, with its root key. Total: the
     /// current key's secret is held apart from the map, so no lookup can fail.
     pub(crate) fn new_identifier_with_root_key(&self) -> (TokenIdentifier, [u8; 32]) {
@@ -193,13 +191,13 @@ fn derive_root_key(master_secret: &[u8], identifier: &[u8]) -> [u8; 32] {
 /// Decodes standard or URL-safe base64 with or without padding. The alphabets are tried
 /// one after the other, so mixing them in one string is rejected.
 pub(crate) fn decode_base64_lenient(text: &str) -> Option<Vec<u8>> {
-    let config =
+    const LENIENT: GeneralPurposeConfig =
         GeneralPurposeConfig::new().with_decode_padding_mode(DecodePaddingMode::Indifferent);
-    let url_safe = GeneralPurpose::new(&alphabet::URL_SAFE, config);
-    let standard = GeneralPurpose::new(&alphabet::STANDARD, config);
-    url_safe
+    const URL_SAFE: GeneralPurpose = GeneralPurpose::new(&alphabet::URL_SAFE, LENIENT);
+    const STANDARD: GeneralPurpose = GeneralPurpose::new(&alphabet::STANDARD, LENIENT);
+    URL_SAFE
         .decode(text)
-        .or_else(|_| standard.decode(text))
+        .or_else(|_| STANDARD.decode(text))
         .ok()
 }
 
