@@ -63,4 +63,5 @@ pub use token::{
 };
 pub use verify::{
     PUBLISHER_MISMATCH, SIGNATURE_MISMATCH, TOKEN_EXPIRED, VerifiedToken, VerifyContext, verify,
+    verify_signature,
 };

@@ -57,13 +57,11 @@ pub struct VerifiedToken {
     pub attenuated: bool,
 }
 
-/// Verifies `token` (see the module docs for the order of checks). On denial the
-/// reason is human-readable and safe to return to the index.
-pub fn verify(
-    token: &ParsedToken,
-    keyring: &Keyring,
-    context: &VerifyContext<'_>,
-) -> Result<VerifiedToken, Denial> {
+/// Checks only that `token` was minted with a key of `keyring` and carries an intact
+/// HMAC chain (constant-time compare) — no caveat is evaluated. Revocation uses this: the
+/// holder of a genuine token may revoke it even after it expired or was attenuated, and
+/// knowing a token id alone is not enough.
+pub fn verify_signature(token: &ParsedToken, keyring: &Keyring) -> Result<(), Denial> {
     let macaroon = &token.macaroon;
     // `parse_token` guarantees this; a hand-built ParsedToken might not.
     if macaroon.identifier != token.identifier.to_string().as_bytes() {
@@ -81,6 +79,18 @@ pub fn verify(
     if !chain::signature_matches(macaroon, &root_key) {
         return Err(Denial::new(DenialKind::BadSignature, SIGNATURE_MISMATCH));
     }
+    Ok(())
+}
+
+/// Verifies `token` (see the module docs for the order of checks). On denial the
+/// reason is human-readable and safe to return to the index.
+pub fn verify(
+    token: &ParsedToken,
+    keyring: &Keyring,
+    context: &VerifyContext<'_>,
+) -> Result<VerifiedToken, Denial> {
+    verify_signature(token, keyring)?;
+    let macaroon = &token.macaroon;
     if macaroon
         .caveats
         .iter()

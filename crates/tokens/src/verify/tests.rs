@@ -475,3 +475,29 @@ fn editing_a_caveat_breaks_the_signature() {
         )
     );
 }
+
+// --- signature only (revocation) ---
+
+#[test]
+fn verify_signature_ignores_caveats_but_not_the_chain() {
+    let keyring = default_keyring();
+    let token = minted(&keyring, &["p"]);
+    // Long expired, wrong project: caveats are not evaluated, the chain is intact.
+    assert_eq!(verify_signature(&token, &keyring), Ok(()));
+    let other = keyring_with_other_secret();
+    let denial = verify_signature(&token, &other).expect_err("wrong key");
+    assert_eq!(denial.kind(), DenialKind::BadSignature);
+    assert_eq!(denial.reason(), SIGNATURE_MISMATCH);
+    let mut tampered = token.clone();
+    tampered.macaroon.caveats.pop();
+    assert_eq!(
+        verify_signature(&tampered, &keyring)
+            .expect_err("caveat removed")
+            .reason(),
+        SIGNATURE_MISMATCH
+    );
+}
+
+fn keyring_with_other_secret() -> Keyring {
+    keyring("k1", &[("k1", SECRET_K2)])
+}
