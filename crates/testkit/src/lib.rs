@@ -1,0 +1,19 @@
+//! trustmint-testkit: a local OIDC issuer and realistic CI claims, for tests and for
+//! `trustmint dev-issuer`.
+//!
+//! * [`TestIssuer`] — discovery + JWKS on `127.0.0.1:<random port>`, key rotation,
+//!   failure/latency/size injection, fetch counters, and signing (including attack
+//!   tokens via [`SignOptions`]).
+//! * [`claims`] — builders shaped like real GitHub, GitLab, Google and ActiveState tokens.
+//! * [`TestKey`] — a standalone signing key, for unit tests that need no server.
+//! * [`run_dev_issuer`] — the development issuer (token endpoint, `id`-package endpoint).
+
+pub mod claims;
+mod dev_issuer;
+mod keys;
+mod server;
+mod test_issuer;
+
+pub use dev_issuer::run_dev_issuer;
+pub use keys::{KeyAlgorithm, KeyError, KidHeader, SignOptions, SignatureMode, TestKey};
+pub use test_issuer::{IssuerOptions, TestIssuer};
