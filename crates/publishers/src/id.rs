@@ -26,7 +26,11 @@ impl PublisherId {
         let digest = Sha256::digest(format!("trustmint-declared-publisher\0{identity_key}"));
         let mut bytes = [0u8; 16];
         bytes.copy_from_slice(&digest[..16]);
-        Self(uuid::Builder::from_sha1_bytes(bytes).into_uuid().to_string())
+        Self(
+            uuid::Builder::from_sha1_bytes(bytes)
+                .into_uuid()
+                .to_string(),
+        )
     }
 
     /// Wraps an id received from a client or a store. Ids are opaque; validation happens

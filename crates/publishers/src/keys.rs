@@ -16,7 +16,7 @@ use std::fmt;
 
 use serde::{Deserialize, Serialize};
 
-use crate::PublisherSpec;
+use crate::{Provider, PublisherSpec};
 
 /// The key stores index publishers by; see the module docs.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
@@ -46,24 +46,65 @@ pub(crate) fn canonical_issuer(issuer: &str) -> &str {
     issuer.trim_end_matches('/')
 }
 
+// Case folding is ASCII-only on purpose: every name these keys hold is ASCII once
+// validated, and Unicode folding would let a token spell `k` as KELVIN SIGN (U+212A,
+// which lowercases to `k`) and land on another repository's candidates.
+impl LookupKey {
+    /// GitHub: one repository (`owner/name`, case-insensitive) under one issuer.
+    pub(crate) fn github(issuer: &str, repository: &str) -> Self {
+        Self::from_parts(&[
+            Provider::GitHub.as_str(),
+            canonical_issuer(issuer),
+            &repository.to_ascii_lowercase(),
+        ])
+    }
+
+    /// GitLab: one project path (`namespace/project`, case-insensitive) under one issuer.
+    pub(crate) fn gitlab(issuer: &str, project_path: &str) -> Self {
+        Self::from_parts(&[
+            Provider::GitLab.as_str(),
+            canonical_issuer(issuer),
+            &project_path.to_ascii_lowercase(),
+        ])
+    }
+
+    /// Google: one service-account email, exact (PyPI compares it exactly).
+    pub(crate) fn google(issuer: &str, email: &str) -> Self {
+        Self::from_parts(&[Provider::Google.as_str(), canonical_issuer(issuer), email])
+    }
+
+    /// ActiveState: one organization and project, exact.
+    pub(crate) fn activestate(issuer: &str, organization: &str, project: &str) -> Self {
+        Self::from_parts(&[
+            Provider::ActiveState.as_str(),
+            canonical_issuer(issuer),
+            organization,
+            project,
+        ])
+    }
+}
+
 impl PublisherSpec {
     /// The lookup key of this publisher (see the module docs).
     pub fn lookup_key(&self) -> LookupKey {
-        let kind = self.provider().as_str();
-        let issuer = canonical_issuer(self.issuer());
+        self.lookup_key_with_issuer(self.issuer())
+    }
+
+    /// The key this publisher would have if it trusted `issuer`: lets the matcher tell
+    /// "same repository, other issuer" (reported as an issuer mismatch) from "another
+    /// repository" (not a candidate at all).
+    pub(crate) fn lookup_key_with_issuer(&self, issuer: &str) -> LookupKey {
         match self {
-            PublisherSpec::GitHub(p) => {
-                let repository =
-                    format!("{}/{}", p.repository_owner, p.repository_name).to_lowercase();
-                LookupKey::from_parts(&[kind, issuer, &repository])
-            }
+            PublisherSpec::GitHub(p) => LookupKey::github(
+                issuer,
+                &format!("{}/{}", p.repository_owner, p.repository_name),
+            ),
             PublisherSpec::GitLab(p) => {
-                let path = format!("{}/{}", p.namespace, p.project).to_lowercase();
-                LookupKey::from_parts(&[kind, issuer, &path])
+                LookupKey::gitlab(issuer, &format!("{}/{}", p.namespace, p.project))
             }
-            PublisherSpec::Google(p) => LookupKey::from_parts(&[kind, issuer, &p.email]),
+            PublisherSpec::Google(p) => LookupKey::google(issuer, &p.email),
             PublisherSpec::ActiveState(p) => {
-                LookupKey::from_parts(&[kind, issuer, &p.organization, &p.project])
+                LookupKey::activestate(issuer, &p.organization, &p.project)
             }
         }
     }
@@ -75,16 +116,16 @@ impl PublisherSpec {
         let issuer = canonical_issuer(self.issuer());
         let parts: Vec<String> = match self {
             PublisherSpec::GitHub(p) => vec![
-                p.repository_owner.to_lowercase(),
+                p.repository_owner.to_ascii_lowercase(),
                 p.repository_owner_id.clone(),
-                p.repository_name.to_lowercase(),
+                p.repository_name.to_ascii_lowercase(),
                 p.workflow_filename.clone(),
                 p.environment.to_lowercase(),
-                p.workflow_repository.to_lowercase(),
+                p.workflow_repository.to_ascii_lowercase(),
             ],
             PublisherSpec::GitLab(p) => vec![
-                p.namespace.to_lowercase(),
-                p.project.to_lowercase(),
+                p.namespace.to_ascii_lowercase(),
+                p.project.to_ascii_lowercase(),
                 p.workflow_filepath.clone(),
                 p.environment.clone(),
                 p.namespace_id.clone(),

@@ -43,7 +43,9 @@ impl ProjectName {
         let is_alnum = |b: u8| b.is_ascii_alphanumeric();
         let valid = is_alnum(bytes[0])
             && is_alnum(bytes[bytes.len() - 1])
-            && bytes.iter().all(|&b| is_alnum(b) || matches!(b, b'.' | b'_' | b'-'));
+            && bytes
+                .iter()
+                .all(|&b| is_alnum(b) || matches!(b, b'.' | b'_' | b'-'));
         if !valid {
             return Err(ProjectNameError::Invalid(raw.to_owned()));
         }
@@ -122,7 +124,15 @@ mod tests {
     #[test]
     fn rejects_invalid_names() {
         assert_eq!(ProjectName::parse(""), Err(ProjectNameError::Empty));
-        for raw in ["-leading", "trailing-", "has space", "ünicode", "a/b", ".", "_x"] {
+        for raw in [
+            "-leading",
+            "trailing-",
+            "has space",
+            "ünicode",
+            "a/b",
+            ".",
+            "_x",
+        ] {
             assert_eq!(
                 ProjectName::parse(raw),
                 Err(ProjectNameError::Invalid(raw.to_owned())),

@@ -1,0 +1,149 @@
+//! ActiveState Platform publishers (reference §3.5).
+//!
+//! Stages (see `verdict.rs`): PyPI's lookup selects on the exact organization, project
+//! and `actor_id`; its claim checks are `sub`, `organization`, `project`, `actor_id`,
+//! then `builder`.
+
+mod checks;
+mod validation;
+
+use std::collections::BTreeMap;
+
+use crate::ActiveStatePublisher;
+use crate::claims::TokenClaims;
+use crate::diagnostics::NoMatch;
+use crate::keys::{LookupKey, canonical_issuer};
+use crate::provider::ACTIVESTATE_ISSUER_URL;
+use crate::reasons::shown;
+use crate::stored::StoredClaims;
+use crate::verdict::{Problem, Verdict, plain, token_value};
+
+pub(crate) use validation::validate;
+
+/// Claims every ActiveState token must carry, in the order PyPI reports them missing.
+const REQUIRED_CLAIMS: [&str; 5] = ["sub", "organization", "project", "actor_id", "builder"];
+
+/// Where ActiveState projects live on the web.
+const ACTIVESTATE_WEB_URL: &str = "https://platform.activestate.com";
+
+/// An ActiveState token's claims, read once.
+#[derive(Debug)]
+pub(crate) struct ActiveStateToken {
+    issuer: String,
+    sub: String,
+    organization: String,
+    project: String,
+    actor_id: String,
+    builder: String,
+    stored: BTreeMap<String, String>,
+}
+
+impl ActiveStateToken {
+    /// Checks the issuer (ActiveState publishers trust only ActiveState's) and the
+    /// required claims.
+    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+        if canonical_issuer(claims.issuer) != ACTIVESTATE_ISSUER_URL {
+            return Err(NoMatch::issuer_mismatch(
+                claims.issuer,
+                ACTIVESTATE_ISSUER_URL,
+            ));
+        }
+        claims.require(&REQUIRED_CLAIMS)?;
+        Ok(Self {
+            issuer: claims.issuer.to_owned(),
+            sub: claims.text_or_empty("sub"),
+            organization: claims.text_or_empty("organization"),
+            project: claims.text_or_empty("project"),
+            actor_id: claims.text_or_empty("actor_id"),
+            builder: claims.text_or_empty("builder"),
+            stored: StoredClaims::new(claims)
+                .keep(&["organization", "project", "actor", "actor_id"])
+                .into_map(),
+        })
+    }
+
+    /// The organization/project lookup key.
+    pub(crate) fn lookup_key(&self) -> LookupKey {
+        LookupKey::activestate(&self.issuer, &self.organization, &self.project)
+    }
+
+    /// `project '<organization>/<project>'`.
+    pub(crate) fn subject(&self) -> String {
+        format!(
+            "project {}",
+            shown(&format!("{}/{}", self.organization, self.project))
+        )
+    }
+
+    /// Provenance for the minted token.
+    pub(crate) fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
+    }
+
+    /// Checks one publisher, in PyPI's order.
+    pub(crate) fn evaluate(&self, p: &ActiveStatePublisher) -> Verdict {
+        if p.actor_id != self.actor_id {
+            let problem = Problem::expects(
+                "actor_id",
+                &p.actor_id,
+                token_value("actor_id", Some(&self.actor_id)),
+            );
+            return Verdict::not_found(0, vec![problem]);
+        }
+        let expected_sub = format!("org:{}:project:{}", p.organization, p.project);
+        let checks = [
+            checks::subject(&expected_sub, &self.sub).map_err(|reason| {
+                let problem =
+                    Problem::expects("sub", &expected_sub, token_value("sub", Some(&self.sub)));
+                (reason, problem.restating())
+            }),
+            exact_check("organization", &p.organization, &self.organization),
+            exact_check("project", &p.project, &self.project),
+            exact_check("actor_id", &p.actor_id, &self.actor_id),
+            checks::builder(&self.builder).map_err(|reason| {
+                let problem = Problem::expects(
+                    "builder",
+                    checks::PYPI_BUILDER,
+                    token_value("builder", Some(&self.builder)),
+                );
+                (reason, problem)
+            }),
+        ];
+        match checks.into_iter().find_map(Result::err) {
+            Some((reason, problem)) => Verdict::check_failed(0, reason, vec![problem]),
+            None => Verdict::Pass { specificity: 0 },
+        }
+    }
+}
+
+fn exact_check(name: &str, configured: &str, claim: &str) -> Result<(), (String, Problem)> {
+    checks::exact(name, configured, claim).map_err(|reason| {
+        let problem = Problem::expects(name, configured, token_value(name, Some(claim)));
+        (reason, problem.restating())
+    })
+}
+
+/// Tells a publisher from its siblings of the same project.
+pub(crate) fn label(p: &ActiveStatePublisher) -> String {
+    format!("actor_id {}", plain(&p.actor_id))
+}
+
+/// `ActiveState org/project (actor bob)`.
+pub(crate) fn describe(p: &ActiveStatePublisher) -> String {
+    if p.actor.is_empty() {
+        format!("ActiveState {}/{}", p.organization, p.project)
+    } else {
+        format!(
+            "ActiveState {}/{} (actor {})",
+            p.organization, p.project, p.actor
+        )
+    }
+}
+
+/// `https://platform.activestate.com/{organization}/{project}`.
+pub(crate) fn publisher_url(p: &ActiveStatePublisher) -> String {
+    format!("{ACTIVESTATE_WEB_URL}/{}/{}", p.organization, p.project)
+}
+
+#[cfg(test)]
+mod tests;

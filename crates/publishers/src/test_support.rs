@@ -1,0 +1,170 @@
+//! Fixtures for the rule tables: publishers and full claim sets per provider, each
+//! matching the others by default, so a test states only what it changes.
+
+use serde_json::{Map, Value, json};
+
+use crate::{
+    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Origin, ProjectName,
+    Publisher, PublisherId, PublisherSpec,
+};
+
+pub(crate) const SHA: &str = "d6e1f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4";
+pub(crate) const NOW: i64 = 1_700_000_000;
+
+/// A normal publisher with id `id` for project `sampleproject`.
+pub(crate) fn publisher(id: &str, spec: PublisherSpec) -> Publisher {
+    Publisher {
+        id: PublisherId::from_raw(id),
+        projects: vec![project("sampleproject")],
+        pending: false,
+        spec,
+        origin: Origin::Api,
+        created_at: 0,
+        expires_at: None,
+    }
+}
+
+pub(crate) fn project(name: &str) -> ProjectName {
+    ProjectName::parse(name).unwrap_or_else(|e| panic!("{e}"))
+}
+
+/// `octo-org/sampleproject`, owner id 647025, `release.yml`, any environment.
+pub(crate) fn github_spec() -> GitHubPublisher {
+    GitHubPublisher {
+        repository_owner: "octo-org".into(),
+        repository_owner_id: "647025".into(),
+        repository_name: "sampleproject".into(),
+        workflow_filename: "release.yml".into(),
+        ..GitHubPublisher::default()
+    }
+}
+
+pub(crate) fn github_publisher(id: &str) -> Publisher {
+    publisher(id, PublisherSpec::GitHub(github_spec()))
+}
+
+/// A release run of `octo-org/sampleproject`'s `release.yml` at tag v1.0.0, no environment.
+pub(crate) fn github_claims() -> Map<String, Value> {
+    object(json!({
+        "iss": crate::GITHUB_ISSUER_URL,
+        "aud": "pypi",
+        "jti": "0f6c1f4e-7d1a-4c55-9f5e-2f3e4a5b6c7d",
+        "sub": "repo:octo-org/sampleproject:ref:refs/tags/v1.0.0",
+        "repository": "octo-org/sampleproject",
+        "repository_owner": "octo-org",
+        "repository_owner_id": "647025",
+        "repository_id": "1296269",
+        "job_workflow_ref": "octo-org/sampleproject/.github/workflows/release.yml@refs/tags/v1.0.0",
+        "workflow_ref": "octo-org/sampleproject/.github/workflows/release.yml@refs/tags/v1.0.0",
+        "workflow": "Release",
+        "ref": "refs/tags/v1.0.0",
+        "sha": SHA,
+        "event_name": "release",
+        "run_id": "5678",
+        "run_attempt": "1",
+    }))
+}
+
+/// `group/sampleproject`, `.gitlab-ci.yml`, on gitlab.com.
+pub(crate) fn gitlab_spec() -> GitLabPublisher {
+    GitLabPublisher {
+        namespace: "group".into(),
+        project: "sampleproject".into(),
+        workflow_filepath: ".gitlab-ci.yml".into(),
+        ..GitLabPublisher::default()
+    }
+}
+
+pub(crate) fn gitlab_publisher(id: &str) -> Publisher {
+    publisher(id, PublisherSpec::GitLab(gitlab_spec()))
+}
+
+/// A pipeline of `group/sampleproject` on gitlab.com, branch main, no environment.
+pub(crate) fn gitlab_claims() -> Map<String, Value> {
+    object(json!({
+        "iss": crate::GITLAB_ISSUER_URL,
+        "aud": "pypi",
+        "jti": "2b6d8a4c-1e3f-4a5b-8c7d-9e0f1a2b3c4d",
+        "sub": "project_path:group/sampleproject:ref_type:branch:ref:main",
+        "project_path": "group/sampleproject",
+        "namespace_id": "1234567",
+        "namespace_path": "group",
+        "project_id": "12345678",
+        "ci_config_ref_uri": "gitlab.com/group/sampleproject//.gitlab-ci.yml@refs/heads/main",
+        "ci_config_sha": SHA,
+        "ref_path": "refs/heads/main",
+        "ref": "main",
+        "sha": SHA,
+        "pipeline_id": "987",
+        "job_id": "654",
+    }))
+}
+
+pub(crate) fn google_spec() -> GooglePublisher {
+    GooglePublisher {
+        email: "publisher@my-project.iam.gserviceaccount.com".into(),
+        sub: String::new(),
+    }
+}
+
+pub(crate) fn google_claims() -> Map<String, Value> {
+    object(json!({
+        "iss": crate::GOOGLE_ISSUER_URL,
+        "aud": "pypi",
+        "email": "publisher@my-project.iam.gserviceaccount.com",
+        "email_verified": true,
+        "sub": "112233445566778899000",
+        "azp": "112233445566778899000",
+    }))
+}
+
+pub(crate) fn activestate_spec() -> ActiveStatePublisher {
+    ActiveStatePublisher {
+        organization: "fakeorg".into(),
+        project: "fakeproject".into(),
+        actor: "fakeactor".into(),
+        actor_id: "6f4b6f6e-0000-4000-8000-000000000001".into(),
+    }
+}
+
+pub(crate) fn activestate_claims() -> Map<String, Value> {
+    object(json!({
+        "iss": crate::ACTIVESTATE_ISSUER_URL,
+        "aud": "pypi",
+        "sub": "org:fakeorg:project:fakeproject",
+        "organization": "fakeorg",
+        "project": "fakeproject",
+        "actor": "fakeactor",
+        "actor_id": "6f4b6f6e-0000-4000-8000-000000000001",
+        "builder": "pypi-publisher",
+        "organization_id": "o-1",
+        "project_id": "p-1",
+    }))
+}
+
+/// `claims` with `name` set to `value` (`Value::Null` removes nothing: it sets null).
+pub(crate) fn with(mut claims: Map<String, Value>, name: &str, value: Value) -> Map<String, Value> {
+    claims.insert(name.to_owned(), value);
+    claims
+}
+
+/// `claims` without `name`.
+pub(crate) fn without(mut claims: Map<String, Value>, name: &str) -> Map<String, Value> {
+    claims.remove(name);
+    claims
+}
+
+/// The `iss` of a claim set.
+pub(crate) fn issuer_of(claims: &Map<String, Value>) -> &str {
+    claims
+        .get("iss")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+}
+
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
