@@ -179,3 +179,190 @@ fn build_verifier(algorithm: Algorithm, jwk: &Jwk) -> Result<Box<dyn JwsVerifier
     };
     built.map_err(|error| error.to_string())
 }
+
+#[cfg(test)]
+mod tests {
+    use serde_json::json;
+    use trustmint_testkit::{KeyAlgorithm, TestKey};
+
+    use super::*;
+
+    fn jwk(algorithm: KeyAlgorithm, kid: &str) -> Value {
+        TestKey::generate(algorithm, kid).expect("key").public_jwk()
+    }
+
+    fn with(mut jwk: Value, name: &str, value: Value) -> Value {
+        if let Value::Object(map) = &mut jwk {
+            if value.is_null() {
+                map.remove(name);
+            } else {
+                map.insert(name.to_owned(), value);
+            }
+        }
+        jwk
+    }
+
+    fn algorithms_by_kid(keys: Vec<Value>) -> Vec<(String, Vec<Algorithm>)> {
+        let body = serde_json::to_vec(&json!({ "keys": keys })).expect("json");
+        let set = KeySet::parse(&body).expect("key set");
+        let mut kids: Vec<_> = set
+            .keys
+            .values()
+            .map(|key| (key.kid.clone(), key.algorithms()))
+            .collect();
+        kids.sort_by(|a, b| a.0.cmp(&b.0));
+        kids
+    }
+
+    #[test]
+    fn key_selection_table() {
+        use Algorithm::*;
+        let rsa = jwk(KeyAlgorithm::RS256, "rsa");
+        let ec = jwk(KeyAlgorithm::ES256, "ec");
+        let ed = jwk(KeyAlgorithm::EdDSA, "ed");
+        let rows: Vec<(&str, Vec<Value>, Vec<(&str, Vec<Algorithm>)>)> = vec![
+            (
+                "rsa with alg",
+                vec![rsa.clone()],
+                vec![("rsa", vec![RS256])],
+            ),
+            (
+                "rsa without alg fits both RSA algorithms",
+                vec![with(rsa.clone(), "alg", Value::Null)],
+                vec![("rsa", vec![RS256, PS256])],
+            ),
+            (
+                "rsa marked PS256",
+                vec![with(rsa.clone(), "alg", json!("PS256"))],
+                vec![("rsa", vec![PS256])],
+            ),
+            ("ec P-256", vec![ec.clone()], vec![("ec", vec![ES256])]),
+            ("ed25519", vec![ed.clone()], vec![("ed", vec![EdDSA])]),
+            (
+                "no kid skipped",
+                vec![with(rsa.clone(), "kid", Value::Null), ec.clone()],
+                vec![("ec", vec![ES256])],
+            ),
+            (
+                "empty kid skipped",
+                vec![with(rsa.clone(), "kid", json!(""))],
+                vec![],
+            ),
+            (
+                "numeric kid skipped",
+                vec![with(rsa.clone(), "kid", json!(1))],
+                vec![],
+            ),
+            (
+                "unknown kty ignored",
+                vec![
+                    json!({"kty": "oct", "kid": "s", "k": "c2VjcmV0"}),
+                    json!({"kty": "WAT", "kid": "w"}),
+                    ec.clone(),
+                ],
+                vec![("ec", vec![ES256])],
+            ),
+            (
+                "enc keys skipped",
+                vec![with(rsa.clone(), "use", json!("enc"))],
+                vec![],
+            ),
+            (
+                "HS256 jwk alg skipped",
+                vec![with(rsa.clone(), "alg", json!("HS256"))],
+                vec![],
+            ),
+            (
+                "RS512 jwk alg skipped",
+                vec![with(rsa.clone(), "alg", json!("RS512"))],
+                vec![],
+            ),
+            (
+                "jwk alg contradicting kty skipped",
+                vec![with(rsa.clone(), "alg", json!("ES256"))],
+                vec![],
+            ),
+            (
+                "Ed448 skipped",
+                vec![with(
+                    with(ed.clone(), "crv", json!("Ed448")),
+                    "alg",
+                    Value::Null,
+                )],
+                vec![],
+            ),
+            (
+                "P-384 skipped",
+                vec![with(
+                    with(ec.clone(), "crv", json!("P-384")),
+                    "alg",
+                    Value::Null,
+                )],
+                vec![],
+            ),
+            (
+                "broken key material skipped",
+                vec![with(rsa.clone(), "n", json!("AQAB"))],
+                vec![],
+            ),
+            (
+                "non-object entries skipped",
+                vec![json!("x"), json!(null), ec.clone()],
+                vec![("ec", vec![ES256])],
+            ),
+            (
+                "key_ops without verify skipped",
+                vec![with(rsa.clone(), "key_ops", json!(["encrypt"]))],
+                vec![],
+            ),
+        ];
+        for (name, keys, expected) in rows {
+            let expected: Vec<(String, Vec<Algorithm>)> = expected
+                .into_iter()
+                .map(|(kid, algorithms)| (kid.to_owned(), algorithms))
+                .collect();
+            assert_eq!(algorithms_by_kid(keys), expected, "{name}");
+        }
+    }
+
+    #[test]
+    fn duplicate_kid_keeps_the_first() {
+        let first = jwk(KeyAlgorithm::ES256, "dup");
+        let second = jwk(KeyAlgorithm::RS256, "dup");
+        assert_eq!(
+            algorithms_by_kid(vec![first, second]),
+            vec![("dup".to_owned(), vec![Algorithm::ES256])]
+        );
+    }
+
+    #[test]
+    fn key_count_is_bounded() {
+        let base = jwk(KeyAlgorithm::ES256, "k");
+        let keys: Vec<Value> = (0..150)
+            .map(|n| with(base.clone(), "kid", json!(format!("k{n}"))))
+            .collect();
+        assert_eq!(algorithms_by_kid(keys).len(), MAX_KEYS_PER_SET);
+    }
+
+    #[test]
+    fn not_a_key_set() {
+        for body in [&b"nope"[..], b"{}", b"{\"keys\": null}", b"[]", b""] {
+            assert_eq!(
+                KeySet::parse(body).map(|set| set.len()),
+                Err(JwksError::NotAKeySet)
+            );
+        }
+    }
+
+    #[test]
+    fn debug_shows_no_key_material() {
+        let body =
+            serde_json::to_vec(&json!({"keys": [jwk(KeyAlgorithm::RS256, "k1")]})).expect("json");
+        let set = KeySet::parse(&body).expect("set");
+        let debug = format!("{:?}", set.get("k1").expect("k1"));
+        assert_eq!(
+            debug,
+            "VerificationKey { kid: \"k1\", algorithms: [RS256], .. }"
+        );
+    }
+}

@@ -381,3 +381,7 @@ impl SourceState {
         *self.current.write().unwrap_or_else(PoisonError::into_inner) = Some(loaded);
     }
 }
+
+#[cfg(test)]
+#[path = "keystore_tests.rs"]
+mod tests;

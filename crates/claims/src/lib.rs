@@ -22,6 +22,8 @@ mod keystore;
 mod registered_claims;
 mod registry;
 mod replay;
+#[cfg(test)]
+mod test_support;
 mod unverified;
 mod verifier;
 

@@ -221,3 +221,7 @@ impl fmt::Debug for RoutedToken {
             .finish_non_exhaustive()
     }
 }
+
+#[cfg(test)]
+#[path = "verifier_tests.rs"]
+mod tests;
