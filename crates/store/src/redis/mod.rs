@@ -9,6 +9,7 @@ mod publisher_scripts;
 mod publishers;
 mod rate_limit;
 mod replay;
+mod token_codec;
 mod tokens;
 
 use async_trait::async_trait;

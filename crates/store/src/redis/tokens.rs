@@ -1,9 +1,11 @@
-//! Token records in Redis: `SET tok:<id> <json> EX <ttl>`; revoking is `DEL`.
+//! Token records in Redis: `SET tok:<id> <record> EX <ttl>`; revoking is `DEL`. The
+//! value's layout is `token_codec`'s business.
 
 use async_trait::async_trait;
 
 use super::connection::RedisHandle;
 use super::keys::KeyLayout;
+use super::token_codec;
 use crate::{StoreError, TokenRecord, TokenStore};
 
 /// [`TokenStore`] on Redis.
@@ -28,13 +30,10 @@ impl TokenStore for RedisTokenStore {
                 "ttl must be at least 1 second",
             ));
         }
-        // Compact JSON with the record's one-letter field names: the whole key stays
-        // well under 512 bytes of Redis memory (docs/operations.md, "Sizing").
-        let json = serde_json::to_string(record)
-            .map_err(|e| StoreError::new("token_put", format!("encoding the record: {e}")))?;
+        let value = token_codec::encode(record)?;
         let mut cmd = redis::cmd("SET");
         cmd.arg(self.keys.token(&record.token_id))
-            .arg(json)
+            .arg(value)
             .arg("EX")
             .arg(ttl_secs);
         self.redis.query::<()>("token_put", &cmd).await
@@ -43,12 +42,10 @@ impl TokenStore for RedisTokenStore {
     async fn get(&self, token_id: &str) -> Result<Option<TokenRecord>, StoreError> {
         let mut cmd = redis::cmd("GET");
         cmd.arg(self.keys.token(token_id));
-        let json: Option<String> = self.redis.query("token_get", &cmd).await?;
-        json.map(|json| {
-            serde_json::from_str(&json)
-                .map_err(|e| StoreError::new("token_get", format!("unreadable record: {e}")))
-        })
-        .transpose()
+        let value: Option<Vec<u8>> = self.redis.query("token_get", &cmd).await?;
+        value
+            .map(|value| token_codec::decode(token_id, &value))
+            .transpose()
     }
 
     async fn delete(&self, token_id: &str) -> Result<bool, StoreError> {
