@@ -90,7 +90,13 @@ mod tests {
     fn header_rule_table() {
         use Algorithm::*;
         let rs256_only: &[Algorithm] = &[RS256];
-        let rows: Vec<(Value, &[Algorithm], Result<(Algorithm, &str), &str>)> = vec![
+        /// (header, allowed algorithms, expected (alg, kid) or error detail)
+        type Row<'a> = (
+            Value,
+            &'a [Algorithm],
+            Result<(Algorithm, &'a str), &'a str>,
+        );
+        let rows: Vec<Row> = vec![
             (
                 json!({"alg": "RS256", "kid": "k1", "typ": "JWT"}),
                 rs256_only,

@@ -220,7 +220,9 @@ mod tests {
         let rsa = jwk(KeyAlgorithm::RS256, "rsa");
         let ec = jwk(KeyAlgorithm::ES256, "ec");
         let ed = jwk(KeyAlgorithm::EdDSA, "ed");
-        let rows: Vec<(&str, Vec<Value>, Vec<(&str, Vec<Algorithm>)>)> = vec![
+        /// (case, JWKs, expected kids with their algorithms)
+        type Row<'a> = (&'a str, Vec<Value>, Vec<(&'a str, Vec<Algorithm>)>);
+        let rows: Vec<Row> = vec![
             (
                 "rsa with alg",
                 vec![rsa.clone()],

@@ -303,7 +303,7 @@ fn issue(state: &IssuerState, params: &HashMap<String, String>) -> Result<(Strin
                 builder = builder.email(v);
             }
             if let Some(v) = get("sub") {
-                builder = builder.sub(v);
+                builder = builder.subject(v);
             }
             builder.build(&iss, audience, now)
         }

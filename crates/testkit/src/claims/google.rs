@@ -50,7 +50,7 @@ impl GoogleClaims {
     }
 
     /// `sub` (and `azp`, which Google sets to the same numeric id).
-    pub fn sub(mut self, sub: impl Into<String>) -> Self {
+    pub fn subject(mut self, sub: impl Into<String>) -> Self {
         self.sub = sub.into();
         self.azp = self.sub.clone();
         self
@@ -78,7 +78,7 @@ mod tests {
     #[test]
     fn defaults_have_no_jti() {
         let claims = GoogleClaims::new()
-            .sub("42")
+            .subject("42")
             .build("https://accounts.google.com", "pypi", 0);
         assert_eq!(claims["email_verified"], true);
         assert_eq!(
