@@ -168,3 +168,34 @@ fn object(value: Value) -> Map<String, Value> {
         _ => Map::new(),
     }
 }
+
+/// What a table row expects: the ids of the matched publishers, in order, or the exact
+/// refusal.
+#[derive(Debug, PartialEq, Eq)]
+pub(crate) enum Outcome {
+    Matched(Vec<String>),
+    Refused(crate::NoMatchKind, String),
+}
+
+pub(crate) fn matched(ids: &[&str]) -> Outcome {
+    Outcome::Matched(ids.iter().map(|id| (*id).to_owned()).collect())
+}
+
+pub(crate) fn refused(kind: crate::NoMatchKind, reason: &str) -> Outcome {
+    Outcome::Refused(kind, reason.to_owned())
+}
+
+pub(crate) fn outcome(result: Result<crate::Match, crate::NoMatch>) -> Outcome {
+    match result {
+        Ok(found) => Outcome::Matched(found.publishers.iter().map(|p| p.id.to_string()).collect()),
+        Err(no_match) => Outcome::Refused(no_match.kind(), no_match.reason().to_owned()),
+    }
+}
+
+#[track_caller]
+pub(crate) fn assert_outcome(description: &str, actual: Outcome, expected: Outcome) {
+    assert!(
+        actual == expected,
+        "{description}:\n  actual:   {actual:?}\n  expected: {expected:?}"
+    );
+}

@@ -288,15 +288,12 @@ impl GitHubToken {
 
 /// Tells a publisher from its siblings of the same repository.
 pub(crate) fn label(p: &GitHubPublisher) -> String {
-    let mut label = format!("workflow {}", plain(&p.workflow_filename));
+    let mut label = plain(&p.workflow_filename);
     if !p.workflow_repository.is_empty() {
         label.push_str(&format!(" from {}", plain(&p.workflow_repository)));
     }
     if !p.environment.is_empty() {
         label.push_str(&format!(", environment {}", plain(&p.environment)));
-    }
-    if !p.repository_owner_id.is_empty() {
-        label.push_str(&format!(", owner id {}", plain(&p.repository_owner_id)));
     }
     label
 }

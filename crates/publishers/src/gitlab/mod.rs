@@ -206,7 +206,7 @@ fn publisher_issuer(p: &GitLabPublisher) -> &str {
 
 /// Tells a publisher from its siblings of the same project.
 pub(crate) fn label(p: &GitLabPublisher) -> String {
-    let mut label = format!("pipeline {}", plain(&p.workflow_filepath));
+    let mut label = plain(&p.workflow_filepath);
     if !p.environment.is_empty() {
         label.push_str(&format!(", environment {}", plain(&p.environment)));
     }

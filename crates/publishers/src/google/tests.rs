@@ -1,1 +1,193 @@
+//! Google matching tables: reference §7.3 item 40, §7.4 items 60–61, issuer and
+//! diagnostics.
 
+use serde_json::{Map, Value, json};
+
+use crate::test_support::{
+    NOW, Outcome, assert_outcome, google_claims, google_spec, issuer_of, matched, outcome,
+    publisher, refused, with, without,
+};
+use crate::{
+    GOOGLE_ISSUER_URL, GooglePublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
+    PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
+};
+
+const NOT_FOUND: &str = "Publisher with matching claims was not found";
+
+fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
+    find_match(
+        Provider::Google,
+        &TokenClaims::new(issuer_of(claims), claims),
+        candidates,
+        NOW,
+    )
+}
+
+fn google(id: &str, sub: &str) -> Publisher {
+    publisher(
+        id,
+        PublisherSpec::Google(GooglePublisher {
+            sub: sub.into(),
+            ..google_spec()
+        }),
+    )
+}
+
+/// Reference §7.3 item 40: a `sub`-constrained publisher wins.
+#[test]
+fn sub_preference_table() {
+    let candidates = [google("a", ""), google("b", "some-subject")];
+    for (sub, expected) in [
+        ("some-other-subject", "a"),
+        ("some-subject", "b"),
+        ("SOME-SUBJECT", "a"),
+    ] {
+        let claims = with(google_claims(), "sub", json!(sub));
+        assert_outcome(
+            sub,
+            outcome(run(&claims, &candidates)),
+            matched(&[expected]),
+        );
+    }
+}
+
+/// One row per case: (description, claims, candidates, outcome).
+#[test]
+fn matching_table() {
+    let rows: Vec<(&str, Map<String, Value>, Vec<Publisher>, Outcome)> = vec![
+        (
+            "full claims",
+            google_claims(),
+            vec![google("a", "")],
+            matched(&["a"]),
+        ),
+        (
+            "no sub in the token, unconstrained publisher",
+            without(google_claims(), "sub"),
+            vec![google("a", "")],
+            matched(&["a"]),
+        ),
+        (
+            "missing email",
+            without(google_claims(), "email"),
+            vec![google("a", "")],
+            refused(NoMatchKind::MissingClaim, "Missing claim 'email'"),
+        ),
+        (
+            "null email_verified",
+            with(google_claims(), "email_verified", Value::Null),
+            vec![google("a", "")],
+            refused(NoMatchKind::MissingClaim, "Missing claim 'email_verified'"),
+        ),
+        (
+            "email_verified false (§7.4 item 60)",
+            with(google_claims(), "email_verified", json!(false)),
+            vec![google("a", "")],
+            refused(
+                NoMatchKind::CheckFailed,
+                "Check failed for required claim 'email_verified'; the publisher for email \
+                 'publisher@my-project.iam.gserviceaccount.com' requires email_verified to be true, \
+                 but the token's is false",
+            ),
+        ),
+        (
+            "email_verified a truthy string (§7.4 item 60)",
+            with(
+                google_claims(),
+                "email_verified",
+                json!("truthy-but-not-bool"),
+            ),
+            vec![google("a", "")],
+            refused(
+                NoMatchKind::CheckFailed,
+                "Check failed for required claim 'email_verified'; the publisher for email \
+                 'publisher@my-project.iam.gserviceaccount.com' requires email_verified to be true, \
+                 but the token's is \"truthy-but-not-bool\"",
+            ),
+        ),
+        (
+            "sub differs (§7.4 item 61)",
+            google_claims(),
+            vec![google("a", "fakesubject")],
+            refused(
+                NoMatchKind::NotFound,
+                &format!(
+                    "{NOT_FOUND}; the publisher for email 'publisher@my-project.iam.gserviceaccount.com' \
+                     expects sub 'fakesubject' but the token's sub is '112233445566778899000'"
+                ),
+            ),
+        ),
+        (
+            "sub required, token has none (§7.4 item 61)",
+            without(google_claims(), "sub"),
+            vec![google("a", "fakesubject")],
+            refused(
+                NoMatchKind::NotFound,
+                &format!(
+                    "{NOT_FOUND}; the publisher for email 'publisher@my-project.iam.gserviceaccount.com' \
+                     expects sub 'fakesubject' but the token has no sub"
+                ),
+            ),
+        ),
+        (
+            "email of another case is another email",
+            with(
+                google_claims(),
+                "email",
+                json!("Publisher@my-project.iam.gserviceaccount.com"),
+            ),
+            vec![google("a", "")],
+            refused(
+                NoMatchKind::NotFound,
+                &format!(
+                    "{NOT_FOUND}; no publisher is registered for email \
+                     'Publisher@my-project.iam.gserviceaccount.com' with issuer 'https://accounts.google.com'"
+                ),
+            ),
+        ),
+        (
+            "foreign issuer",
+            with(
+                google_claims(),
+                "iss",
+                json!("https://accounts.example.com"),
+            ),
+            vec![google("a", "")],
+            refused(
+                NoMatchKind::IssuerMismatch,
+                "JWT issuer 'https://accounts.example.com' does not match expected issuer 'https://accounts.google.com'",
+            ),
+        ),
+    ];
+    for (description, claims, candidates, expected) in rows {
+        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
+    }
+}
+
+#[test]
+fn lookup_key_and_stored_claims() {
+    let claims = google_claims();
+    let key = lookup_key_for_claims(
+        Provider::Google,
+        &TokenClaims::new(GOOGLE_ISSUER_URL, &claims),
+    );
+    assert_eq!(key, Ok(PublisherSpec::Google(google_spec()).lookup_key()));
+    let key = lookup_key_for_claims(
+        Provider::Google,
+        &TokenClaims::new("https://accounts.google.com/", &claims),
+    );
+    assert_eq!(key, Ok(PublisherSpec::Google(google_spec()).lookup_key()));
+
+    let found = run(&claims, &[google("a", "")]).unwrap_or_else(|e| panic!("{e}"));
+    let expected: Vec<(&str, &str)> = vec![
+        ("email", "publisher@my-project.iam.gserviceaccount.com"),
+        ("issuer", GOOGLE_ISSUER_URL),
+        ("sub", "112233445566778899000"),
+        ("subject", "112233445566778899000"),
+    ];
+    let expected = expected
+        .into_iter()
+        .map(|(k, v)| (k.to_owned(), v.to_owned()))
+        .collect();
+    assert_eq!(found.stored_claims, expected);
+}
