@@ -70,7 +70,15 @@ const ACTIVESTATE_PARAMS: [&str; 4] = ["organization", "project", "actor", "acto
 /// a ready-to-paste trustmint config and curl / `id` command lines on startup. The
 /// first stdout line is `trustmint dev issuer listening on http://HOST:PORT`.
 pub async fn run_dev_issuer(addr: SocketAddr, shutdown: impl Future) -> std::io::Result<()> {
-    let listener = TcpListener::bind(addr)?;
+    run_dev_issuer_on(TcpListener::bind(addr)?, shutdown).await
+}
+
+/// [`run_dev_issuer`] on an already bound listener (tests bind port 0 and keep the
+/// address).
+pub async fn run_dev_issuer_on(
+    listener: TcpListener,
+    shutdown: impl Future,
+) -> std::io::Result<()> {
     let local = listener.local_addr()?;
     let shown_ip = if local.ip().is_unspecified() {
         IpAddr::V4(Ipv4Addr::LOCALHOST)
@@ -103,17 +111,7 @@ pub async fn run_dev_issuer(addr: SocketAddr, shutdown: impl Future) -> std::io:
             .route("/", web::get().to(help));
     })?;
 
-    let mut stdout = std::io::stdout().lock();
-    let _ = writeln!(stdout, "trustmint dev issuer listening on {base_url}");
-    if !shown_ip.is_loopback() {
-        let _ = writeln!(
-            stdout,
-            "warning: not a loopback address; trustmint accepts plain-http issuers only on loopback"
-        );
-    }
-    let _ = writeln!(stdout, "{}", banner(&base_url, &kid));
-    let _ = stdout.flush();
-    drop(stdout);
+    print_startup(&base_url, &kid, shown_ip.is_loopback());
 
     tokio::select! {
         result = server => result,
@@ -122,6 +120,20 @@ pub async fn run_dev_issuer(addr: SocketAddr, shutdown: impl Future) -> std::io:
             Ok(())
         }
     }
+}
+
+/// Prints the startup text to stdout (errors writing it are ignored: it is advice).
+fn print_startup(base_url: &str, kid: &str, loopback: bool) {
+    let mut stdout = std::io::stdout().lock();
+    let _ = writeln!(stdout, "trustmint dev issuer listening on {base_url}");
+    if !loopback {
+        let _ = writeln!(
+            stdout,
+            "warning: not a loopback address; trustmint accepts plain-http issuers only on loopback"
+        );
+    }
+    let _ = writeln!(stdout, "{}", banner(base_url, kid));
+    let _ = stdout.flush();
 }
 
 /// The startup text: issuer URLs, config and command lines (no secrets: the only

@@ -14,6 +14,6 @@ mod keys;
 mod server;
 mod test_issuer;
 
-pub use dev_issuer::run_dev_issuer;
+pub use dev_issuer::{run_dev_issuer, run_dev_issuer_on};
 pub use keys::{KeyAlgorithm, KeyError, KidHeader, SignOptions, SignatureMode, TestKey};
 pub use test_issuer::{IssuerOptions, TestIssuer};

@@ -77,9 +77,10 @@ mod tests {
 
     #[test]
     fn defaults_have_no_jti() {
-        let claims = GoogleClaims::new()
-            .subject("42")
-            .build("https://accounts.google.com", "pypi", 0);
+        let claims =
+            GoogleClaims::new()
+                .subject("42")
+                .build("https://accounts.google.com", "pypi", 0);
         assert_eq!(claims["email_verified"], true);
         assert_eq!(
             (claims["sub"].as_str(), claims["azp"].as_str()),
