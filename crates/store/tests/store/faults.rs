@@ -165,6 +165,27 @@ async fn standalone_outage_and_recovery() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn standalone_hang_is_bounded_by_the_timeout() {
+    // A frozen server keeps the TCP connection open and never answers: only the
+    // timeouts stand between callers and an unbounded wait.
+    let owned = OwnedRedis::on_free_port();
+    owned.server.start();
+    let backends = Backends::connect(
+        &settings(Some(owned.server.url()), vec![]),
+        &RateLimitSettings::default(),
+    )
+    .await
+    .expect("connect");
+    assert_all_succeed(&backends, "before the hang").await;
+
+    owned.server.signal("STOP");
+    assert_all_fail_in_time(&backends, "while Redis is frozen").await;
+    owned.server.signal("CONT");
+    let took = assert_recovers(&backends, Instant::now(), "after Redis thawed").await;
+    println!("standalone: every call succeeded again {took:?} after Redis thawed");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn standalone_startup_with_redis_down() {
     let owned = OwnedRedis::on_free_port();
     let backends = Backends::connect(

@@ -28,7 +28,7 @@ pub async fn capped_stream(s: &Subject) {
     let stream = s.key("audit");
     let len: u64 = raw.query(redis::cmd("XLEN").arg(&stream)).await;
     // `MAXLEN ~ 10` trims whole stream nodes (100 entries each by default)
-    assert!(len >= 10 && len <= 110, "XLEN {len}");
+    assert!((10..=110).contains(&len), "XLEN {len}");
     let last: Vec<(String, Vec<(String, String)>)> = raw
         .query(
             redis::cmd("XREVRANGE")

@@ -79,23 +79,24 @@ fn wait_until(what: &str, deadline: Duration, mut ready: impl FnMut() -> bool) {
     }
 }
 
-/// Kills every process whose pidfile is in `dir` once the test process has exited.
+/// Kills every process whose pidfile is in `dir` once the test process has exited. The
+/// shell backgrounds the watch loop and exits at once, so the loop is adopted by init
+/// and outlives this process, while the shell itself is waited for (no zombie).
 fn watchdog(dir: &Path) {
     let script = format!(
-        "while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
-         for f in '{dir}'/*.pid; do [ -f \"$f\" ] && kill \"$(cat \"$f\")\"; done; \
-         sleep 1; rm -rf '{dir}'",
+        "( while kill -0 {pid} 2>/dev/null; do sleep 0.5; done; \
+           for f in '{dir}'/*.pid; do [ -f \"$f\" ] && kill \"$(cat \"$f\")\"; done; \
+           sleep 1; rm -rf '{dir}' ) >/dev/null 2>&1 &",
         pid = std::process::id(),
         dir = dir.display()
     );
-    Command::new("sh")
+    let status = Command::new("sh")
         .arg("-c")
         .arg(script)
         .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn the watchdog");
+        .status()
+        .expect("start the watchdog");
+    assert!(status.success(), "watchdog did not start");
 }
 
 /// One `redis-server` on its own port, in its own directory.
@@ -145,12 +146,25 @@ impl RedisServer {
         );
     }
 
+    /// Sends `signal` (e.g. `STOP`, `CONT`) to the process.
+    pub fn signal(&self, signal: &str) {
+        let pid = std::fs::read_to_string(self.pidfile()).expect("running server");
+        let status = Command::new("kill")
+            .arg(format!("-{signal}"))
+            .arg(pid.trim())
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} failed");
+    }
+
     /// Stops the process by its pid and waits until it is gone.
     pub fn stop(&self) {
         let Ok(pid) = std::fs::read_to_string(self.pidfile()) else {
             return;
         };
         let pid = pid.trim().to_owned();
+        // a stopped (SIGSTOP) process would hold SIGTERM until continued
+        let _ = Command::new("kill").args(["-CONT", &pid]).status();
         let _ = Command::new("kill").arg(&pid).status();
         wait_until(
             &format!("redis pid {pid} to exit"),
