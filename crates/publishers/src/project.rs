@@ -117,7 +117,11 @@ mod tests {
             ("A", "a"),
             ("Foo.Bar__baz", "foo-bar-baz"),
         ] {
-            assert_eq!(ProjectName::parse(raw).unwrap().as_str(), expected, "{raw}");
+            assert_eq!(
+                ProjectName::parse(raw).map(|name| name.as_str().to_owned()),
+                Ok(expected.to_owned()),
+                "{raw}"
+            );
         }
     }
 

@@ -199,3 +199,22 @@ pub(crate) fn assert_outcome(description: &str, actual: Outcome, expected: Outco
         "{description}:\n  actual:   {actual:?}\n  expected: {expected:?}"
     );
 }
+
+/// A matching-table row: (description, claims, candidates, outcome).
+pub(crate) type MatchRow = (&'static str, Map<String, Value>, Vec<Publisher>, Outcome);
+
+/// A validation-table row: (description, edit of a valid publisher, expected field and
+/// message or `None` for valid).
+pub(crate) type ValidationRow<T> = (
+    &'static str,
+    fn(&mut T),
+    Option<(&'static str, &'static str)>,
+);
+
+/// A reference-claim row: (claim, ref, sha, outcome).
+pub(crate) type RefClaimRow = (
+    String,
+    Option<&'static str>,
+    Option<&'static str>,
+    Result<(), String>,
+);

@@ -3,7 +3,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    NOW, Outcome, activestate_claims, activestate_spec, assert_outcome, issuer_of, matched,
+    MatchRow, NOW, activestate_claims, activestate_spec, assert_outcome, issuer_of, matched,
     outcome, publisher, refused, with, without,
 };
 use crate::{
@@ -71,7 +71,7 @@ fn triples_select_their_publisher() {
 #[test]
 fn matching_table() {
     let default = || activestate("a", "fakeorg", "fakeproject", &activestate_spec().actor_id);
-    let rows: Vec<(&str, Map<String, Value>, Vec<Publisher>, Outcome)> = vec![
+    let rows: Vec<MatchRow> = vec![
         (
             "full claims",
             activestate_claims(),

@@ -29,11 +29,11 @@ fn name(field: &str, value: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::ValidationRow;
 
     #[test]
     fn validate_table() {
-        type Edit = fn(&mut ActiveStatePublisher);
-        let cases: Vec<(&str, Edit, Option<(&str, &str)>)> = vec![
+        let cases: Vec<ValidationRow<ActiveStatePublisher>> = vec![
             ("minimal", |_| {}, None),
             ("with actor", |p| p.actor = "bob".into(), None),
             (

@@ -139,6 +139,7 @@ pub(crate) fn environment_selects(configured: &str, claim: Option<&str>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::RefClaimRow;
 
     /// Reference §7.4 item 46.
     #[test]
@@ -174,7 +175,7 @@ mod tests {
                  ['{BASE}@notrailingslash', '{BASE}@somesha'], got '{got}'"
             ))
         };
-        let cases: Vec<(String, Option<&str>, Option<&str>, Result<(), String>)> = vec![
+        let cases: Vec<RefClaimRow> = vec![
             (
                 format!("{BASE}@refs/tags/v0.0.1"),
                 Some("refs/tags/v0.0.1"),

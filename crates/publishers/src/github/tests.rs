@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    NOW, Outcome, SHA, assert_outcome, github_claims, github_publisher, github_spec, issuer_of,
+    MatchRow, NOW, SHA, assert_outcome, github_claims, github_publisher, github_spec, issuer_of,
     matched, outcome, project, publisher, refused, with, without,
 };
 use crate::{
@@ -117,7 +117,7 @@ fn missing_claim_table() {
 #[test]
 fn matching_table() {
     let tag_ref = format!("{OWN}/release.yml@refs/tags/v1.0.0");
-    let rows: Vec<(&str, Map<String, Value>, Vec<Publisher>, Outcome)> = vec![
+    let rows: Vec<MatchRow> = vec![
         (
             "full claims match an unconstrained publisher (§7.2 item 37)",
             with(github_claims(), "environment", json!("fake")),
@@ -356,7 +356,7 @@ fn reusable_workflow_table() {
             p.workflow_repository = repository.into();
         })
     };
-    let rows: Vec<(&str, Map<String, Value>, Vec<Publisher>, Outcome)> = vec![
+    let rows: Vec<MatchRow> = vec![
         (
             "trusted via workflow_repository",
             reusable_claims(),

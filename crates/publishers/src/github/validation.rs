@@ -112,6 +112,7 @@ fn workflow_repository(p: &GitHubPublisher) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::ValidationRow;
 
     fn valid() -> GitHubPublisher {
         GitHubPublisher {
@@ -126,8 +127,7 @@ mod tests {
     /// One row per rule: (description, edit, expected field and message).
     #[test]
     fn validate_table() {
-        type Edit = fn(&mut GitHubPublisher);
-        let cases: Vec<(&str, Edit, Option<(&str, &str)>)> = vec![
+        let cases: Vec<ValidationRow<GitHubPublisher>> = vec![
             ("minimal", |_| {}, None),
             (
                 "all fields",

@@ -22,8 +22,9 @@ pub(crate) fn extract_workflow_filename(workflow_ref: &str) -> Option<&str> {
 fn last_workflow_suffix_end(segment: &str) -> Option<usize> {
     segment
         .match_indices('.')
+        .rev()
         .filter(|(dot, _)| *dot > 0)
-        .filter_map(|(dot, _)| {
+        .find_map(|(dot, _)| {
             let rest = &segment[dot..];
             if rest.starts_with(".yml@") {
                 Some(dot + ".yml".len())
@@ -33,7 +34,6 @@ fn last_workflow_suffix_end(segment: &str) -> Option<usize> {
                 None
             }
         })
-        .last()
 }
 
 /// The repository a workflow ref points into (`owner/repo`), or `None` when the ref has

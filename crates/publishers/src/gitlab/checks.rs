@@ -94,6 +94,7 @@ pub(crate) fn environment_selects(configured: &str, claim: Option<&str>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::RefClaimRow;
 
     /// Reference §7.4 item 54 (PyPI's `test_gitlab_publisher_sub_claim`).
     #[test]
@@ -161,7 +162,7 @@ mod tests {
             ))
         };
         let empty_refs = || Err(REF_PATH_AND_SHA_EMPTY.to_owned());
-        let cases: Vec<(String, Option<&str>, Option<&str>, Result<(), String>)> = vec![
+        let cases: Vec<RefClaimRow> = vec![
             (
                 format!("{BASE}@notrailingslash"),
                 Some("notrailingslash"),

@@ -19,20 +19,19 @@ pub(crate) fn extract_workflow_filepath(ci_config_ref_uri: &str) -> Option<&str>
 
 fn longest_pipeline_path(rest: &str) -> Option<&str> {
     rest.match_indices('.')
+        .rev()
         .filter(|(dot, _)| *dot > 0 && !rest[..*dot].ends_with('/'))
-        .filter_map(|(dot, _)| {
+        .find_map(|(dot, _)| {
             let after = &rest[dot..];
-            if after.starts_with(".yml@") {
-                Some(dot + ".yml".len())
+            let end = if after.starts_with(".yml@") {
+                dot + ".yml".len()
             } else if after.starts_with(".yaml@") {
-                Some(dot + ".yaml".len())
+                dot + ".yaml".len()
             } else {
-                None
-            }
+                return None;
+            };
+            Some(&rest[..end]).filter(|path| !path.contains('\n'))
         })
-        .filter(|end| !rest[..*end].contains('\n'))
-        .last()
-        .map(|end| &rest[..end])
 }
 
 /// The host part GitLab writes at the start of `ci_config_ref_uri`: the issuer URL

@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    NOW, Outcome, SHA, assert_outcome, github_claims, github_publisher, gitlab_claims,
+    MatchRow, NOW, SHA, assert_outcome, github_claims, github_publisher, gitlab_claims,
     gitlab_publisher, gitlab_spec, issuer_of, matched, outcome, publisher, refused, with, without,
 };
 use crate::{
@@ -107,7 +107,7 @@ fn missing_claim_table() {
 #[test]
 fn matching_table() {
     let uri = "gitlab.com/group/sampleproject//.gitlab-ci.yml";
-    let rows: Vec<(&str, Map<String, Value>, Vec<Publisher>, Outcome)> = vec![
+    let rows: Vec<MatchRow> = vec![
         (
             "full claims",
             gitlab_claims(),
@@ -354,7 +354,7 @@ fn issuer_isolation() {
 
     assert_outcome(
         "self-managed token, gitlab.com publisher",
-        outcome(run(&custom_token, &[on_gitlab_com.clone()])),
+        outcome(run(&custom_token, std::slice::from_ref(&on_gitlab_com))),
         refused(
             NoMatchKind::IssuerMismatch,
             &format!("JWT issuer '{CUSTOM}' does not match expected issuer 'https://gitlab.com'"),
@@ -362,7 +362,7 @@ fn issuer_isolation() {
     );
     assert_outcome(
         "gitlab.com token, self-managed publisher",
-        outcome(run(&gitlab_claims(), &[self_managed.clone()])),
+        outcome(run(&gitlab_claims(), std::slice::from_ref(&self_managed))),
         refused(
             NoMatchKind::IssuerMismatch,
             &format!("JWT issuer 'https://gitlab.com' does not match expected issuer '{CUSTOM}'"),

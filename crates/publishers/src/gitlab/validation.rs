@@ -97,6 +97,7 @@ fn environment(value: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::test_support::ValidationRow;
 
     fn valid() -> GitLabPublisher {
         GitLabPublisher {
@@ -113,8 +114,7 @@ mod tests {
     /// One row per rule: (description, edit, expected field and message).
     #[test]
     fn validate_table() {
-        type Edit = fn(&mut GitLabPublisher);
-        let cases: Vec<(&str, Edit, Option<(&str, &str)>)> = vec![
+        let cases: Vec<ValidationRow<GitLabPublisher>> = vec![
             ("minimal", |_| {}, None),
             (
                 "all fields",

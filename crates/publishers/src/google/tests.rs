@@ -4,7 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    NOW, Outcome, assert_outcome, google_claims, google_spec, issuer_of, matched, outcome,
+    MatchRow, NOW, assert_outcome, google_claims, google_spec, issuer_of, matched, outcome,
     publisher, refused, with, without,
 };
 use crate::{
@@ -54,7 +54,7 @@ fn sub_preference_table() {
 /// One row per case: (description, claims, candidates, outcome).
 #[test]
 fn matching_table() {
-    let rows: Vec<(&str, Map<String, Value>, Vec<Publisher>, Outcome)> = vec![
+    let rows: Vec<MatchRow> = vec![
         (
             "full claims",
             google_claims(),
