@@ -24,8 +24,8 @@ pub enum Backend {
 pub struct StoreSettings {
     /// `memory` (default) or `redis`.
     pub backend: Backend,
-    /// The standalone Redis server (`redis://` or `rediss://` URL); ignored when
-    /// `cluster_urls` is set.
+    /// The standalone Redis server (`redis://[user:password@]host:port[/db]`); ignored
+    /// when `cluster_urls` is set.
     pub redis_url: String,
     /// Seed nodes of a Redis Cluster; non-empty selects Cluster mode.
     pub cluster_urls: Vec<String>,
@@ -137,11 +137,17 @@ impl StoreSettings {
 }
 
 fn check_redis_url(key: &'static str, url: &str) -> Result<(), InvalidSetting> {
-    let valid_scheme = url.starts_with("redis://") || url.starts_with("rediss://");
-    if !valid_scheme {
+    if url.starts_with("rediss://") {
+        // The workspace builds the redis crate without a TLS backend.
         return Err(InvalidSetting::new(
             key,
-            format!("'{url}' is not a redis:// or rediss:// URL"),
+            format!("'{url}': TLS (rediss://) is not supported by this build; use redis://"),
+        ));
+    }
+    if !url.starts_with("redis://") {
+        return Err(InvalidSetting::new(
+            key,
+            format!("'{url}' is not a redis:// URL"),
         ));
     }
     url.into_connection_info()
@@ -260,7 +266,17 @@ mod tests {
                     redis_url: "http://127.0.0.1:6379".into(),
                     ..redis_settings()
                 },
-                Some(("store.redis_url", "is not a redis:// or rediss:// URL")),
+                Some(("store.redis_url", "is not a redis:// URL")),
+            ),
+            (
+                StoreSettings {
+                    redis_url: "rediss://127.0.0.1:6379".into(),
+                    ..redis_settings()
+                },
+                Some((
+                    "store.redis_url",
+                    "TLS (rediss://) is not supported by this build",
+                )),
             ),
             (
                 StoreSettings {

@@ -58,7 +58,8 @@ pub struct TokenRecord {
 /// Minted token records, each with a TTL; deleting one revokes the token.
 #[async_trait]
 pub trait TokenStore: Send + Sync + Debug {
-    /// Stores `record` for `ttl_secs` seconds.
+    /// Stores `record` for `ttl_secs` seconds (at least 1; 0 is refused with a
+    /// `StoreError`), replacing any record with the same id.
     async fn put(&self, record: &TokenRecord, ttl_secs: u64) -> Result<(), StoreError>;
     /// The record of `token_id`, or `None` when it expired or was revoked.
     async fn get(&self, token_id: &str) -> Result<Option<TokenRecord>, StoreError>;
@@ -112,11 +113,17 @@ pub trait PublisherStore: Send + Sync + Debug {
     /// (`PublisherSpec::identity_key`) and the same `pending` flag exists: then its
     /// project list gains `publisher.projects` and it is returned with `created = false`.
     /// Pending publishers get a TTL until `expires_at`.
+    ///
+    /// The stored publisher is normalised: projects sorted without duplicates, a pending
+    /// one without `expires_at` expires `PENDING_PUBLISHER_TTL_SECS` after `created_at`,
+    /// a normal one never. `Created::publisher` is what was stored.
     async fn create(&self, publisher: Publisher) -> Result<Created, StoreError>;
     /// Deletes a publisher and its index entries; returns it if it existed.
     async fn delete(&self, id: &PublisherId) -> Result<Option<Publisher>, StoreError>;
     /// Atomically turns a pending publisher into a normal one (no TTL); exactly one
-    /// concurrent caller gets [`Confirmed::Now`].
+    /// concurrent caller gets [`Confirmed::Now`]. It then holds the identity's
+    /// "active" slot for later creates, unless another active publisher with the same
+    /// identity already does (both stay valid).
     async fn confirm(&self, id: &PublisherId) -> Result<Confirmed, StoreError>;
 }
 

@@ -7,6 +7,7 @@
 
 mod conformance;
 mod faults;
+mod registry;
 mod support;
 
 mod memory {
