@@ -4,6 +4,8 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 
+use crate::keystore::KeyStoreSettings;
+
 /// Fetches the body of a discovery document or JWKS. The keystore's only I/O, behind a
 /// trait so tests can count and script fetches.
 #[async_trait]
@@ -52,8 +54,14 @@ impl HttpFetcher {
     /// Default whole-request timeout.
     pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
+    /// A fetcher with the keystore's `fetch_timeout` and `max_response_bytes`.
+    /// Fails only if the TLS backend cannot be initialised.
+    pub fn new(settings: &KeyStoreSettings) -> Result<Self, FetchError> {
+        Self::with_limits(settings.fetch_timeout, settings.max_response_bytes)
+    }
+
     /// A fetcher with the given whole-request timeout and body cap.
-    pub fn new(timeout: Duration, max_response_bytes: usize) -> Result<Self, FetchError> {
+    pub fn with_limits(timeout: Duration, max_response_bytes: usize) -> Result<Self, FetchError> {
         let redirects = reqwest::redirect::Policy::custom(|attempt| {
             let same_origin = attempt
                 .previous()

@@ -30,11 +30,7 @@ async fn dev_issuer_tokens_verify_for_every_kind() {
         .map(|(kind, _, path)| IssuerSettings::exact(*kind, format!("{base}{path}")))
         .collect();
     let registry = IssuerRegistry::new(&settings).expect("the printed config is valid");
-    let fetcher = HttpFetcher::new(
-        HttpFetcher::DEFAULT_TIMEOUT,
-        HttpFetcher::DEFAULT_MAX_RESPONSE_BYTES,
-    )
-    .expect("client");
+    let fetcher = HttpFetcher::new(&KeyStoreSettings::default()).expect("client");
     let keystore = KeyStore::new(
         Arc::new(fetcher),
         KeyStoreSettings::default(),

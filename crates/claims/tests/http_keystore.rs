@@ -32,8 +32,7 @@ fn named(settings: IssuerSettings) -> IssuerSettings {
 }
 
 fn verifier(settings: IssuerSettings, keystore: KeyStoreSettings) -> JwtVerifier {
-    let fetcher =
-        HttpFetcher::new(keystore.fetch_timeout, keystore.max_response_bytes).expect("client");
+    let fetcher = HttpFetcher::new(&keystore).expect("client");
     let registry = IssuerRegistry::new(&[named(settings)]).expect("registry");
     JwtVerifier::new(
         registry,
@@ -324,7 +323,7 @@ async fn streamed_body_is_cut_at_the_cap() {
             .to_vec(),
     )
     .await;
-    let fetcher = HttpFetcher::new(Duration::from_secs(5), 256 * 1024).expect("client");
+    let fetcher = HttpFetcher::with_limits(Duration::from_secs(5), 256 * 1024).expect("client");
     let started = Instant::now();
     assert_eq!(
         fetcher.fetch(&format!("{url}/jwks")).await,
@@ -339,7 +338,7 @@ async fn redirect_to_another_host_is_not_followed() {
         b"HTTP/1.1 302 Found\r\nLocation: http://localhost:1/jwks\r\nContent-Length: 0\r\n\r\n"
             .to_vec();
     let url = raw_server(response).await;
-    let fetcher = HttpFetcher::new(Duration::from_secs(5), 1024).expect("client");
+    let fetcher = HttpFetcher::with_limits(Duration::from_secs(5), 1024).expect("client");
     assert_eq!(
         fetcher.fetch(&format!("{url}/jwks")).await,
         Err(FetchError::Status(302))
@@ -349,7 +348,7 @@ async fn redirect_to_another_host_is_not_followed() {
 #[tokio::test]
 async fn non_2xx_is_an_error() {
     let url = raw_server(b"HTTP/1.1 404 Not Found\r\nContent-Length: 2\r\n\r\n{}".to_vec()).await;
-    let fetcher = HttpFetcher::new(Duration::from_secs(5), 1024).expect("client");
+    let fetcher = HttpFetcher::with_limits(Duration::from_secs(5), 1024).expect("client");
     assert_eq!(fetcher.fetch(&url).await, Err(FetchError::Status(404)));
 }
 
@@ -357,7 +356,7 @@ async fn non_2xx_is_an_error() {
 async fn fetcher_returns_the_body() {
     let url =
         raw_server(b"HTTP/1.1 200 OK\r\nContent-Length: 11\r\n\r\n{\"keys\":[]}".to_vec()).await;
-    let fetcher = HttpFetcher::new(Duration::from_secs(5), 1024).expect("client");
+    let fetcher = HttpFetcher::with_limits(Duration::from_secs(5), 1024).expect("client");
     let body = fetcher.fetch(&url).await.expect("body");
     assert_eq!(
         serde_json::from_slice::<Value>(&body).expect("json"),
