@@ -152,7 +152,12 @@ impl Exchange {
     pub async fn confirm_publisher(&self, id: &str) -> Result<ConfirmedPublisher, ExchangeError> {
         let id = PublisherId::from_raw(id);
         let started = std::time::Instant::now();
-        let result = self.backends.publishers.confirm(&id).await;
+        let result = self
+            .backends
+            .publishers
+            .confirm(&id)
+            .await
+            .map_err(RegistryError::Store);
         self.observe_registry_call("publisher_confirm", started, &result);
         match result.map_err(registry_error)? {
             Confirmed::Now(publisher) => {

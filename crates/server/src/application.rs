@@ -33,7 +33,6 @@ pub enum StartupError {
 
 /// A built, bound service. Listening starts with [`Application::run_until`]; use port 0
 /// in the settings to get free ports (tests do).
-#[derive(Debug)]
 pub struct Application {
     exchange: Arc<Exchange>,
     http_server: Server,
@@ -47,6 +46,15 @@ fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
     value
         .parse()
         .map_err(|error| ConfigError(format!("{key}: '{value}' is not a socket address ({error})")))
+}
+
+impl std::fmt::Debug for Application {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Application")
+            .field("http_addr", &self.http_addr)
+            .field("grpc_addr", &self.grpc_addr)
+            .finish_non_exhaustive()
+    }
 }
 
 impl Application {

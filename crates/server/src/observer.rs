@@ -7,13 +7,13 @@ use trustmint_telemetry::Metrics;
 
 /// Counts JWKS refreshes and cooldown skips per configured issuer name.
 #[derive(Debug, Clone)]
-pub struct MetricsObserver {
+pub(crate) struct MetricsObserver {
     metrics: Arc<Metrics>,
 }
 
 impl MetricsObserver {
     /// An observer writing into `metrics`.
-    pub fn new(metrics: Arc<Metrics>) -> Self {
+    pub(crate) fn new(metrics: Arc<Metrics>) -> Self {
         Self { metrics }
     }
 }

@@ -136,7 +136,12 @@ impl Settings {
     /// keys as it builds them).
     fn validate_sections(&self) -> Result<(), ConfigError> {
         self.exchange.validate().map_err(ConfigError)?;
-        self.store.validate().map_err(ConfigError)?;
+        self.store
+            .validate()
+            .map_err(|error| ConfigError(error.to_string()))?;
+        self.rate_limit
+            .validate()
+            .map_err(|error| ConfigError(error.to_string()))?;
         for (key, value) in [
             ("server.http_addr", &self.server.http_addr),
             ("server.grpc_addr", &self.server.grpc_addr),
