@@ -1,0 +1,41 @@
+# Developer entry points. `just --list` shows them all.
+
+export RUST_LIB_BACKTRACE := "0"
+
+# Run the service on the built-in defaults (in-memory store, public issuers).
+run *ARGS:
+    cargo run -p trustmint -- serve {{ARGS}}
+
+# The service and the local dev issuer together (Ctrl-C stops both).
+dev:
+    #!/usr/bin/env bash
+    set -euo pipefail
+    cargo build -p trustmint
+    target/debug/trustmint dev-issuer --addr 127.0.0.1:9000 & issuer=$!
+    trap 'kill $issuer' EXIT
+    target/debug/trustmint serve --config examples/dev.toml
+
+# The README's test command.
+test:
+    cargo test --workspace --locked
+
+# Python interop tests (pymacaroons, grpcio, the id client).
+interop:
+    tests/interop/run.sh
+
+# Formatting and lints, as CI runs them.
+lint:
+    cargo fmt --all -- --check
+    cargo clippy --workspace --all-targets --locked -- -D warnings
+
+# Throughput and latency benchmark (release build).
+bench:
+    cargo run --release -p trustmint-bench
+
+# Check the docs against the code (config keys, metric names, manifests).
+docs-check:
+    scripts/docs-check.sh
+
+# Everything CI runs.
+ci:
+    .ci/run
