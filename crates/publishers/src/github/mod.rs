@@ -349,4 +349,8 @@ fn origin(url: &str) -> &str {
 }
 
 #[cfg(test)]
+mod reusable_tests;
+#[cfg(test)]
+mod scoping_tests;
+#[cfg(test)]
 mod tests;

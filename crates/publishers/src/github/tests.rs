@@ -1,18 +1,20 @@
 //! GitHub matching tables: PyPI's behaviours (reference §7.2 item 37, §7.3 item 38,
-//! §7.4 items 44–51), reusable workflows, and the diagnostics for each differing field.
+//! §7.4 items 44–51) and the diagnostics for each differing field. Reusable workflows
+//! are in `reusable_tests.rs`, candidate scoping (issuers, keys, pending) in
+//! `scoping_tests.rs`.
 
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
     MatchRow, NOW, SHA, assert_outcome, github_claims, github_publisher, github_spec, issuer_of,
-    matched, outcome, project, publisher, refused, with, without,
+    matched, outcome, publisher, refused, with, without,
 };
 use crate::{
     GITHUB_ISSUER_URL, GitHubPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
     PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
 };
 
-fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
+pub(super) fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
     find_match(
         Provider::GitHub,
         &TokenClaims::new(issuer_of(claims), claims),
@@ -22,23 +24,24 @@ fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, N
 }
 
 /// A publisher `id` built from the default spec with `edit` applied.
-fn github(id: &str, edit: impl FnOnce(&mut GitHubPublisher)) -> Publisher {
+pub(super) fn github(id: &str, edit: impl FnOnce(&mut GitHubPublisher)) -> Publisher {
     let mut spec = github_spec();
     edit(&mut spec);
     publisher(id, PublisherSpec::GitHub(spec))
 }
 
-const NOT_FOUND: &str = "Publisher with matching claims was not found";
-const OWN: &str = "octo-org/sampleproject/.github/workflows";
-const SHARED_JWR: &str = "shared-org/workflows/.github/workflows/publish.yml@refs/heads/main";
-const REUSABLE_HINT: &str = "the token comes from the reusable workflow \
+pub(super) const NOT_FOUND: &str = "Publisher with matching claims was not found";
+pub(super) const OWN: &str = "octo-org/sampleproject/.github/workflows";
+pub(super) const SHARED_JWR: &str =
+    "shared-org/workflows/.github/workflows/publish.yml@refs/heads/main";
+pub(super) const REUSABLE_HINT: &str = "the token comes from the reusable workflow \
     'shared-org/workflows/.github/workflows/publish.yml' called from 'octo-org/sampleproject', \
     and no publisher trusts it: set workflow_repository = 'shared-org/workflows' and \
     workflow_filename = 'publish.yml' on the publisher to trust it";
 
 /// A token from `shared-org/workflows`' `publish.yml`, called by octo-org/sampleproject's
 /// `release.yml` on tag v1.0.0.
-fn reusable_claims() -> Map<String, Value> {
+pub(super) fn reusable_claims() -> Map<String, Value> {
     with(github_claims(), "job_workflow_ref", json!(SHARED_JWR))
 }
 
@@ -344,359 +347,4 @@ fn matching_table() {
     for (description, claims, candidates, expected) in rows {
         assert_outcome(description, outcome(run(&claims, &candidates)), expected);
     }
-}
-
-/// Reusable workflows from another repository (PyPI #11096), with and without
-/// `workflow_repository`.
-#[test]
-fn reusable_workflow_table() {
-    let shared = |id: &'static str, repository: &'static str| {
-        github(id, move |p| {
-            p.workflow_filename = "publish.yml".into();
-            p.workflow_repository = repository.into();
-        })
-    };
-    let rows: Vec<MatchRow> = vec![
-        (
-            "trusted via workflow_repository",
-            reusable_claims(),
-            vec![shared("a", "shared-org/workflows")],
-            matched(&["a"]),
-        ),
-        (
-            "trusted via workflow_repository, case-insensitive",
-            reusable_claims(),
-            vec![shared("a", "Shared-Org/Workflows")],
-            matched(&["a"]),
-        ),
-        (
-            "caller's workflow configured, as on PyPI",
-            reusable_claims(),
-            vec![github("a", |_| {})],
-            refused(
-                NoMatchKind::NotFound,
-                &format!(
-                    "{NOT_FOUND}; the publisher for repository 'octo-org/sampleproject' expects \
-                     workflow_filename 'release.yml' but the token's job_workflow_ref names 'publish.yml'; \
-                     {REUSABLE_HINT}"
-                ),
-            ),
-        ),
-        (
-            "called workflow configured without workflow_repository (PyPI fails the same way)",
-            reusable_claims(),
-            vec![github("a", |p| p.workflow_filename = "publish.yml".into())],
-            refused(
-                NoMatchKind::CheckFailed,
-                &format!(
-                    "The job_workflow_ref claim does not match, expecting one of ['{OWN}/publish.yml@{SHA}', \
-                     '{OWN}/publish.yml@refs/tags/v1.0.0'], got '{SHARED_JWR}'; the publisher for repository \
-                     'octo-org/sampleproject' trusts only workflows of the repository itself, but the \
-                     token's job_workflow_ref is a reusable workflow from 'shared-org/workflows'; {REUSABLE_HINT}"
-                ),
-            ),
-        ),
-        (
-            "no publisher at all",
-            reusable_claims(),
-            vec![],
-            refused(
-                NoMatchKind::NotFound,
-                &format!(
-                    "{NOT_FOUND}; no publisher is registered for repository 'octo-org/sampleproject' \
-                     with issuer 'https://token.actions.githubusercontent.com'; {REUSABLE_HINT}"
-                ),
-            ),
-        ),
-        (
-            "another workflow repository trusted",
-            reusable_claims(),
-            vec![shared("a", "other-org/workflows")],
-            refused(
-                NoMatchKind::CheckFailed,
-                &format!(
-                    "The job_workflow_ref claim does not match, expecting the reusable workflow \
-                     'other-org/workflows/.github/workflows/publish.yml' at any ref, got '{SHARED_JWR}'; \
-                     {REUSABLE_HINT}"
-                ),
-            ),
-        ),
-        (
-            "workflow_repository set, token from the repository's own workflow",
-            with(
-                github_claims(),
-                "job_workflow_ref",
-                json!(format!("{OWN}/publish.yml@refs/tags/v1.0.0")),
-            ),
-            vec![shared("a", "shared-org/workflows")],
-            refused(
-                NoMatchKind::CheckFailed,
-                &format!(
-                    "The job_workflow_ref claim does not match, expecting the reusable workflow \
-                     'shared-org/workflows/.github/workflows/publish.yml' at any ref, got \
-                     '{OWN}/publish.yml@refs/tags/v1.0.0'"
-                ),
-            ),
-        ),
-        (
-            "a shared-workflow publisher of another repository is not a candidate",
-            with(
-                with(reusable_claims(), "repository", json!("evil-org/app")),
-                "repository_owner",
-                json!("evil-org"),
-            ),
-            vec![shared("a", "shared-org/workflows")],
-            refused(
-                NoMatchKind::NotFound,
-                &format!(
-                    "{NOT_FOUND}; no publisher is registered for repository 'evil-org/app' with issuer \
-                     'https://token.actions.githubusercontent.com'; the token comes from the reusable \
-                     workflow 'shared-org/workflows/.github/workflows/publish.yml' called from \
-                     'evil-org/app', and no publisher trusts it: set workflow_repository = \
-                     'shared-org/workflows' and workflow_filename = 'publish.yml' on the publisher to trust it"
-                ),
-            ),
-        ),
-    ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
-}
-
-#[test]
-fn reusable_flag_and_stored_claims() {
-    let publisher = github("a", |p| {
-        p.workflow_filename = "publish.yml".into();
-        p.workflow_repository = "shared-org/workflows".into();
-    });
-    let claims = with(reusable_claims(), "environment", json!("pypi"));
-    let matched = run(&claims, &[publisher]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(matched.reusable_workflow_used);
-    let expected: Vec<(&str, String)> = vec![
-        ("environment", "pypi".into()),
-        ("event_name", "release".into()),
-        ("issuer", GITHUB_ISSUER_URL.into()),
-        ("job_workflow_ref", SHARED_JWR.into()),
-        (
-            "publisher_url",
-            format!("https://github.com/octo-org/sampleproject/commit/{SHA}"),
-        ),
-        ("ref", "refs/tags/v1.0.0".into()),
-        ("repository", "octo-org/sampleproject".into()),
-        ("repository_owner", "octo-org".into()),
-        ("repository_owner_id", "647025".into()),
-        ("run_attempt", "1".into()),
-        ("run_id", "5678".into()),
-        ("sha", SHA.into()),
-        (
-            "subject",
-            "repo:octo-org/sampleproject:ref:refs/tags/v1.0.0".into(),
-        ),
-        ("workflow", "publish.yml".into()),
-        (
-            "workflow_ref",
-            format!("{OWN}/release.yml@refs/tags/v1.0.0"),
-        ),
-    ];
-    let expected = expected
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v))
-        .collect();
-    assert_eq!(matched.stored_claims, expected);
-
-    let direct = run(&github_claims(), &[github_publisher("a")]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!direct.reusable_workflow_used);
-    let no_workflow_ref = without(github_claims(), "workflow_ref");
-    let direct = run(&no_workflow_ref, &[github_publisher("a")]).unwrap_or_else(|e| panic!("{e}"));
-    assert!(!direct.reusable_workflow_used);
-    assert!(!direct.stored_claims.contains_key("workflow_ref"));
-}
-
-/// GitHub Enterprise: a slug issuer or a GHES host is another issuer.
-#[test]
-fn enterprise_issuer_isolation() {
-    const SLUG: &str = "https://token.actions.githubusercontent.com/octo-enterprise";
-    const GHES: &str = "https://ghe.example.com/_services/token";
-    let default = github_publisher("default");
-    let slugged = github("slug", |p| p.issuer = SLUG.into());
-    let ghes = github("ghes", |p| p.issuer = GHES.into());
-    let token = |iss: &str| with(github_claims(), "iss", json!(iss));
-
-    for (iss, candidates, expected) in [
-        (SLUG, vec![slugged.clone()], matched(&["slug"])),
-        (GHES, vec![ghes.clone()], matched(&["ghes"])),
-        (
-            GITHUB_ISSUER_URL,
-            vec![default.clone()],
-            matched(&["default"]),
-        ),
-        (
-            SLUG,
-            vec![default.clone()],
-            refused(
-                NoMatchKind::IssuerMismatch,
-                &format!(
-                    "JWT issuer '{SLUG}' does not match expected issuer '{GITHUB_ISSUER_URL}'"
-                ),
-            ),
-        ),
-        (
-            GHES,
-            vec![default.clone()],
-            refused(
-                NoMatchKind::IssuerMismatch,
-                &format!(
-                    "JWT issuer '{GHES}' does not match expected issuer '{GITHUB_ISSUER_URL}'"
-                ),
-            ),
-        ),
-        (
-            GITHUB_ISSUER_URL,
-            vec![slugged.clone(), ghes.clone()],
-            refused(
-                NoMatchKind::IssuerMismatch,
-                &format!(
-                    "JWT issuer '{GITHUB_ISSUER_URL}' does not match expected issuer '{GHES}'"
-                ),
-            ),
-        ),
-        // A trusting publisher makes foreign-issuer ones irrelevant (and unmentioned).
-        (
-            SLUG,
-            vec![default.clone(), slugged.clone()],
-            matched(&["slug"]),
-        ),
-    ] {
-        let claims = token(iss);
-        assert_outcome(iss, outcome(run(&claims, &candidates)), expected);
-    }
-
-    // Keys keep them apart before any check runs.
-    let key = |iss: &str| {
-        let claims = token(iss);
-        lookup_key_for_claims(Provider::GitHub, &TokenClaims::new(iss, &claims))
-            .unwrap_or_else(|e| panic!("{e}"))
-    };
-    assert_eq!(key(SLUG), slugged.spec.lookup_key());
-    assert_eq!(key(GHES), ghes.spec.lookup_key());
-    assert_eq!(key(GITHUB_ISSUER_URL), default.spec.lookup_key());
-    assert_ne!(key(SLUG), default.spec.lookup_key());
-    assert_ne!(key(GHES), default.spec.lookup_key());
-}
-
-/// lookup_key_for_claims agrees with the spec's key whatever the case of the names,
-/// and a trailing `/` on either issuer does not matter.
-#[test]
-fn lookup_keys_agree_for_matching_pairs() {
-    for (owner, name, repository_claim, issuer, iss) in [
-        (
-            "octo-org",
-            "sampleproject",
-            "octo-org/sampleproject",
-            "",
-            GITHUB_ISSUER_URL,
-        ),
-        (
-            "Octo-Org",
-            "SampleProject",
-            "octo-org/sampleproject",
-            "",
-            GITHUB_ISSUER_URL,
-        ),
-        (
-            "octo-org",
-            "sampleproject",
-            "OCTO-ORG/SampleProject",
-            "",
-            GITHUB_ISSUER_URL,
-        ),
-        (
-            "octo-org",
-            "sampleproject",
-            "octo-org/sampleproject",
-            "https://ghe.example.com/_services/token/",
-            "https://ghe.example.com/_services/token",
-        ),
-        (
-            "octo-org",
-            "sampleproject",
-            "octo-org/sampleproject",
-            "",
-            "https://token.actions.githubusercontent.com/",
-        ),
-    ] {
-        let spec = PublisherSpec::GitHub(GitHubPublisher {
-            repository_owner: owner.into(),
-            repository_name: name.into(),
-            issuer: issuer.into(),
-            ..github_spec()
-        });
-        let claims = with(github_claims(), "repository", json!(repository_claim));
-        let key = lookup_key_for_claims(Provider::GitHub, &TokenClaims::new(iss, &claims));
-        assert_eq!(
-            key,
-            Ok(spec.lookup_key()),
-            "{owner}/{name} vs {repository_claim}"
-        );
-    }
-}
-
-/// Pending and normal publishers together: normal first, expired pending ignored,
-/// projects united.
-#[test]
-fn pending_and_normal_publishers() {
-    let mut pending = github("0-pending", |_| {});
-    pending.pending = true;
-    pending.expires_at = Some(NOW + 60);
-    pending.projects = vec![project("new-project")];
-    let mut expired = github("1-expired", |_| {});
-    expired.pending = true;
-    expired.expires_at = Some(NOW);
-    expired.projects = vec![project("stale-project")];
-    let normal = github("9-normal", |_| {});
-
-    let matched = run(
-        &github_claims(),
-        &[pending.clone(), expired.clone(), normal.clone()],
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let ids: Vec<&str> = matched.publishers.iter().map(|p| p.id.as_str()).collect();
-    assert_eq!(ids, ["9-normal", "0-pending"]);
-    assert_eq!(matched.primary().id.as_str(), "9-normal");
-    assert_eq!(
-        matched.projects(),
-        [project("new-project"), project("sampleproject")]
-    );
-
-    // An expired pending publisher alone is as good as none.
-    assert_outcome(
-        "only expired",
-        outcome(run(&github_claims(), &[expired])),
-        refused(
-            NoMatchKind::NotFound,
-            "Publisher with matching claims was not found; no publisher is registered for \
-             repository 'octo-org/sampleproject' with issuer 'https://token.actions.githubusercontent.com'",
-        ),
-    );
-}
-
-/// Long claim values are cut before they are echoed.
-#[test]
-fn long_claims_are_truncated_in_reasons() {
-    let long_ref = format!("refs/heads/{}", "x".repeat(500));
-    let claims = with(
-        with(github_claims(), "ref", json!(long_ref)),
-        "job_workflow_ref",
-        json!(format!("{OWN}/release.yml@refs/heads/main")),
-    );
-    let reason = run(&claims, &[github_publisher("a")])
-        .err()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    assert!(
-        !reason.contains(&"x".repeat(crate::MAX_ECHOED_CHARS)),
-        "{reason}"
-    );
-    assert!(reason.contains('…'), "{reason}");
-    assert!(reason.len() < 2_000, "{}", reason.len());
 }

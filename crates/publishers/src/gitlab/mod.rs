@@ -252,4 +252,6 @@ pub(crate) fn publisher_url(
 }
 
 #[cfg(test)]
+mod scoping_tests;
+#[cfg(test)]
 mod tests;
