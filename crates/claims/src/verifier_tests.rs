@@ -419,3 +419,40 @@ fn routed_token_debug_hides_the_jwt() {
     assert_eq!(routed.jwt(), jwt);
     assert_eq!(routed.fingerprint().len(), 16);
 }
+
+#[tokio::test]
+async fn psychic_ecdsa_signature_is_rejected() {
+    // CVE-2022-21449: r = s = 0 must never verify.
+    let f = fixture_with(KeyAlgorithm::ES256, &["ES256"]);
+    let genuine = f.sign(&github_claims());
+    let (signing_input, _) = genuine.rsplit_once('.').expect("dot");
+    let zero_signature =
+        base64::Engine::encode(&base64::engine::general_purpose::URL_SAFE_NO_PAD, [0u8; 64]);
+    match f.error(&format!("{signing_input}.{zero_signature}")).await {
+        ClaimsError::InvalidToken(detail) => assert!(detail.starts_with("signature: "), "{detail}"),
+        other => panic!("expected InvalidToken, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn truncated_signature_is_rejected() {
+    for (algorithm, name) in [
+        (KeyAlgorithm::RS256, "RS256"),
+        (KeyAlgorithm::ES256, "ES256"),
+        (KeyAlgorithm::EdDSA, "EdDSA"),
+    ] {
+        let f = fixture_with(algorithm, &[name]);
+        let genuine = f.sign(&github_claims());
+        let (signing_input, signature) = genuine.rsplit_once('.').expect("dot");
+        let engine = base64::engine::general_purpose::URL_SAFE_NO_PAD;
+        let mut bytes = base64::Engine::decode(&engine, signature).expect("base64");
+        bytes.truncate(bytes.len() - 6);
+        let truncated = format!("{signing_input}.{}", base64::Engine::encode(&engine, bytes));
+        match f.error(&truncated).await {
+            ClaimsError::InvalidToken(detail) => {
+                assert!(detail.starts_with("signature: "), "{name}: {detail}")
+            }
+            other => panic!("{name}: expected InvalidToken, got {other:?}"),
+        }
+    }
+}
