@@ -61,9 +61,9 @@ impl Backends {
     ) -> Result<Backends, StoreError> {
         settings
             .validate()
-            .map_err(|e| StoreError::new("connect", e.to_string()))?;
+            .map_err(|message| StoreError::new("connect", message))?;
         rate.validate()
-            .map_err(|e| StoreError::new("connect", e.to_string()))?;
+            .map_err(|message| StoreError::new("connect", message))?;
         match settings.backend {
             Backend::Memory => Ok(Self::memory(rate)),
             Backend::Redis => Ok(Self::redis(settings, rate)?),

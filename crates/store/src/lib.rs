@@ -19,7 +19,7 @@ mod unlimited;
 
 pub use backends::Backends;
 pub use registry::{PublisherRegistry, RegistryError};
-pub use settings::{Backend, InvalidSetting, RateLimitSettings, StoreSettings};
+pub use settings::{Backend, RateLimitSettings, StoreSettings};
 pub use traits::{
     AuditLog, Confirmed, Created, PublisherStore, RateDecision, RateLimiter, ReplayGuard,
     StoreError, StoreHealth, TokenRecord, TokenStore,
