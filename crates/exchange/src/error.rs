@@ -130,7 +130,9 @@ mod tests {
                 "malformed or invalid token",
             ),
             (
-                ExchangeError::InvalidPublisher("Publisher with matching claims was not found".into()),
+                ExchangeError::InvalidPublisher(
+                    "Publisher with matching claims was not found".into(),
+                ),
                 "invalid-publisher",
                 "valid token, but no corresponding publisher (Publisher with matching claims was not found)",
             ),

@@ -148,7 +148,10 @@ impl Exchange {
                 .store_call("audit_append", stream.append(&fields))
                 .await
             {
-                tracing::warn!(code = error.code(), "audit event not appended to the stream");
+                tracing::warn!(
+                    code = error.code(),
+                    "audit event not appended to the stream"
+                );
             }
         }
     }

@@ -75,7 +75,9 @@ impl Exchange {
         let mut projects = new
             .projects
             .iter()
-            .map(|raw| ProjectName::parse(raw).map_err(|error| invalid("projects", error.to_string())))
+            .map(|raw| {
+                ProjectName::parse(raw).map_err(|error| invalid("projects", error.to_string()))
+            })
             .collect::<Result<Vec<_>, _>>()?;
         projects.sort();
         projects.dedup();

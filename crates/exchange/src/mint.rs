@@ -3,7 +3,9 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
-use trustmint_claims::{ClaimsError, IssuerKind, ReplayKey, RoutedToken, VerifiedClaims, replay_expiry};
+use trustmint_claims::{
+    ClaimsError, IssuerKind, ReplayKey, RoutedToken, VerifiedClaims, replay_expiry,
+};
 use trustmint_publishers::{
     ProjectName, Provider, Publisher, TokenClaims, find_match, lookup_key_for_claims,
 };
@@ -75,7 +77,10 @@ impl Exchange {
     pub async fn mint(&self, request: MintRequest) -> Result<Minted, ExchangeError> {
         let started = Instant::now();
         let mut audit = AuditEvent::new(AuditAction::Exchange, self.clock.now());
-        audit.client_ip = request.client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        audit.client_ip = request
+            .client_ip
+            .map(|ip| ip.to_string())
+            .unwrap_or_default();
         let mut issuer_kind = "unknown";
 
         let result = self
@@ -111,11 +116,9 @@ impl Exchange {
                     .inc();
                 match error {
                     ExchangeError::InvalidReuseToken => self.metrics.replays_rejected.inc(),
-                    ExchangeError::RateLimited { .. } => self
-                        .metrics
-                        .rate_limited
-                        .with_label_values(&["mint"])
-                        .inc(),
+                    ExchangeError::RateLimited { .. } => {
+                        self.metrics.rate_limited.with_label_values(&["mint"]).inc()
+                    }
                     _ => {}
                 }
                 tracing::info!(code = error.code(), reason = %audit.reason, "token exchange refused");
@@ -137,7 +140,10 @@ impl Exchange {
     ) -> Result<Minted, ExchangeError> {
         self.check_rate_limit(request.client_ip).await?;
 
-        let routed = self.verifier.route(&request.oidc_token).map_err(map_claims_error)?;
+        let routed = self
+            .verifier
+            .route(&request.oidc_token)
+            .map_err(map_claims_error)?;
         *issuer_kind = routed.issuer.kind.as_str();
         audit.issuer = routed.iss.clone();
         audit.issuer_name = routed.issuer.name.clone();
@@ -185,22 +191,28 @@ impl Exchange {
             .collect::<Vec<_>>()
             .join(",");
 
-        let replay_key = ReplayKey::new(
-            &verified.iss,
-            verified.jti.as_deref(),
-            &request.oidc_token,
-        );
+        let replay_key =
+            ReplayKey::new(&verified.iss, verified.jti.as_deref(), &request.oidc_token);
         self.claim_replay(&replay_key, &verified).await?;
 
-        match self.mint_for(&matched.publishers, projects, matched.stored_claims).await {
+        match self
+            .mint_for(&matched.publishers, projects, matched.stored_claims)
+            .await
+        {
             Ok(minted) => Ok(minted),
             Err(error) => {
                 // Not burnt: the exchange failed after the claim, so the JWT may be retried.
                 if let Err(release_error) = self
-                    .store_call("replay_release", self.backends.replay.release(replay_key.as_str()))
+                    .store_call(
+                        "replay_release",
+                        self.backends.replay.release(replay_key.as_str()),
+                    )
                     .await
                 {
-                    tracing::warn!(code = release_error.code(), "could not release the replay guard");
+                    tracing::warn!(
+                        code = release_error.code(),
+                        "could not release the replay guard"
+                    );
                 }
                 Err(error)
             }

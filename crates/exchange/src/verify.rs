@@ -80,7 +80,10 @@ impl Exchange {
             Err(_) => "error",
         };
         tracing::Span::current().record("outcome", outcome);
-        self.metrics.verifications.with_label_values(&[outcome]).inc();
+        self.metrics
+            .verifications
+            .with_label_values(&[outcome])
+            .inc();
         self.metrics
             .verify_duration
             .observe(started.elapsed().as_secs_f64());

@@ -89,11 +89,23 @@ mod tests {
         let cases: [(Option<&[u8]>, Option<&str>); 7] = [
             (Some(b"Bearer s3cret-index-token"), None),
             (Some(b"bearer s3cret-index-token"), None),
-            (None, Some("missing authorization metadata: send 'authorization: Bearer <token>'")),
+            (
+                None,
+                Some("missing authorization metadata: send 'authorization: Bearer <token>'"),
+            ),
             (Some(b"Bearer wrong"), Some("invalid bearer token")),
-            (Some(b"Bearer s3cret-index-token-longer"), Some("invalid bearer token")),
-            (Some(b"Basic s3cret-index-token"), Some("authorization metadata must be 'Bearer <token>'")),
-            (Some(b"Bearer "), Some("authorization metadata must be 'Bearer <token>'")),
+            (
+                Some(b"Bearer s3cret-index-token-longer"),
+                Some("invalid bearer token"),
+            ),
+            (
+                Some(b"Basic s3cret-index-token"),
+                Some("authorization metadata must be 'Bearer <token>'"),
+            ),
+            (
+                Some(b"Bearer "),
+                Some("authorization metadata must be 'Bearer <token>'"),
+            ),
         ];
         for (header, expected_error) in cases {
             match (auth.check(header), expected_error) {

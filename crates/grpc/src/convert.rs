@@ -86,14 +86,12 @@ pub(crate) fn new_publisher_from_pb(publisher: pb::Publisher) -> Option<NewPubli
             email: p.email,
             sub: p.sub,
         }),
-        pb::publisher::Kind::Activestate(p) => {
-            PublisherSpec::ActiveState(ActiveStatePublisher {
-                organization: p.organization,
-                project: p.project,
-                actor: p.actor,
-                actor_id: p.actor_id,
-            })
-        }
+        pb::publisher::Kind::Activestate(p) => PublisherSpec::ActiveState(ActiveStatePublisher {
+            organization: p.organization,
+            project: p.project,
+            actor: p.actor,
+            actor_id: p.actor_id,
+        }),
     };
     Some(NewPublisher {
         spec,

@@ -9,7 +9,11 @@ use trustmint_telemetry::{Metrics, link_remote_parent};
 
 /// A span for one RPC, child of the caller's `traceparent` when it sent one.
 pub(crate) fn request_span(method: &'static str, metadata: &MetadataMap) -> tracing::Span {
-    let span = tracing::info_span!("grpc.request", rpc.method = method, rpc.code = tracing::field::Empty);
+    let span = tracing::info_span!(
+        "grpc.request",
+        rpc.method = method,
+        rpc.code = tracing::field::Empty
+    );
     let header = |name: &str| metadata.get(name).and_then(|value| value.to_str().ok());
     link_remote_parent(&span, header("traceparent"), header("tracestate"));
     span

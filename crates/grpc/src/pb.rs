@@ -1,6 +1,11 @@
 //! Code generated from `proto/trustmint/v1/trustmint.proto`.
 
-#![allow(missing_docs, unreachable_pub, clippy::all, missing_debug_implementations)]
+#![allow(
+    missing_docs,
+    unreachable_pub,
+    clippy::all,
+    missing_debug_implementations
+)]
 
 tonic::include_proto!("trustmint.v1");
 

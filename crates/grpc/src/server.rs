@@ -12,9 +12,9 @@ use tonic_health::ServingStatus;
 use trustmint_exchange::Exchange;
 
 use crate::auth::BearerAuth;
+use crate::pb::FILE_DESCRIPTOR_SET;
 use crate::pb::publisher_service_server::PublisherServiceServer;
 use crate::pb::token_service_server::TokenServiceServer;
-use crate::pb::FILE_DESCRIPTOR_SET;
 use crate::{GrpcSecurity, PublisherApi, TokenApi};
 
 /// How often the health service re-checks the store.

@@ -22,7 +22,11 @@ pub struct GrpcSettings {
 
 impl std::fmt::Debug for GrpcSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let redacted = if self.auth_token.is_empty() { "" } else { "<redacted>" };
+        let redacted = if self.auth_token.is_empty() {
+            ""
+        } else {
+            "<redacted>"
+        };
         f.debug_struct("GrpcSettings")
             .field("auth_token", &redacted)
             .field("auth_token_file", &self.auth_token_file)
@@ -45,7 +49,10 @@ pub struct GrpcSecurity {
 impl std::fmt::Debug for GrpcSecurity {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("GrpcSecurity")
-            .field("auth_token", &self.auth_token.as_ref().map(|_| "<redacted>"))
+            .field(
+                "auth_token",
+                &self.auth_token.as_ref().map(|_| "<redacted>"),
+            )
             .field("tls", &self.tls.is_some())
             .finish()
     }

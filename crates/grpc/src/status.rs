@@ -61,7 +61,10 @@ mod tests {
     fn status_carries_code_in_message_metadata_and_details() {
         let status = status_from(&ExchangeError::InvalidReuseToken);
         assert_eq!(status.code(), Code::FailedPrecondition);
-        assert_eq!(status.message(), "invalid-reuse-token: invalid token: already used");
+        assert_eq!(
+            status.message(),
+            "invalid-reuse-token: invalid token: already used"
+        );
         assert_eq!(
             status.metadata().get(ERROR_CODE_METADATA).unwrap(),
             "invalid-reuse-token"
@@ -85,10 +88,15 @@ mod tests {
             ),
             (ExchangeError::NotFound("n".into()), Code::NotFound),
             (
-                ExchangeError::RateLimited { retry_after_secs: 3 },
+                ExchangeError::RateLimited {
+                    retry_after_secs: 3,
+                },
                 Code::ResourceExhausted,
             ),
-            (ExchangeError::NotEnabled("n".into()), Code::PermissionDenied),
+            (
+                ExchangeError::NotEnabled("n".into()),
+                Code::PermissionDenied,
+            ),
         ];
         for (error, code) in cases {
             assert_eq!(status_from(&error).code(), code, "{error:?}");

@@ -6,7 +6,9 @@ use std::time::Instant;
 
 use tonic::{Request, Response, Status};
 use tracing::Instrument as _;
-use trustmint_exchange::{Exchange, ExchangeError, MintRequest, Revocation, Verification, VerifyRequest};
+use trustmint_exchange::{
+    Exchange, ExchangeError, MintRequest, Revocation, Verification, VerifyRequest,
+};
 
 use crate::convert::publisher_to_pb;
 use crate::observe::{record, request_span};
@@ -52,7 +54,11 @@ impl TokenApi {
         Ok(pb::MintTokenResponse {
             token: minted.token.expose_secret().to_owned(),
             expires_at: minted.expires_at,
-            projects: minted.projects.iter().map(|p| p.as_str().to_owned()).collect(),
+            projects: minted
+                .projects
+                .iter()
+                .map(|p| p.as_str().to_owned())
+                .collect(),
             publisher: minted.publisher().map(publisher_to_pb),
             token_id: minted.token_id.clone(),
             publishers: minted.publishers.iter().map(publisher_to_pb).collect(),
@@ -60,7 +66,10 @@ impl TokenApi {
         })
     }
 
-    async fn verify(&self, request: pb::VerifyTokenRequest) -> Result<pb::VerifyTokenResponse, Status> {
+    async fn verify(
+        &self,
+        request: pb::VerifyTokenRequest,
+    ) -> Result<pb::VerifyTokenResponse, Status> {
         let verification = self
             .exchange
             .verify(VerifyRequest {
@@ -97,7 +106,10 @@ impl pb::token_service_server::TokenService for TokenApi {
     ) -> Result<Response<pb::MintTokenResponse>, Status> {
         const METHOD: &str = "MintToken";
         let (span, started) = (request_span(METHOD, request.metadata()), Instant::now());
-        let result = self.mint(request.into_inner()).instrument(span.clone()).await;
+        let result = self
+            .mint(request.into_inner())
+            .instrument(span.clone())
+            .await;
         record(self.exchange.metrics(), &span, METHOD, started, &result);
         result.map(Response::new)
     }
@@ -108,7 +120,10 @@ impl pb::token_service_server::TokenService for TokenApi {
     ) -> Result<Response<pb::VerifyTokenResponse>, Status> {
         const METHOD: &str = "VerifyToken";
         let (span, started) = (request_span(METHOD, request.metadata()), Instant::now());
-        let result = self.verify(request.into_inner()).instrument(span.clone()).await;
+        let result = self
+            .verify(request.into_inner())
+            .instrument(span.clone())
+            .await;
         record(self.exchange.metrics(), &span, METHOD, started, &result);
         result.map(Response::new)
     }

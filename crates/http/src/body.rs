@@ -79,9 +79,20 @@ mod tests {
     fn payload_table_matches_pypi() {
         // reference §7.1 item 3: every one of these is invalid-payload.
         for body in [
-            "", "[]", "\"a string\"", "12345", "3.14", "null", "{}", r#"{"token":null}"#,
-            r#"{"wrongkey":""}"#, r#"{"token":3.14}"#, r#"{"token":0}"#, r#"{"token":[""]}"#,
-            r#"{"token":[]}"#, r#"{"token":{}}"#,
+            "",
+            "[]",
+            "\"a string\"",
+            "12345",
+            "3.14",
+            "null",
+            "{}",
+            r#"{"token":null}"#,
+            r#"{"wrongkey":""}"#,
+            r#"{"token":3.14}"#,
+            r#"{"token":0}"#,
+            r#"{"token":[""]}"#,
+            r#"{"token":[]}"#,
+            r#"{"token":{}}"#,
         ] {
             let error = token_from_body(body.as_bytes()).unwrap_err();
             assert_eq!(error.code(), "invalid-payload", "{body}");

@@ -71,7 +71,11 @@ impl ResponseError for ApiError {
 
 /// A 4xx/5xx with PyPI's body and an explicit status (for body-size and routing
 /// errors that never reach a use case).
-pub(crate) fn error_with_status(status: StatusCode, code: &'static str, description: String) -> HttpResponse {
+pub(crate) fn error_with_status(
+    status: StatusCode,
+    code: &'static str,
+    description: String,
+) -> HttpResponse {
     HttpResponse::build(status).json(ErrorBody {
         message: TOKEN_REQUEST_FAILED,
         errors: [ErrorItem { code, description }],

@@ -17,7 +17,10 @@ pub fn configure(config: &mut web::ServiceConfig) {
     config
         .route("/_/oidc/audience", web::get().to(oidc::audience))
         .route("/_/oidc/mint-token", web::post().to(oidc::mint_token))
-        .route("/_/oidc/github/mint-token", web::post().to(oidc::mint_token))
+        .route(
+            "/_/oidc/github/mint-token",
+            web::post().to(oidc::mint_token),
+        )
         .route("/_/oidc/revoke-token", web::post().to(oidc::revoke_token))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/healthz", web::get().to(ops::healthz))
@@ -60,7 +63,11 @@ async fn record_metrics(
 /// Binds `addr` (port 0 picks a free port) and returns the server (not yet awaited)
 /// and the bound address. Signals are left to the caller, which stops the server
 /// through its handle for a graceful shutdown.
-pub fn bind(state: HttpState, addr: SocketAddr, workers: usize) -> std::io::Result<(Server, SocketAddr)> {
+pub fn bind(
+    state: HttpState,
+    addr: SocketAddr,
+    workers: usize,
+) -> std::io::Result<(Server, SocketAddr)> {
     let listener = TcpListener::bind(addr)?;
     let bound = listener.local_addr()?;
     let data = web::Data::new(state);

@@ -43,9 +43,11 @@ pub struct Application {
 }
 
 fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
-    value
-        .parse()
-        .map_err(|error| ConfigError(format!("{key}: '{value}' is not a socket address ({error})")))
+    value.parse().map_err(|error| {
+        ConfigError(format!(
+            "{key}: '{value}' is not a socket address ({error})"
+        ))
+    })
 }
 
 impl std::fmt::Debug for Application {
@@ -75,12 +77,13 @@ impl Application {
                     source,
                 },
             )?;
-        let grpc_listener = TcpListener::bind(grpc_addr)
-            .await
-            .map_err(|source| StartupError::Bind {
-                addr: settings.server.grpc_addr.clone(),
-                source,
-            })?;
+        let grpc_listener =
+            TcpListener::bind(grpc_addr)
+                .await
+                .map_err(|source| StartupError::Bind {
+                    addr: settings.server.grpc_addr.clone(),
+                    source,
+                })?;
         let grpc_addr = grpc_listener
             .local_addr()
             .map_err(|source| StartupError::Bind {

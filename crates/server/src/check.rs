@@ -27,18 +27,18 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     let _ = writeln!(out, "token_prefix = {:?}", exchange.token_prefix);
     let _ = writeln!(out, "token_ttl_secs = {}", exchange.token_ttl_secs);
     let _ = writeln!(out, "jwt_leeway_secs = {}", exchange.jwt_leeway_secs);
-    let _ = writeln!(out, "not_before_skew_secs = {}", exchange.not_before_skew_secs);
+    let _ = writeln!(
+        out,
+        "not_before_skew_secs = {}",
+        exchange.not_before_skew_secs
+    );
     let _ = writeln!(out, "[store]");
     let _ = writeln!(out, "{:?}", settings.store);
     let _ = writeln!(out, "[rate_limit]");
     let _ = writeln!(out, "{:?}", settings.rate_limit);
     let _ = writeln!(out, "[keys]");
     let _ = writeln!(out, "current = {:?}", keyring.current_key_id());
-    let _ = writeln!(
-        out,
-        "key_ids = {:?}  # secrets redacted",
-        keyring.key_ids()
-    );
+    let _ = writeln!(out, "key_ids = {:?}  # secrets redacted", keyring.key_ids());
     let _ = writeln!(out, "[grpc]");
     let _ = writeln!(out, "{:?}", settings.grpc);
     let _ = writeln!(out, "[telemetry]");

@@ -11,7 +11,11 @@ use trustmint::{Application, Settings, StartupError};
 const EXIT_CONFIG: u8 = 64;
 
 #[derive(Debug, Parser)]
-#[command(name = "trustmint", version, about = "Trusted Publishing token exchange for package indexes")]
+#[command(
+    name = "trustmint",
+    version,
+    about = "Trusted Publishing token exchange for package indexes"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -41,7 +45,10 @@ enum Command {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let runtime = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(runtime) => runtime,
         Err(error) => {
             eprintln!("trustmint: cannot start the async runtime: {error}");

@@ -147,7 +147,9 @@ impl Settings {
             ("server.grpc_addr", &self.server.grpc_addr),
         ] {
             value.parse::<std::net::SocketAddr>().map_err(|error| {
-                ConfigError(format!("{key}: '{value}' is not a socket address ({error})"))
+                ConfigError(format!(
+                    "{key}: '{value}' is not a socket address ({error})"
+                ))
             })?;
         }
         if self.server.location.is_empty() {

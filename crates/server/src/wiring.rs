@@ -73,7 +73,9 @@ pub fn keyring(keys: &KeySettings) -> Result<Keyring, ConfigError> {
                 continue;
             }
             let secret = std::fs::read_to_string(entry.path()).map_err(|error| {
-                ConfigError(format!("keys.secrets_dir: cannot read key '{name}': {error}"))
+                ConfigError(format!(
+                    "keys.secrets_dir: cannot read key '{name}': {error}"
+                ))
             })?;
             secrets.insert(name, secret.trim().to_owned());
         }

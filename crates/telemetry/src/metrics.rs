@@ -86,17 +86,20 @@ impl Metrics {
             metric
         };
         let histogram_vec = |name: &str, help: &str, labels: &[&str], buckets: &[f64]| {
-            let metric =
-                HistogramVec::new(HistogramOpts::new(name, help).buckets(buckets.to_vec()), labels)
-                    .expect("valid metric");
+            let metric = HistogramVec::new(
+                HistogramOpts::new(name, help).buckets(buckets.to_vec()),
+                labels,
+            )
+            .expect("valid metric");
             registry
                 .register(Box::new(metric.clone()))
                 .expect("unique metric");
             metric
         };
         let histogram = |name: &str, help: &str, buckets: &[f64]| {
-            let metric = Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec()))
-                .expect("valid metric");
+            let metric =
+                Histogram::with_opts(HistogramOpts::new(name, help).buckets(buckets.to_vec()))
+                    .expect("valid metric");
             registry
                 .register(Box::new(metric.clone()))
                 .expect("unique metric");
@@ -147,7 +150,10 @@ impl Metrics {
             &["issuer"],
         );
         let jwks_keys = IntGaugeVec::new(
-            Opts::new("trustmint_jwks_keys", "Keys held in the JWKS cache per issuer"),
+            Opts::new(
+                "trustmint_jwks_keys",
+                "Keys held in the JWKS cache per issuer",
+            ),
             &["issuer"],
         )
         .expect("valid metric");
@@ -218,7 +224,10 @@ impl Metrics {
             &["action"],
         );
         let build_info = IntGaugeVec::new(
-            Opts::new("trustmint_build_info", "Build information; the value is always 1"),
+            Opts::new(
+                "trustmint_build_info",
+                "Build information; the value is always 1",
+            ),
             &["version"],
         )
         .expect("valid metric");
@@ -228,8 +237,11 @@ impl Metrics {
         build_info
             .with_label_values(&[env!("CARGO_PKG_VERSION")])
             .set(1);
-        let up = Gauge::new("trustmint_up", "1 while the process is serving").expect("valid metric");
-        registry.register(Box::new(up.clone())).expect("unique metric");
+        let up =
+            Gauge::new("trustmint_up", "1 while the process is serving").expect("valid metric");
+        registry
+            .register(Box::new(up.clone()))
+            .expect("unique metric");
         up.set(1.0);
 
         Self {
@@ -297,9 +309,15 @@ mod tests {
             .with_label_values(&["github", "failure", "invalid-token"])
             .inc();
         metrics.verifications.with_label_values(&["allowed"]).inc();
-        metrics.jwks_fetches.with_label_values(&["github", "ok"]).inc();
+        metrics
+            .jwks_fetches
+            .with_label_values(&["github", "ok"])
+            .inc();
         metrics.store_errors.with_label_values(&["token_put"]).inc();
-        metrics.exchange_duration.with_label_values(&["github"]).observe(0.01);
+        metrics
+            .exchange_duration
+            .with_label_values(&["github"])
+            .observe(0.01);
         metrics.verify_duration.observe(0.001);
         let text = metrics.render();
         for line in [
