@@ -132,8 +132,11 @@ pub trait PublisherStore: Send + Sync + Debug {
 pub enum RateDecision {
     /// Go ahead.
     Allowed,
-    /// Over the limit; retry after this many seconds (≥ 1).
-    Limited { retry_after_secs: u64 },
+    /// Over the limit.
+    Limited {
+        /// Seconds until a retry can succeed (≥ 1), for `Retry-After`.
+        retry_after_secs: u64,
+    },
 }
 
 /// A per-key request limiter (GCRA: `rate` per second with `burst`).
