@@ -20,10 +20,13 @@ pub struct ProjectName(String);
 /// Why a string is not a valid project name.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum ProjectNameError {
+    /// The name is empty.
     #[error("project name is empty")]
     Empty,
+    /// The name is longer than [`MAX_PROJECT_NAME_LEN`].
     #[error("project name is longer than {MAX_PROJECT_NAME_LEN} characters")]
     TooLong,
+    /// The name is not a PEP 508 name (the raw input is kept for the message).
     #[error(
         "project name '{0}' is not valid: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
     )]

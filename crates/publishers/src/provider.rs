@@ -17,12 +17,16 @@ pub const ACTIVESTATE_ISSUER_URL: &str = "https://platform.activestate.com/api/v
 /// Enterprise are the same kinds with another issuer.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Provider {
+    /// GitHub Actions (github.com, enterprise slugs, GHES).
     #[serde(rename = "github")]
     GitHub,
+    /// GitLab CI/CD (gitlab.com or self-managed).
     #[serde(rename = "gitlab")]
     GitLab,
+    /// Google Cloud service accounts.
     #[serde(rename = "google")]
     Google,
+    /// The ActiveState Platform.
     #[serde(rename = "activestate")]
     ActiveState,
 }

@@ -46,12 +46,16 @@ pub enum Origin {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(tag = "kind")]
 pub enum PublisherSpec {
+    /// A GitHub Actions workflow.
     #[serde(rename = "github")]
     GitHub(GitHubPublisher),
+    /// A GitLab CI/CD pipeline.
     #[serde(rename = "gitlab")]
     GitLab(GitLabPublisher),
+    /// A Google Cloud service account.
     #[serde(rename = "google")]
     Google(GooglePublisher),
+    /// An ActiveState Platform project.
     #[serde(rename = "activestate")]
     ActiveState(ActiveStatePublisher),
 }
