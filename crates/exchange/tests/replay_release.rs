@@ -1,0 +1,132 @@
+//! A JWT whose exchange fails *after* the replay claim is released, not burnt: the CI
+//! job can retry with the same JWT. Failure is injected by a token store that refuses
+//! writes (the replay guard is the real in-memory one).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use async_trait::async_trait;
+use serde_json::json;
+use trustmint_claims::{
+    HttpFetcher, IssuerRegistry, IssuerSettings, JwtVerifier, KeyStore, KeyStoreSettings,
+    NoopObserver,
+};
+use trustmint_exchange::{Exchange, ExchangeBackends, ExchangeSettings, MintRequest, SystemClock};
+use trustmint_publishers::{Origin, Publisher, PublisherId, parse_declaration};
+use trustmint_store::{
+    Backends, PublisherRegistry, RateLimitSettings, StoreError, TokenRecord, TokenStore,
+};
+use trustmint_telemetry::Metrics;
+use trustmint_testkit::TestIssuer;
+use trustmint_testkit::claims::GitHubClaims;
+use trustmint_tokens::Keyring;
+
+/// The memory token store, with writes that fail while `failing` is set.
+#[derive(Debug)]
+struct FlakyTokens {
+    inner: Arc<dyn TokenStore>,
+    failing: AtomicBool,
+}
+
+#[async_trait]
+impl TokenStore for FlakyTokens {
+    async fn put(&self, record: &TokenRecord, ttl_secs: u64) -> Result<(), StoreError> {
+        if self.failing.load(Ordering::SeqCst) {
+            return Err(StoreError::new(
+                "token_put",
+                "injected: store refuses writes",
+            ));
+        }
+        self.inner.put(record, ttl_secs).await
+    }
+    async fn get(&self, token_id: &str) -> Result<Option<TokenRecord>, StoreError> {
+        self.inner.get(token_id).await
+    }
+    async fn delete(&self, token_id: &str) -> Result<bool, StoreError> {
+        self.inner.delete(token_id).await
+    }
+}
+
+fn now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64
+}
+
+#[tokio::test]
+async fn replay_claim_is_released_when_minting_fails() {
+    let issuer = TestIssuer::start().await;
+    let registry = IssuerRegistry::new(&[serde_json::from_value::<IssuerSettings>(
+        json!({ "url": issuer.url(), "kind": "github" }),
+    )
+    .unwrap()])
+    .unwrap();
+    let settings = KeyStoreSettings::default();
+    let keystore = KeyStore::new(
+        Arc::new(HttpFetcher::new(&settings).unwrap()),
+        settings,
+        Arc::new(NoopObserver),
+    );
+    let declaration = parse_declaration(&json!({
+        "kind": "github", "issuer": issuer.url(), "projects": ["sampleproject"],
+        "repository_owner": "octo-org", "repository_owner_id": "92345678",
+        "repository_name": "sampleproject", "workflow_filename": "release.yml",
+    }))
+    .unwrap();
+    let publisher = Publisher {
+        id: PublisherId::for_declared(&declaration.spec.identity_key()),
+        projects: declaration.projects,
+        pending: false,
+        spec: declaration.spec,
+        origin: Origin::Config,
+        created_at: 0,
+        expires_at: None,
+    };
+    let backends = Backends::memory(&RateLimitSettings::default());
+    let tokens = Arc::new(FlakyTokens {
+        inner: backends.tokens.clone(),
+        failing: AtomicBool::new(true),
+    });
+    let exchange = Exchange::new(
+        ExchangeSettings::default(),
+        "https://upload.example.org".into(),
+        JwtVerifier::new(registry, keystore, "pypi".into()),
+        Keyring::ephemeral(),
+        ExchangeBackends {
+            tokens: tokens.clone(),
+            replay: backends.replay.clone(),
+            publishers: Arc::new(PublisherRegistry::new(vec![publisher], backends.publishers)),
+            rate_limiter: backends.rate_limiter,
+            health: backends.health,
+            audit: None,
+        },
+        Arc::new(Metrics::new()),
+        Arc::new(SystemClock),
+    );
+    let jwt = issuer.sign(&GitHubClaims::new().build(&issuer.url(), "pypi", now()));
+    let request = MintRequest {
+        oidc_token: jwt,
+        client_ip: None,
+    };
+
+    // The store refuses the token record: the exchange fails closed…
+    let error = exchange.mint(request.clone()).await.unwrap_err();
+    assert_eq!(error.code(), "unavailable");
+    // …and the JWT is not burnt: a retry is not a replay.
+    let error = exchange.mint(request.clone()).await.unwrap_err();
+    assert_eq!(
+        error.code(),
+        "unavailable",
+        "retry must not be invalid-reuse-token"
+    );
+
+    // Once the store works again, the same JWT mints exactly once.
+    tokens.failing.store(false, Ordering::SeqCst);
+    let minted = exchange.mint(request.clone()).await.unwrap();
+    assert!(minted.token.expose_secret().starts_with("pypi-"));
+    assert_eq!(
+        exchange.mint(request).await.unwrap_err().code(),
+        "invalid-reuse-token"
+    );
+}
