@@ -143,3 +143,59 @@ impl PublisherSpec {
         serde_json::to_string(&all).unwrap_or_default()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{activestate_spec, github_spec, gitlab_spec, google_spec};
+    use crate::{GitLabPublisher, PublisherSpec};
+
+    /// The key strings are part of the store's layout (`{pub}:k:<lookup key>`).
+    #[test]
+    fn lookup_key_shapes() {
+        let custom_gitlab = PublisherSpec::GitLab(GitLabPublisher {
+            namespace: "Group/Sub".into(),
+            project: "Proj".into(),
+            issuer: "https://gitlab.example.com/".into(),
+            ..gitlab_spec()
+        });
+        for (spec, expected) in [
+            (
+                PublisherSpec::GitHub(github_spec()),
+                r#"["github","https://token.actions.githubusercontent.com","octo-org/sampleproject"]"#,
+            ),
+            (
+                custom_gitlab,
+                r#"["gitlab","https://gitlab.example.com","group/sub/proj"]"#,
+            ),
+            (
+                PublisherSpec::Google(google_spec()),
+                r#"["google","https://accounts.google.com","publisher@my-project.iam.gserviceaccount.com"]"#,
+            ),
+            (
+                PublisherSpec::ActiveState(activestate_spec()),
+                r#"["activestate","https://platform.activestate.com/api/v1/oauth/oidc","fakeorg","fakeproject"]"#,
+            ),
+        ] {
+            assert_eq!(spec.lookup_key().as_str(), expected);
+        }
+    }
+
+    #[test]
+    fn identity_key_folds_case_where_matching_does() {
+        let mut shouting = github_spec();
+        shouting.repository_owner = "OCTO-ORG".into();
+        shouting.environment = "PyPI".into();
+        let mut quiet = github_spec();
+        quiet.environment = "pypi".into();
+        assert_eq!(
+            PublisherSpec::GitHub(shouting).identity_key(),
+            PublisherSpec::GitHub(quiet.clone()).identity_key()
+        );
+        let mut other_workflow = quiet.clone();
+        other_workflow.workflow_filename = "Release.yml".into();
+        assert_ne!(
+            PublisherSpec::GitHub(other_workflow).identity_key(),
+            PublisherSpec::GitHub(quiet).identity_key()
+        );
+    }
+}

@@ -18,7 +18,15 @@ pub struct Match {
     /// Every candidate that passed at the best specificity, normal publishers before
     /// pending ones, then by id. Never empty.
     pub publishers: Vec<Publisher>,
-    /// Provenance to keep with the minted token (key names: see the crate docs).
+    /// Provenance to keep with the minted token, non-empty values only. Key names are a
+    /// contract with indexes: every provider `issuer` (the token's `iss`), `subject`
+    /// (`sub`) and `publisher_url` (when the publisher has one); GitHub `repository`,
+    /// `repository_owner`, `repository_owner_id`, `workflow` (the workflow file
+    /// `job_workflow_ref` names), `job_workflow_ref`, `workflow_ref`, `environment`,
+    /// `ref`, `sha`, `event_name`, `run_id`, `run_attempt`; GitLab `project_path`,
+    /// `namespace_id`, `project_id`, `workflow_filepath`, `ci_config_ref_uri`,
+    /// `environment`, `ref_path`, `sha`, `pipeline_id`, `job_id`; Google `email`, `sub`;
+    /// ActiveState `organization`, `project`, `actor`, `actor_id`.
     pub stored_claims: BTreeMap<String, String>,
     /// GitHub: `job_workflow_ref` and `workflow_ref` are both present and differ.
     pub reusable_workflow_used: bool,
