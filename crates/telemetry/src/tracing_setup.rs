@@ -36,10 +36,10 @@ impl TelemetryGuard {
     /// Flushes pending spans and stops the exporter. Blocking: call it from a
     /// multi-thread runtime or `spawn_blocking`.
     pub fn shutdown(&mut self) {
-        if let Some(provider) = self.provider.take() {
-            if let Err(error) = provider.shutdown() {
-                tracing::warn!(%error, "span exporter did not shut down cleanly");
-            }
+        if let Some(provider) = self.provider.take()
+            && let Err(error) = provider.shutdown()
+        {
+            tracing::warn!(%error, "span exporter did not shut down cleanly");
         }
     }
 }
