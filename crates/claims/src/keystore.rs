@@ -240,7 +240,9 @@ impl KeyStore {
     }
 
     /// The key `kid` of `source`, refreshing the source's key set if needed (see the
-    /// module docs for the refresh rules).
+    /// module docs for the refresh rules). Traced as `jwks.key` (configured issuer name
+    /// only: never the token or its kid).
+    #[tracing::instrument(name = "jwks.key", skip_all, fields(issuer = issuer_name))]
     pub(crate) async fn key(
         &self,
         issuer_name: &str,
@@ -313,6 +315,7 @@ impl KeyStore {
     }
 
     /// Discovery (if needed) and JWKS fetch; a set without usable keys is an error.
+    #[tracing::instrument(name = "jwks.fetch", skip_all, fields(source = source.url()))]
     async fn load(&self, source: &KeySource) -> Result<KeySet, LoadError> {
         let jwks_url = match source {
             KeySource::Jwks(url) => url.clone(),

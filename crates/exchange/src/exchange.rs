@@ -4,6 +4,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Instant;
 
+use tracing::Instrument as _;
 use trustmint_claims::JwtVerifier;
 use trustmint_store::{
     AuditLog, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
@@ -54,13 +55,26 @@ impl Exchange {
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        for code in ExchangeError::MINT_CODES {
-            // Pre-register one series per issuer kind and code so dashboards and alerts
-            // see zeros instead of missing series.
-            for issuer in verifier.registry().issuers() {
+        // Pre-register one series per issuer kind and outcome so dashboards and alerts
+        // see zeros instead of missing series. `unknown` is the kind of requests refused
+        // before routing (malformed JWT, unknown issuer, rate limit).
+        let mut kinds: Vec<&'static str> = verifier
+            .registry()
+            .issuers()
+            .iter()
+            .map(|issuer| issuer.kind.as_str())
+            .collect();
+        kinds.push("unknown");
+        kinds.sort_unstable();
+        kinds.dedup();
+        for kind in kinds {
+            if kind != "unknown" {
+                metrics.exchanges.with_label_values(&[kind, "success", ""]);
+            }
+            for code in ExchangeError::MINT_CODES {
                 metrics
                     .exchanges
-                    .with_label_values(&[issuer.kind.as_str(), "failure", code]);
+                    .with_label_values(&[kind, "failure", code]);
             }
         }
         Self {
@@ -106,27 +120,44 @@ impl Exchange {
 
     /// The Prometheus exposition, with the JWKS cache gauges brought up to date.
     pub fn render_metrics(&self) -> String {
+        // A `url_pattern` issuer has one key source per concrete `iss`: report the keys
+        // of all its sources and the age of its oldest key set under its one name.
+        let mut per_issuer: std::collections::BTreeMap<String, (usize, f64)> =
+            std::collections::BTreeMap::new();
         for status in self.verifier.keystore().status() {
+            let entry = per_issuer.entry(status.issuer_name).or_default();
+            entry.0 += status.keys;
+            entry.1 = entry.1.max(status.age.map_or(0.0, |age| age.as_secs_f64()));
+        }
+        for (issuer_name, (keys, age)) in per_issuer {
             self.metrics
                 .jwks_keys
-                .with_label_values(&[status.issuer_name.as_str()])
-                .set(i64::try_from(status.keys).unwrap_or(i64::MAX));
+                .with_label_values(&[issuer_name.as_str()])
+                .set(i64::try_from(keys).unwrap_or(i64::MAX));
             self.metrics
                 .jwks_age
-                .with_label_values(&[status.issuer_name.as_str()])
-                .set(status.age.map_or(0.0, |age| age.as_secs_f64()));
+                .with_label_values(&[issuer_name.as_str()])
+                .set(age);
         }
         self.metrics.render()
     }
 
-    /// Runs one store call, timing it and counting failures under `op`.
+    /// Runs one store call in a `store.<op>` span, timing it and counting failures
+    /// under `op`.
     pub(crate) async fn store_call<T>(
         &self,
         op: &'static str,
         call: impl Future<Output = Result<T, StoreError>>,
     ) -> Result<T, ExchangeError> {
+        // Span names are static in `tracing`; `otel.name` gives the exported span its
+        // per-operation name. Only the operation is recorded, never keys or values.
+        let span = tracing::info_span!(
+            "store.call",
+            otel.name = format!("store.{op}").as_str(),
+            store.op = op
+        );
         let started = Instant::now();
-        let result = call.await;
+        let result = call.instrument(span).await;
         self.metrics
             .store_duration
             .with_label_values(&[op])

@@ -35,9 +35,12 @@ pub(crate) async fn mint_token(
 ) -> Result<HttpResponse, ApiError> {
     let body = match read_limited(payload, state.body_limit).await {
         Ok(body) => body,
-        Err(response) => return Ok(response),
+        Err(response) => {
+            count_refused_payload(&state);
+            return Ok(response);
+        }
     };
-    let oidc_token = token_from_body(&body)?;
+    let oidc_token = token_from_body(&body).inspect_err(|_| count_refused_payload(&state))?;
     let minted = state
         .exchange
         .mint(MintRequest {
@@ -52,6 +55,18 @@ pub(crate) async fn mint_token(
             token: minted.token.expose_secret(),
             expires: minted.expires_at,
         }))
+}
+
+/// Counts a mint-token request refused before it reached the exchange (unreadable,
+/// oversized or non-`{"token": "…"}` body), so every refusal shows up in
+/// `trustmint_exchanges_total` (issuer kind `unknown`: no token was read).
+fn count_refused_payload(state: &HttpState) {
+    state
+        .exchange
+        .metrics()
+        .exchanges
+        .with_label_values(&["unknown", "failure", "invalid-payload"])
+        .inc();
 }
 
 /// `POST /_/oidc/revoke-token {"token": "pypi-…"}`: 204 whether or not the token was

@@ -8,6 +8,8 @@ use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
+use tracing::Instrument as _;
+use trustmint_telemetry::link_remote_parent;
 
 use crate::error::error_with_status;
 use crate::{HttpState, oidc, ops};
@@ -35,7 +37,36 @@ async fn not_found() -> HttpResponse {
     )
 }
 
-/// Counts every request by route pattern and status, and times it.
+/// Routes whose requests get no span: scrapes and probes every few seconds would
+/// drown the traces that matter.
+const UNTRACED_ROUTES: [&str; 3] = ["/metrics", "/healthz", "/readyz"];
+
+/// The span of one request, child of the caller's W3C `traceparent` when it sent one.
+/// Only the method, the route pattern and the status are recorded: never the body,
+/// the query or a header value.
+fn request_span(request: &ServiceRequest, route: &str) -> tracing::Span {
+    if UNTRACED_ROUTES.contains(&route) {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        "http.request",
+        otel.name = format!("{} {route}", request.method()).as_str(),
+        http.request.method = %request.method(),
+        http.route = route,
+        http.response.status_code = tracing::field::Empty,
+    );
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|value| value.to_str().ok())
+    };
+    link_remote_parent(&span, header("traceparent"), header("tracestate"));
+    span
+}
+
+/// Runs every request inside its span (so the use case's spans are its children), and
+/// counts and times it by route pattern and status.
 async fn record_metrics(
     request: ServiceRequest,
     next: Next<impl MessageBody>,
@@ -44,8 +75,10 @@ async fn record_metrics(
         .match_pattern()
         .unwrap_or_else(|| "unmatched".to_owned());
     let state = request.app_data::<web::Data<HttpState>>().cloned();
+    let span = request_span(&request, &route);
     let started = Instant::now();
-    let response = next.call(request).await?;
+    let response = next.call(request).instrument(span.clone()).await?;
+    span.record("http.response.status_code", response.status().as_u16());
     if let Some(state) = state {
         let metrics = state.exchange.metrics();
         metrics
