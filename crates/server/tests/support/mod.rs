@@ -3,6 +3,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+// Redis targets and replicas, and `trustmint` processes (redis_replicas, redis_faults,
+// rate_limit).
+pub mod redis;
+pub mod trustmint_process;
+
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -179,4 +184,69 @@ pub fn assert_token_error(response: &(u16, Value), status: u16, code: &str, desc
         "description; body: {}",
         response.1
     );
+}
+
+// === helpers for tests with several issuers and providers ===
+
+/// An `[[issuers]]` entry from any JSON shape (`url` or `url_pattern`, `jwks_uri`,
+/// `algorithms`, `enabled`, …).
+pub fn issuer_entry(entry: Value) -> trustmint_claims::IssuerSettings {
+    serde_json::from_value(entry).expect("issuer settings")
+}
+
+/// `http://127.0.0.1:PORT` of a test issuer (its URL without the path).
+pub fn origin_of(issuer: &TestIssuer) -> String {
+    let url = issuer.url();
+    let authority_start = url.find("://").map_or(0, |at| at + 3);
+    match url[authority_start..].find('/') {
+        Some(path_start) => url[..authority_start + path_start].to_owned(),
+        None => url,
+    }
+}
+
+/// Spawns an app that trusts exactly `issuers` and declares exactly `publishers`; `issuer`
+/// is kept alive by the returned app (other issuers must be kept alive by the test).
+pub async fn spawn_app_trusting(
+    issuer: TestIssuer,
+    issuers: Vec<trustmint_claims::IssuerSettings>,
+    publishers: Vec<Value>,
+) -> TestApp {
+    let mut settings = base_settings(&issuer);
+    settings.issuers = issuers;
+    settings.publishers = publishers;
+    spawn_with_settings(issuer, &settings).await
+}
+
+/// Signs `claims` with `issuer`'s current key.
+pub fn signed_by(issuer: &TestIssuer, claims: &Value) -> String {
+    issuer.sign(claims)
+}
+
+impl TestApp {
+    /// Asserts a successful exchange (200, exactly `success`, `token`, `expires`, a
+    /// `pypi-` token), then verifies the token for `project` through the use case and
+    /// returns what the index would learn: the publisher, the projects, the provenance.
+    pub async fn assert_minted_for(
+        &self,
+        response: &(u16, Value),
+        project: &str,
+    ) -> trustmint_exchange::Allowed {
+        assert_eq!(response.0, 200, "status; body: {}", response.1);
+        assert_eq!(response.1["success"], true, "body: {}", response.1);
+        let token = response.1["token"].as_str().expect("token string");
+        assert!(token.starts_with("pypi-"), "the token has the pypi- prefix");
+        assert!(response.1["expires"].as_i64().is_some(), "{}", response.1);
+        let verification = self
+            .app
+            .verify(trustmint_exchange::VerifyRequest {
+                token: token.to_owned(),
+                project: project.to_owned(),
+            })
+            .await
+            .expect("verify runs");
+        match verification {
+            trustmint_exchange::Verification::Allowed(allowed) => *allowed,
+            denied => panic!("minted token does not verify for {project}: {denied:?}"),
+        }
+    }
 }
