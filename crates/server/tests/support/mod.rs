@@ -3,11 +3,6 @@
 
 #![allow(dead_code, unreachable_pub)]
 
-// Redis targets and replicas, and `trustmint` processes (redis_replicas, redis_faults,
-// rate_limit).
-pub mod redis;
-pub mod trustmint_process;
-
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
