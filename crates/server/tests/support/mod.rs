@@ -3,6 +3,11 @@
 
 #![allow(dead_code, unreachable_pub)]
 
+// Redis targets and replicas, and `trustmint` processes (redis_replicas, redis_faults,
+// rate_limit).
+pub mod redis_setup;
+pub mod trustmint_process;
+
 use std::net::SocketAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
