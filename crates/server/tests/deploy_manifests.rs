@@ -478,7 +478,7 @@ fn example_secrets_are_placeholders_trustmint_refuses() {
     let refused = trustmint::keyring(&keys).expect_err("a placeholder is no key");
     assert_eq!(
         refused.to_string(),
-        "invalid configuration: keys.secret of key id \"k1\" is not valid base64"
+        "invalid configuration: keys.secrets.k1: secret of key id \"k1\" is not valid base64"
     );
 
     let dir = tempfile::tempdir().expect("tempdir");
