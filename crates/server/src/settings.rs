@@ -127,7 +127,7 @@ impl Settings {
         let settings: Settings = builder
             .build()
             .and_then(Config::try_deserialize)
-            .map_err(|error| ConfigError(error.to_string()))?;
+            .map_err(|error| ConfigError(describe_config_error(&error)))?;
         settings.validate_sections()?;
         Ok(settings)
     }
@@ -161,5 +161,173 @@ impl Settings {
             ));
         }
         Ok(())
+    }
+}
+
+/// Valid values of the enums a config key can hold, for "unknown value" messages
+/// (config-rs only says which enum refused the value).
+const ENUM_VALUES: [(&str, &str); 3] = [
+    ("IssuerKind", "github, gitlab, google, activestate"),
+    ("Backend", "memory, redis"),
+    ("LogFormat", "text, json"),
+];
+
+/// A config-rs error as `<key>: <what is wrong> (in <file or the environment>)`, so the
+/// key comes first as in every other configuration error.
+///
+/// config-rs writes the path of a field inside a list without its dot
+/// (`issuers[0]kind`) and names only the Rust enum for an unknown enum value; both are
+/// repaired here.
+fn describe_config_error(error: &config::ConfigError) -> String {
+    let located = |key: &Option<String>, message: String, origin: &Option<String>| {
+        let mut text = match key {
+            Some(key) => format!("{}: {message}", repair_key_path(key)),
+            None => message,
+        };
+        if let Some(origin) = origin {
+            text.push_str(&format!(" (in {origin})"));
+        }
+        text
+    };
+    match error {
+        config::ConfigError::Type {
+            origin,
+            unexpected,
+            expected,
+            key,
+        } => located(
+            key,
+            format!("invalid type: {unexpected}, expected {expected}"),
+            origin,
+        ),
+        config::ConfigError::At { error, origin, key } => {
+            located(key, describe_config_error(error), origin)
+        }
+        config::ConfigError::NotFound(key) => format!("{}: is required", repair_key_path(key)),
+        config::ConfigError::Message(message) => describe_enum_error(message),
+        other => other.to_string(),
+    }
+}
+
+/// `issuers[0]kind` → `issuers[0].kind` (a dot after `]` unless another index follows).
+fn repair_key_path(key: &str) -> String {
+    let mut repaired = String::with_capacity(key.len() + 2);
+    let mut chars = key.chars().peekable();
+    while let Some(c) = chars.next() {
+        repaired.push(c);
+        if c == ']'
+            && chars
+                .peek()
+                .is_some_and(|next| *next != '[' && *next != '.')
+        {
+            repaired.push('.');
+        }
+    }
+    repaired
+}
+
+/// `enum Backend does not have variant constructor postgres` → `unknown value
+/// "postgres"; expected one of: memory, redis`; any other message unchanged.
+fn describe_enum_error(message: &str) -> String {
+    let parsed = message
+        .strip_prefix("enum ")
+        .and_then(|rest| rest.split_once(" does not have variant constructor "));
+    let Some((enum_name, value)) = parsed else {
+        return message.to_owned();
+    };
+    match ENUM_VALUES.iter().find(|(name, _)| *name == enum_name) {
+        Some((_, values)) => format!("unknown value {value:?}; expected one of: {values}"),
+        None => format!("unknown value {value:?}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn load_toml(text: &str) -> Result<Settings, ConfigError> {
+        let dir = tempfile::tempdir().expect("tempdir");
+        let path = dir.path().join("trustmint.toml");
+        std::fs::write(&path, text).expect("write");
+        Settings::load(Some(&path), std::iter::empty())
+    }
+
+    /// (config, environment, message without the `invalid configuration: ` prefix).
+    type ErrorRow = (
+        &'static str,
+        &'static [(&'static str, &'static str)],
+        &'static str,
+    );
+
+    #[test]
+    fn config_errors_name_the_key_first() {
+        let rows: &[ErrorRow] = &[
+            (
+                "[[issuers]]\nurl = \"https://gitlab.example.com\"\nkind = \"gitlb\"\n",
+                &[],
+                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+            ),
+            (
+                "[[issuers]]\nurl = \"https://gitlab.example.com\"\n",
+                &[],
+                "issuers[0].kind: is required",
+            ),
+            (
+                "[[issuers]]\nurl = \"https://x.example.com\"\nkind = \"gitlab\"\nalgorithms = \"RS256\"\n",
+                &[],
+                "issuers[0].algorithms: invalid type: string \"RS256\", expected a sequence",
+            ),
+            (
+                "[store]\nbackend = \"postgres\"\n",
+                &[],
+                "store.backend: unknown value \"postgres\"; expected one of: memory, redis",
+            ),
+            (
+                "[telemetry]\nlog_format = \"xml\"\n",
+                &[],
+                "telemetry.log_format: unknown value \"xml\"; expected one of: text, json",
+            ),
+            (
+                "[server]\nlocaton = \"x\"\n",
+                &[],
+                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`",
+            ),
+            (
+                "",
+                &[("TRUSTMINT__STORE__TIMEOUT_MS", "abc")],
+                "store.timeout_ms: invalid type: string \"abc\", expected an integer (in the environment)",
+            ),
+        ];
+        for (toml, env, expected) in rows {
+            let error = match env {
+                [] => load_toml(toml).expect_err(toml),
+                env => Settings::load(
+                    None,
+                    env.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())),
+                )
+                .expect_err("env"),
+            };
+            assert_eq!(
+                error.to_string(),
+                format!("invalid configuration: {expected}"),
+                "{toml}"
+            );
+        }
+    }
+
+    #[test]
+    fn key_paths_are_repaired() {
+        for (key, expected) in [
+            ("issuers[0]kind", "issuers[0].kind"),
+            ("publishers[2]projects[1]", "publishers[2].projects[1]"),
+            (
+                "rate_limit.trusted_proxies[0]",
+                "rate_limit.trusted_proxies[0]",
+            ),
+            ("a[0][1].b", "a[0][1].b"),
+            ("store.timeout_ms", "store.timeout_ms"),
+        ] {
+            assert_eq!(repair_key_path(key), expected, "{key}");
+        }
     }
 }

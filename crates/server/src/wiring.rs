@@ -1,6 +1,7 @@
 //! Builds the concrete service from settings: issuers, key cache, store, publishers,
 //! keyring, metrics, and the use cases on top.
 
+use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
@@ -8,7 +9,7 @@ use trustmint_exchange::{Exchange, ExchangeBackends, SystemClock};
 use trustmint_publishers::{Origin, Publisher, PublisherId, parse_declaration};
 use trustmint_store::{Backends, PublisherRegistry};
 use trustmint_telemetry::Metrics;
-use trustmint_tokens::Keyring;
+use trustmint_tokens::{Keyring, KeyringError};
 
 use crate::observer::MetricsObserver;
 use crate::settings::{ConfigError, KeySettings, Settings};
@@ -91,7 +92,25 @@ pub fn keyring(keys: &KeySettings) -> Result<Keyring, ConfigError> {
         );
         return Ok(Keyring::ephemeral());
     }
-    Keyring::new(&keys.current, &secrets).map_err(|error| ConfigError(format!("keys.{error}")))
+    Keyring::new(&keys.current, &secrets)
+        .map_err(|error| ConfigError(keyring_error_message(&error, &secrets)))
+}
+
+/// A keyring error as `<config key>: <message>`: the secret's own key
+/// (`keys.secrets.<id>`, whether it came from the table or `keys.secrets_dir`), or
+/// `keys.current`.
+fn keyring_error_message(error: &KeyringError, secrets: &BTreeMap<String, String>) -> String {
+    match error {
+        KeyringError::InvalidBase64 { key_id } | KeyringError::SecretTooShort { key_id, .. } => {
+            format!("keys.secrets.{key_id}: {error}")
+        }
+        KeyringError::InvalidKeyId { key_id } if secrets.contains_key(key_id) => {
+            format!("keys.secrets: {error}")
+        }
+        KeyringError::InvalidKeyId { .. } | KeyringError::CurrentKeyMissing { .. } => {
+            format!("keys.current: {error}")
+        }
+    }
 }
 
 /// Everything `serve` runs, built and checked.
