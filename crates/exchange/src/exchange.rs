@@ -171,8 +171,14 @@ impl Exchange {
 
     /// Logs an audit event and appends it to the audit stream if there is one. Losing
     /// the stream entry never fails the request: the log line is the record of truth.
+    /// An `unavailable` refusal is only logged: it decided nothing on the merits, and
+    /// when the store is what failed, appending to that store would keep the client
+    /// waiting a second `timeout_ms` for a write that most likely fails too.
     pub(crate) async fn audit(&self, event: AuditEvent) {
         event.log();
+        if event.code == "unavailable" {
+            return;
+        }
         if let Some(stream) = &self.backends.audit {
             let fields = event.fields();
             if let Err(error) = self
