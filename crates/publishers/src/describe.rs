@@ -114,6 +114,17 @@ mod tests {
                 Some("https://ghe.example.com/octo-org/sampleproject/commit/abc123"),
             ),
             (
+                github(
+                    "https://token.actions.githubusercontent.com.example.org/_services/token",
+                    "",
+                    "",
+                ),
+                Some(&abc),
+                Some(
+                    "https://token.actions.githubusercontent.com.example.org/octo-org/sampleproject/commit/abc123",
+                ),
+            ),
+            (
                 gitlab(""),
                 Some(&abc),
                 Some("https://gitlab.com/group/sub/proj/commit/abc123"),

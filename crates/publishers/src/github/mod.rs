@@ -324,7 +324,13 @@ pub(crate) fn publisher_url(
     stored: Option<&BTreeMap<String, String>>,
 ) -> String {
     let issuer = canonical_issuer(&p.issuer);
-    let web = if issuer.is_empty() || issuer.starts_with(GITHUB_ISSUER_URL) {
+    // github.com's issuer or a path under it (an enterprise slug); a host that merely
+    // starts with the same text (`…githubusercontent.com.example.org`) is not github.com.
+    let on_github_com = issuer.is_empty()
+        || issuer
+            .strip_prefix(GITHUB_ISSUER_URL)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+    let web = if on_github_com {
         "https://github.com"
     } else {
         origin(issuer)
