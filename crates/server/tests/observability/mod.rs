@@ -1,0 +1,27 @@
+//! Helpers of the observability tests (metrics, traces, audit trail, logs): a
+//! Prometheus text parser, an in-process OTLP/gRPC collector, a `trustmint serve`
+//! process with a chosen environment, and a reader of the Redis audit stream.
+//!
+//! Kept apart from `support/` (the app spawner shared by every end-to-end test) so the
+//! two can change independently; the tests use both.
+
+#![allow(dead_code, unreachable_pub)]
+
+pub mod audit_stream;
+pub mod collector;
+pub mod metrics_text;
+pub mod process;
+
+use sha2::{Digest as _, Sha256};
+
+/// SHA-256 (hex) of `text`: how audit events name a token.
+pub fn sha256_hex(text: &str) -> String {
+    hex::encode(Sha256::digest(text.as_bytes()))
+}
+
+/// A random W3C `traceparent` (sampled) and its trace id and parent span id in hex.
+pub fn new_traceparent() -> (String, String, String) {
+    let trace_id = uuid::Uuid::new_v4().simple().to_string();
+    let span_id = uuid::Uuid::new_v4().simple().to_string()[..16].to_owned();
+    (format!("00-{trace_id}-{span_id}-01"), trace_id, span_id)
+}
