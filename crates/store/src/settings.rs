@@ -5,10 +5,10 @@
 use std::time::Duration;
 
 use redis::IntoConnectionInfo;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// Which store implementation serves the process.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Backend {
     /// Everything in this process: fine for one replica, lost on restart.
@@ -19,7 +19,7 @@ pub enum Backend {
 }
 
 /// The `[store]` section.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StoreSettings {
     /// `memory` (default) or `redis`.
@@ -53,7 +53,7 @@ impl Default for StoreSettings {
 }
 
 /// The `[rate_limit]` section: a GCRA limit per client (e.g. per IP on mint).
-#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RateLimitSettings {
     /// `false` lets every request through.
@@ -124,15 +124,12 @@ impl StoreSettings {
 }
 
 fn check_redis_url(key: &'static str, url: &str) -> Result<(), String> {
-    if url.starts_with("rediss://") {
-        // The workspace builds the redis crate without a TLS backend.
+    // rediss:// is TLS (native-tls, the system OpenSSL the binary already links).
+    if !url.starts_with("redis://") && !url.starts_with("rediss://") {
         return Err(invalid(
             key,
-            format!("'{url}': TLS (rediss://) is not supported by this build; use redis://"),
+            format!("'{url}' is not a redis:// or rediss:// URL"),
         ));
-    }
-    if !url.starts_with("redis://") {
-        return Err(invalid(key, format!("'{url}' is not a redis:// URL")));
     }
     url.into_connection_info()
         .map(|_| ())
@@ -248,17 +245,14 @@ mod tests {
                     redis_url: "http://127.0.0.1:6379".into(),
                     ..redis_settings()
                 },
-                Some(("store.redis_url", "is not a redis:// URL")),
+                Some(("store.redis_url", "is not a redis:// or rediss:// URL")),
             ),
             (
                 StoreSettings {
-                    redis_url: "rediss://127.0.0.1:6379".into(),
+                    redis_url: "rediss://redis.internal:6380".into(),
                     ..redis_settings()
                 },
-                Some((
-                    "store.redis_url",
-                    "TLS (rediss://) is not supported by this build",
-                )),
+                None,
             ),
             (
                 StoreSettings {

@@ -248,7 +248,7 @@ async fn connect_fails_only_for_invalid_settings() {
         ),
         (
             settings(None, vec!["http://127.0.0.1:7000".into()]),
-            "store.cluster_urls: 'http://127.0.0.1:7000' is not a redis:// URL",
+            "store.cluster_urls: 'http://127.0.0.1:7000' is not a redis:// or rediss:// URL",
         ),
     ];
     for (settings, expected) in cases {
