@@ -346,6 +346,22 @@ fn invalid_configs_exit_64_naming_the_key() {
             "invalid configuration: publishers[1].issuer: no [[issuers]] entry of kind github serves 'https://gitlab.example.com', so this publisher could never match",
         ),
         (
+            "publisher: self-managed GitLab without issuer",
+            edited(
+                "issuer = \"https://gitlab.example.com\"\nproject_id",
+                "project_id",
+            ),
+            "invalid configuration: publishers[0].issuer: not set, so the publisher trusts gitlab's public issuer, but no [[issuers]] entry of kind gitlab serves 'https://gitlab.com'; set issuer to the instance the CI runs on, or add an [[issuers]] entry for 'https://gitlab.com'",
+        ),
+        (
+            "publisher: Google without Google's issuer",
+            edited(
+                "[[publishers]]\nkind = \"gitlab\"",
+                "[[publishers]]\nkind = \"google\"\nprojects = [\"g\"]\nemail = \"ci@my-project.iam.gserviceaccount.com\"\n\n[[publishers]]\nkind = \"gitlab\"",
+            ),
+            "invalid configuration: publishers[0].kind: google publishers trust only 'https://accounts.google.com', but no [[issuers]] entry of kind google serves 'https://accounts.google.com'; add an [[issuers]] entry with url = 'https://accounts.google.com' and kind = 'google'",
+        ),
+        (
             "keys: short secret",
             edited(&format!("k1 = \"{}\"", secret(1)), "k1 = \"c2hvcnQ=\""),
             "invalid configuration: keys.secrets.k1: secret of key id \"k1\" is 5 bytes long; at least 32 are required",
