@@ -1,9 +1,9 @@
 //! The `[exchange]` config section.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// `[exchange]`: what tokens look like and how OIDC tokens are judged.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ExchangeSettings {
     /// Global switch (PyPI's `disallow-oidc`): `false` answers `not-enabled` everywhere.

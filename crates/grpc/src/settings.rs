@@ -1,13 +1,15 @@
 //! The `[grpc]` config section and what it resolves to.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use tonic::transport::{Certificate, Identity, ServerTlsConfig};
 
 /// `[grpc]`: authentication and TLS of the index-facing API.
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+/// `Serialize` (for the generated configuration reference) redacts `auth_token`.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct GrpcSettings {
     /// Bearer token every call must carry; empty = no authentication (loopback only!).
+    #[serde(serialize_with = "redacted")]
     pub auth_token: String,
     /// File holding the bearer token (wins over `auth_token`); surrounding whitespace
     /// is ignored.
@@ -35,6 +37,11 @@ impl std::fmt::Debug for GrpcSettings {
             .field("tls_client_ca_file", &self.tls_client_ca_file)
             .finish()
     }
+}
+
+/// Serializes a secret as `<redacted>` (empty stays empty, so defaults read true).
+fn redacted<S: Serializer>(secret: &str, serializer: S) -> Result<S::Ok, S::Error> {
+    serializer.serialize_str(if secret.is_empty() { "" } else { "<redacted>" })
 }
 
 /// The listener's security, loaded from the files the settings name.

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use config::{Config, Environment, File, FileFormat};
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer};
 use trustmint_claims::IssuerSettings;
 use trustmint_exchange::ExchangeSettings;
 use trustmint_grpc::GrpcSettings;
@@ -21,7 +21,7 @@ const LIST_KEYS: [&str; 2] = ["store.cluster_urls", "rate_limit.trusted_proxies"
 pub struct ConfigError(pub String);
 
 /// `[server]`: listeners and the token location.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct ServerSettings {
     /// HTTP listener (CI runners, metrics, health).
@@ -48,12 +48,14 @@ impl Default for ServerSettings {
 /// `[keys]`: the minting keyring. Secrets are base64, at least 32 bytes each, from this
 /// table (best from environment variables `TRUSTMINT__KEYS__SECRETS__<ID>`) or from a
 /// directory holding one file per key id (a mounted Kubernetes Secret).
-#[derive(Clone, Default, PartialEq, Eq, Deserialize)]
+/// `Serialize` (for the generated configuration reference) redacts the secrets.
+#[derive(Clone, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct KeySettings {
     /// The key id new tokens are minted with; empty = an ephemeral key (development).
     pub current: String,
     /// Key id → base64 secret. Older ids keep verifying until removed.
+    #[serde(serialize_with = "redacted_values")]
     pub secrets: BTreeMap<String, String>,
     /// Directory with one file per key id whose content is the base64 secret.
     pub secrets_dir: String,
@@ -69,8 +71,16 @@ impl std::fmt::Debug for KeySettings {
     }
 }
 
+/// Serializes key ids with `<redacted>` for every secret.
+fn redacted_values<S: Serializer>(
+    secrets: &BTreeMap<String, String>,
+    serializer: S,
+) -> Result<S::Ok, S::Error> {
+    serializer.collect_map(secrets.keys().map(|id| (id, "<redacted>")))
+}
+
 /// The whole configuration.
-#[derive(Clone, Debug, Default, Deserialize)]
+#[derive(Clone, Debug, Default, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct Settings {
     /// `[server]`

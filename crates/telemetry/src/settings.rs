@@ -1,9 +1,9 @@
 //! The `[telemetry]` config section.
 
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 
 /// How logs are written.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum LogFormat {
     /// Human-readable lines (the default).
@@ -14,7 +14,7 @@ pub enum LogFormat {
 }
 
 /// `[telemetry]`: logging and tracing.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct TelemetrySettings {
     /// `text` or `json`.
