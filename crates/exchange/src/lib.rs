@@ -8,6 +8,7 @@ mod error;
 mod exchange;
 mod manage;
 mod mint;
+mod pending;
 mod provenance;
 mod revoke;
 mod settings;

@@ -46,7 +46,9 @@ fn invalid(field: &str, message: impl Into<String>) -> ExchangeError {
 
 fn registry_error(error: RegistryError) -> ExchangeError {
     match error {
-        RegistryError::Declared(message) => ExchangeError::FailedPrecondition(message),
+        // The payload is the publisher id; the error's text is the sentence that says
+        // what to do instead.
+        RegistryError::Declared(_) => ExchangeError::FailedPrecondition(error.to_string()),
         RegistryError::Store(error) => ExchangeError::from(error),
     }
 }

@@ -177,14 +177,15 @@ impl Exchange {
             find_match(provider, &token_claims, &candidates, self.clock.now())
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))?
         };
+        // A pending publisher whose project the index has since created is stale.
+        let publishers = self.without_stale_pending(matched.publishers).await?;
         fill_identity(audit, &matched.stored_claims);
-        audit.publisher_id = matched
-            .publishers
+        audit.publisher_id = publishers
             .iter()
             .map(|p| p.id.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        let projects = matched.projects();
+        let projects = projects_of(&publishers);
         audit.projects = projects
             .iter()
             .map(ProjectName::as_str)
@@ -196,7 +197,7 @@ impl Exchange {
         self.claim_replay(&replay_key, &verified).await?;
 
         match self
-            .mint_for(&matched.publishers, projects, matched.stored_claims)
+            .mint_for(&publishers, projects, matched.stored_claims)
             .await
         {
             Ok(minted) => Ok(minted),
@@ -313,6 +314,18 @@ impl Exchange {
             claims,
         })
     }
+}
+
+/// The projects a token for `publishers` may upload to: the union of theirs, sorted,
+/// without duplicates.
+fn projects_of(publishers: &[Publisher]) -> Vec<ProjectName> {
+    let mut projects: Vec<ProjectName> = publishers
+        .iter()
+        .flat_map(|p| p.projects.iter().cloned())
+        .collect();
+    projects.sort();
+    projects.dedup();
+    projects
 }
 
 /// The wire mapping of claim-verification failures (PyPI §1.2 rows 2, 3 and 5).

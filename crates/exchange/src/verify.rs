@@ -62,8 +62,9 @@ pub struct Allowed {
 impl Exchange {
     /// Checks `request.token` for `request.project`: prefix → bounded decode → record
     /// (absent = revoked or expired) → key → HMAC chain → every caveat → the publisher
-    /// still exists and still lists the project. A denial is `Ok(Denied)`; errors are
-    /// for malformed requests and unavailable backends.
+    /// still exists and still lists the project (a pending one only while no normal
+    /// publisher lists it). A denial is `Ok(Denied)`; errors are for malformed requests
+    /// and unavailable backends.
     #[tracing::instrument(name = "exchange.verify", skip_all, fields(outcome))]
     pub async fn verify(&self, request: VerifyRequest) -> Result<Verification, ExchangeError> {
         let started = Instant::now();
@@ -160,6 +161,7 @@ impl Exchange {
         // The publisher must still exist and still list the project: deleting a
         // publisher (or unlinking the project) stops its live tokens at once.
         let mut any_publisher_exists = false;
+        let mut stale_pending = false;
         for id in &record.publisher_ids {
             let Some(publisher) = self
                 .store_call("publisher_get", self.backends.publishers.get(id))
@@ -169,6 +171,12 @@ impl Exchange {
             };
             any_publisher_exists = true;
             if publisher.lists(project) {
+                // A pending publisher loses the project once the index gave it to
+                // another publisher (see pending.rs).
+                if publisher.pending && self.project_exists_for(&publisher, project).await? {
+                    stale_pending = true;
+                    continue;
+                }
                 let mut claims = record.claims.clone();
                 claims.insert("token_id".to_owned(), record.token_id.clone());
                 return Ok(Verification::Allowed(Box::new(Allowed {
@@ -186,7 +194,11 @@ impl Exchange {
                 })));
             }
         }
-        if any_publisher_exists {
+        if stale_pending {
+            denied(&format!(
+                "pending publisher is no longer valid: project '{project}' already exists"
+            ))
+        } else if any_publisher_exists {
             denied(&format!(
                 "OIDC scoped token is not valid for project '{project}'"
             ))

@@ -50,7 +50,7 @@ impl TokenStore for FlakyTokens {
 fn now() -> i64 {
     std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
+        .expect("the clock is after 1970")
         .as_secs() as i64
 }
 

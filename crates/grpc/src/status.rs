@@ -13,8 +13,10 @@ pub const ERROR_CODE_METADATA: &str = "trustmint-error-code";
 /// The gRPC code for each use-case error.
 fn code_of(error: &ExchangeError) -> Code {
     match error {
-        ExchangeError::InvalidPayload(_)
-        | ExchangeError::InvalidToken { .. }
+        // A malformed request (the JWT is not a JWT): INVALID_ARGUMENT, as for every
+        // other malformed request; the PyPI code still travels in message and details.
+        ExchangeError::InvalidPayload(_) => Code::InvalidArgument,
+        ExchangeError::InvalidToken { .. }
         | ExchangeError::InvalidPublisher(_)
         | ExchangeError::InvalidReuseToken
         | ExchangeError::InvalidPendingPublisher(_) => Code::FailedPrecondition,
@@ -96,6 +98,18 @@ mod tests {
             (
                 ExchangeError::NotEnabled("n".into()),
                 Code::PermissionDenied,
+            ),
+            (
+                ExchangeError::InvalidPayload("malformed JWT".into()),
+                Code::InvalidArgument,
+            ),
+            (
+                ExchangeError::InvalidPendingPublisher("p".into()),
+                Code::FailedPrecondition,
+            ),
+            (
+                ExchangeError::FailedPrecondition("declared".into()),
+                Code::FailedPrecondition,
             ),
         ];
         for (error, code) in cases {
