@@ -34,7 +34,9 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     settings.grpc.load().map_err(ConfigError)?;
 
     let mut toml = TomlText::default();
-    toml.comment("configuration OK: the effective settings, secrets redacted");
+    toml.comment(
+        "the effective settings: defaults, then the file, then TRUSTMINT__* variables; secrets redacted",
+    );
     write_server(&mut toml, settings);
     write_exchange(&mut toml, settings);
     write_store(&mut toml, settings);
@@ -189,12 +191,10 @@ fn write_publishers(toml: &mut TomlText, publishers: &[Publisher]) {
         toml.comment(&publisher.spec.describe());
         toml.comment(&format!("id {}", publisher.id.as_str()));
         let projects: Vec<&str> = publisher.projects.iter().map(|p| p.as_str()).collect();
+        toml.string("kind", publisher.spec.provider().as_str());
         toml.strings("projects", &projects);
-        // The spec's own serialisation has `kind` and every field; unset ones are empty.
+        // The spec's own serialisation has every field (and `kind`); unset ones are empty.
         if let Ok(Value::Object(fields)) = serde_json::to_value(&publisher.spec) {
-            if let Some(Value::String(kind)) = fields.get("kind") {
-                toml.string("kind", kind);
-            }
             for (name, value) in &fields {
                 match value {
                     Value::String(text) if name != "kind" && !text.is_empty() => {
