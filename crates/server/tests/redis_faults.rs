@@ -309,8 +309,7 @@ impl Traffic {
         for task in self.tasks {
             task.await.expect("traffic task");
         }
-        let log = self.log.lock().expect("log").clone();
-        log
+        self.log.lock().expect("log").clone()
     }
 }
 
