@@ -103,9 +103,9 @@ fn render() -> String {
             );
             let _ = writeln!(out, "|---|---|---|---|---|");
         }
-        let _ = write!(
+        let _ = writeln!(
             out,
-            "| `{name}` | {} | {} | {} | {} |\n",
+            "| `{name}` | {} | {} | {} | {} |",
             key.ty,
             render_value(&default_of(&sections, key.path)),
             render_env(key),
