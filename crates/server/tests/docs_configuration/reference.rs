@@ -108,7 +108,7 @@ pub const KEYS: &[Key] = &[
         "store.redis_url",
         "string",
         "redis://10.0.0.5:6379",
-        "The standalone Redis, `redis://[user:password@]host:port[/db]`; ignored when `cluster_urls` is set. A URL with a password is a secret: set it through the environment.",
+        "The standalone Redis, `redis://[user:password@]host:port[/db]` (`rediss://` for TLS, verified against the system trust store); ignored when `cluster_urls` is set. A URL with a password is a secret: set it through the environment.",
     ),
     key(
         "store.cluster_urls",
