@@ -243,7 +243,7 @@ async fn a_full_exchange_at_trace_level_logs_no_secret() {
         ("repository", json!("octo-org/sampleproject")),
         ("workflow", json!("release.yml")),
         ("environment", json!("pypi")),
-        ("git_ref", json!("refs/tags/v2.0.0")),
+        ("ref", json!("refs/tags/v2.0.0")),
         ("sha", json!("2f9a6d1f8e1c3b7a5d4e6f80912a3b4c5d6e7f80")),
         ("projects", json!(PROJECT)),
         ("token_id", json!(token_id)),

@@ -67,7 +67,8 @@ pub struct AuditEvent {
     pub workflow: String,
     /// Deployment environment.
     pub environment: String,
-    /// Git ref (GitHub `ref`, GitLab `ref_path`).
+    /// Git ref (GitHub `ref`, GitLab `ref_path`); `ref` in the log line and the stream.
+    #[serde(rename = "ref")]
     pub git_ref: String,
     /// Commit SHA.
     pub sha: String,
@@ -144,6 +145,23 @@ impl AuditEvent {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn log_line_and_stream_entry_use_the_same_field_names() {
+        let mut event = AuditEvent::new(AuditAction::Exchange, 1_700_000_000);
+        event.git_ref = "refs/tags/v1".into();
+        event.outcome = "success".into();
+        event.expires_at = 1_700_000_900;
+        let json = serde_json::to_value(&event).expect("serialise");
+        for (name, value) in event.fields() {
+            let logged = match &json[name] {
+                serde_json::Value::String(text) => text.clone(),
+                other => other.to_string(),
+            };
+            assert_eq!(logged, value, "field {name}");
+        }
+        assert_eq!(json["ref"], "refs/tags/v1");
+    }
 
     #[test]
     fn fields_skip_empty_values_and_keep_order() {
