@@ -11,6 +11,7 @@ pub mod audit_stream;
 pub mod collector;
 pub mod metrics_text;
 pub mod process;
+pub mod scrape;
 
 use sha2::{Digest as _, Sha256};
 
