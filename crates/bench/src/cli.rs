@@ -41,6 +41,9 @@ pub(crate) struct Cli {
     /// the `RUST_LIB_BACKTRACE=0` advice saves on rejected tokens.
     #[arg(long)]
     pub(crate) backtraces: bool,
+    /// Scenarios to run, comma-separated (default: all, in this order).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Scenario::ALL)]
+    pub(crate) scenarios: Vec<Scenario>,
     /// Where to write the JSON results (default: `<target dir>/bench/results.json`).
     #[arg(long)]
     pub(crate) output: Option<PathBuf>,
@@ -61,6 +64,33 @@ pub(crate) enum ChildCommand {
     },
 }
 
+/// A measured scenario.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Scenario {
+    /// 1. HTTP mint-token with the declared publisher.
+    Mint,
+    /// 2. gRPC VerifyToken.
+    Verify,
+    /// 3. Mint and verify with a 250-project publisher (PyPI #18514).
+    ManyProjects,
+    /// 4. Forged JWTs (broken signature).
+    Forged,
+    /// 5. Memory per token.
+    Memory,
+}
+
+impl Scenario {
+    /// Every scenario, in run order.
+    pub(crate) const ALL: [Scenario; 5] = [
+        Scenario::Mint,
+        Scenario::Verify,
+        Scenario::ManyProjects,
+        Scenario::Forged,
+        Scenario::Memory,
+    ];
+}
+
 /// The service's log output.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
@@ -77,6 +107,11 @@ impl Cli {
     /// Whether any Redis store is in use.
     pub(crate) fn uses_redis(&self) -> bool {
         self.redis || !self.cluster.is_empty()
+    }
+
+    /// Whether `scenario` was selected.
+    pub(crate) fn runs(&self, scenario: Scenario) -> bool {
+        self.scenarios.contains(&scenario)
     }
 
     /// The per-scenario time cap.

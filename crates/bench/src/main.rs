@@ -29,7 +29,7 @@ use std::process::ExitCode;
 
 use clap::Parser as _;
 
-use crate::cli::{ChildCommand, Cli};
+use crate::cli::{ChildCommand, Cli, Scenario};
 use crate::error::BenchError;
 use crate::report::{Results, RunInfo};
 use crate::run::Bench;
@@ -106,33 +106,39 @@ async fn run_scenarios(bench: &Bench, cli: &Cli, results: &mut Results) -> Resul
     let requests = cli.requests.max(1);
     eprintln!("warm-up…");
     results.warm_up = Some(scenarios::warm_up(bench).await?);
-    eprintln!("1/5 HTTP mint (signing {requests} RS256 JWTs first)…");
-    results
-        .scenarios
-        .push(scenarios::mint_declared(bench, requests).await?);
-    eprintln!("2/5 gRPC verify…");
-    results
-        .scenarios
-        .push(scenarios::verify_declared(bench, requests).await?);
-    eprintln!(
-        "3/5 {} projects on one publisher…",
-        scenarios::MANY_PROJECTS
-    );
-    results
-        .scenarios
-        .extend(scenarios::many_projects(bench, requests).await?);
-    eprintln!("4/5 forged JWTs…");
-    results
-        .scenarios
-        .push(scenarios::forged_signatures(bench, requests).await?);
-    if cli.memory_tokens > 0 {
+    if cli.runs(Scenario::Mint) {
+        eprintln!("1/5 HTTP mint (signing {requests} RS256 JWTs first)…");
+        results
+            .scenarios
+            .push(scenarios::mint_declared(bench, requests).await?);
+    }
+    if cli.runs(Scenario::Verify) {
+        eprintln!("2/5 gRPC verify…");
+        results
+            .scenarios
+            .push(scenarios::verify_declared(bench, requests).await?);
+    }
+    if cli.runs(Scenario::ManyProjects) {
+        eprintln!(
+            "3/5 {} projects on one publisher…",
+            scenarios::MANY_PROJECTS
+        );
+        results
+            .scenarios
+            .extend(scenarios::many_projects(bench, requests).await?);
+    }
+    if cli.runs(Scenario::Forged) {
+        eprintln!("4/5 forged JWTs…");
+        results
+            .scenarios
+            .push(scenarios::forged_signatures(bench, requests).await?);
+    }
+    if cli.runs(Scenario::Memory) && cli.memory_tokens > 0 {
         eprintln!("5/5 memory per token ({} tokens)…", cli.memory_tokens);
         results.memory =
             Some(memory::memory_per_token(bench, cli.memory_tokens, store_name(cli)).await?);
     } else {
-        results
-            .notes
-            .push("memory scenario skipped (--memory-tokens 0)".to_owned());
+        results.notes.push("memory scenario not run".to_owned());
     }
     Ok(())
 }

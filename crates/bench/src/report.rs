@@ -59,6 +59,8 @@ pub(crate) struct RunInfo {
     pub(crate) service_logs: ServiceLogs,
     /// `--backtraces`.
     pub(crate) backtraces: bool,
+    /// `--scenarios`.
+    pub(crate) scenarios: Vec<crate::cli::Scenario>,
     /// The service runs as a child process of the load generator, on the same cores.
     pub(crate) topology: &'static str,
 }
@@ -87,6 +89,7 @@ impl RunInfo {
             http_workers: cli.http_workers,
             service_logs: cli.service_logs,
             backtraces: cli.backtraces,
+            scenarios: cli.scenarios.clone(),
             topology: "service = child process (trustmint::Application); load generator + test issuers = parent; same machine, loopback TCP",
         }
     }

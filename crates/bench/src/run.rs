@@ -101,6 +101,12 @@ impl Bench {
             logs: cli.service_logs,
         };
         let service = ServiceProcess::start(&spec, cli.backtraces)?;
+        eprintln!(
+            "service pid {} (http {}, grpc {})",
+            service.pid(),
+            service.http_url,
+            service.grpc_url
+        );
         let redis_probe = match &redis {
             Some(redis) => {
                 let nodes = if redis.cluster_urls.is_empty() {
