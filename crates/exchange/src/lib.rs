@@ -6,6 +6,7 @@
 mod clock;
 mod error;
 mod exchange;
+mod issuer_served;
 mod manage;
 mod mint;
 mod pending;
@@ -17,6 +18,7 @@ mod verify;
 pub use clock::{Clock, SystemClock};
 pub use error::{ExchangeError, NOT_ENABLED_DESCRIPTION};
 pub use exchange::{Exchange, ExchangeBackends};
+pub use issuer_served::check_issuer_served;
 pub use manage::{ConfirmedPublisher, CreatedPublisher, NewPublisher};
 pub use mint::{MintRequest, Minted};
 pub use revoke::Revocation;

@@ -6,7 +6,7 @@ use trustmint_publishers::{
 use trustmint_store::{Confirmed, RegistryError};
 use trustmint_telemetry::{AuditAction, AuditEvent};
 
-use crate::{Exchange, ExchangeError};
+use crate::{Exchange, ExchangeError, check_issuer_served};
 
 /// A publisher to register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,6 +64,8 @@ impl Exchange {
     ) -> Result<CreatedPublisher, ExchangeError> {
         new.spec
             .validate()
+            .map_err(|error| invalid(&error.field, error.message))?;
+        check_issuer_served(self.verifier.registry(), &new.spec)
             .map_err(|error| invalid(&error.field, error.message))?;
         if new.projects.is_empty() {
             return Err(invalid("projects", "at least one project is required"));

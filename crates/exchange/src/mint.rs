@@ -226,7 +226,7 @@ impl Exchange {
         };
         let key = format!("mint:{ip}");
         match self
-            .store_call("rate_limit", self.backends.rate_limiter.check(&key))
+            .store_call("rate_check", self.backends.rate_limiter.check(&key))
             .await?
         {
             RateDecision::Allowed => Ok(()),

@@ -5,8 +5,8 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
-use trustmint_exchange::{Exchange, ExchangeBackends, SystemClock};
-use trustmint_publishers::{Origin, Publisher, PublisherId, PublisherSpec, parse_declaration};
+use trustmint_exchange::{Exchange, ExchangeBackends, SystemClock, check_issuer_served};
+use trustmint_publishers::{Origin, Publisher, PublisherId, parse_declaration};
 use trustmint_store::{Backends, PublisherRegistry};
 use trustmint_telemetry::Metrics;
 use trustmint_tokens::{Keyring, KeyringError};
@@ -34,17 +34,8 @@ pub fn declared_publishers(
     for (index, entry) in settings.publishers.iter().enumerate() {
         let declaration = parse_declaration(entry)
             .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
-        let issuer_url = declaration.spec.issuer().to_owned();
-        let kind = declaration.spec.provider().as_str();
-        match issuers.resolve(&issuer_url) {
-            Some(issuer) if issuer.kind.as_str() == kind => {}
-            _ => {
-                return Err(ConfigError(unserved_issuer_message(
-                    index,
-                    &declaration.spec,
-                )));
-            }
-        }
+        check_issuer_served(issuers, &declaration.spec)
+            .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
         publishers.push(Publisher {
             id: PublisherId::for_declared(&declaration.spec.identity_key()),
             projects: declaration.projects,
@@ -56,31 +47,6 @@ pub fn declared_publishers(
         });
     }
     Ok(publishers)
-}
-
-/// Why a declared publisher's issuer is refused, naming the key to change: its
-/// `issuer` when set; when not set, that the provider's public issuer was assumed; for
-/// Google and ActiveState (which have no `issuer` field), the `[[issuers]]` entry to add.
-fn unserved_issuer_message(index: usize, spec: &PublisherSpec) -> String {
-    let issuer_url = spec.issuer();
-    let kind = spec.provider().as_str();
-    let unserved = format!("no [[issuers]] entry of kind {kind} serves '{issuer_url}'");
-    let issuer_field = match spec {
-        PublisherSpec::GitHub(p) => Some(p.issuer.as_str()),
-        PublisherSpec::GitLab(p) => Some(p.issuer.as_str()),
-        PublisherSpec::Google(_) | PublisherSpec::ActiveState(_) => None,
-    };
-    match issuer_field {
-        Some(configured) if !configured.is_empty() => {
-            format!("publishers[{index}].issuer: {unserved}, so this publisher could never match")
-        }
-        Some(_) => format!(
-            "publishers[{index}].issuer: not set, so the publisher trusts {kind}'s public issuer, but {unserved}; set issuer to the instance the CI runs on, or add an [[issuers]] entry for '{issuer_url}'"
-        ),
-        None => format!(
-            "publishers[{index}].kind: {kind} publishers trust only '{issuer_url}', but {unserved}; add an [[issuers]] entry with url = '{issuer_url}' and kind = '{kind}'"
-        ),
-    }
 }
 
 /// The minting keyring from `[keys]`; an ephemeral key when none is configured.

@@ -150,6 +150,22 @@ async fn invalid_input_is_invalid_argument_naming_the_field() {
             "must use https (http is accepted only for localhost, 127.0.0.1 and [::1])",
         ),
         (
+            with_github(|p| p.issuer = "https://ghe.example.com/_services/token".into()),
+            "issuer",
+            "no [[issuers]] entry of kind github serves 'https://ghe.example.com/_services/token', so this publisher could never match",
+        ),
+        (
+            pb::Publisher {
+                kind: Some(pb::publisher::Kind::Google(pb::GooglePublisher {
+                    email: "release@example.iam.gserviceaccount.com".into(),
+                    sub: String::new(),
+                })),
+                ..github_publisher(&app, "other-repo", &["alpha"], false)
+            },
+            "kind",
+            "google publishers trust only 'https://accounts.google.com', but no [[issuers]] entry of kind google serves 'https://accounts.google.com'; add an [[issuers]] entry with url = 'https://accounts.google.com' and kind = 'google'",
+        ),
+        (
             github_publisher(&app, "other-repo", &["-bad-"], false),
             "projects",
             "project name '-bad-' is not valid: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit",

@@ -1,0 +1,54 @@
+//! A publisher can only ever match tokens of an issuer trustmint is configured to
+//! trust. Config-declared and API-registered publishers are both checked with this rule,
+//! so a publisher that could never match is refused with the key to change instead of
+//! failing silently at exchange time.
+
+use trustmint_claims::IssuerRegistry;
+use trustmint_publishers::{PublisherSpec, ValidationError};
+
+use crate::mint::provider_of;
+
+/// `Ok` when a configured issuer of the publisher's kind serves the issuer it trusts;
+/// otherwise the field to change (`issuer`, or `kind` for Google and ActiveState, which
+/// have no issuer field) and why.
+pub fn check_issuer_served(
+    registry: &IssuerRegistry,
+    spec: &PublisherSpec,
+) -> Result<(), ValidationError> {
+    let issuer_url = spec.issuer();
+    if registry
+        .resolve(issuer_url)
+        .is_some_and(|issuer| provider_of(issuer.kind) == spec.provider())
+    {
+        return Ok(());
+    }
+    let kind = spec.provider().as_str();
+    let unserved = format!("no [[issuers]] entry of kind {kind} serves '{issuer_url}'");
+    let configured_issuer = match spec {
+        PublisherSpec::GitHub(p) => Some(p.issuer.as_str()),
+        PublisherSpec::GitLab(p) => Some(p.issuer.as_str()),
+        PublisherSpec::Google(_) | PublisherSpec::ActiveState(_) => None,
+    };
+    let (field, message) = match configured_issuer {
+        Some(configured) if !configured.is_empty() => (
+            "issuer",
+            format!("{unserved}, so this publisher could never match"),
+        ),
+        Some(_) => (
+            "issuer",
+            format!(
+                "not set, so the publisher trusts {kind}'s public issuer, but {unserved}; set issuer to the instance the CI runs on, or add an [[issuers]] entry for '{issuer_url}'"
+            ),
+        ),
+        None => (
+            "kind",
+            format!(
+                "{kind} publishers trust only '{issuer_url}', but {unserved}; add an [[issuers]] entry with url = '{issuer_url}' and kind = '{kind}'"
+            ),
+        ),
+    };
+    Err(ValidationError {
+        field: field.to_owned(),
+        message,
+    })
+}
