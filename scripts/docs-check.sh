@@ -35,6 +35,13 @@ if [ -f "$rules" ]; then
   done
 fi
 echo "   $(echo "$metrics" | wc -l) metrics checked"
+# The `op` label values: every store call the use cases time.
+ops=$(grep -rhoEz '(store_call|observe_registry_call)\(\s*"[a-z_]+"' crates/exchange/src |
+  tr '\0' '\n' | grep -oE '"[a-z_]+"' | tr -d '"' | sort -u)
+for op in $ops; do
+  grep -qF "\`$op\`" docs/operations.md || fail "store operation $op (crates/exchange) is not listed in docs/operations.md"
+done
+echo "   $(echo "$ops" | wc -w) store operations checked"
 
 echo "== RPCs in docs/api.md"
 if [ -f docs/api.md ]; then

@@ -112,7 +112,7 @@ async fn a_successful_exchange_moves_exactly_its_series() {
     assert!((0.0..60.0).contains(&age), "key set age {age}");
     // Each store call of a mint is timed under its operation, and none failed.
     for op in [
-        "rate_limit",
+        "rate_check",
         "publisher_candidates",
         "replay_claim",
         "token_put",

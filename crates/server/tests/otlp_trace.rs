@@ -124,7 +124,7 @@ async fn exchange_and_verify_spans_reach_the_collector_under_the_callers_trace()
     assert_parent(&spans, spans.one(&http_trace, "exchange.match"), mint);
     assert_parent(&spans, spans.one(&http_trace, "exchange.mint_token"), mint);
     for op in [
-        "rate_limit",
+        "rate_check",
         "publisher_candidates",
         "replay_claim",
         "token_put",
