@@ -3,6 +3,7 @@
 use std::net::IpAddr;
 use std::time::Instant;
 
+use tracing::Instrument as _;
 use trustmint_claims::{
     ClaimsError, IssuerKind, ReplayKey, RoutedToken, VerifiedClaims, replay_expiry,
 };
@@ -13,7 +14,7 @@ use trustmint_store::{RateDecision, TokenRecord};
 use trustmint_telemetry::{AuditAction, AuditEvent};
 use trustmint_tokens::{MintRequest as TokenMintRequest, MintedToken, mint};
 
-use crate::provenance::fill_identity;
+use crate::provenance::{fill_identity, identity_claims};
 use crate::{Exchange, ExchangeError};
 
 /// A mint-token request.
@@ -155,17 +156,18 @@ impl Exchange {
             .await
             .map_err(map_claims_error)?;
         audit.subject = verified.subject.clone().unwrap_or_default();
+        // Refusals from here on are attributed to the token's repository and workflow;
+        // a match below replaces these with the publisher's provenance claims.
+        fill_identity(audit, &identity_claims(&verified.claims));
 
         let provider = provider_of(verified.issuer.kind);
         let token_claims = TokenClaims {
             issuer: &verified.iss,
             claims: &verified.claims,
         };
-        let matched = {
-            let _span = tracing::info_span!("exchange.match").entered();
+        let matched = async {
             let lookup_key = lookup_key_for_claims(provider, &token_claims)
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))?;
-            drop(_span);
             let candidates = self
                 .store_call(
                     "publisher_candidates",
@@ -175,8 +177,10 @@ impl Exchange {
                 )
                 .await?;
             find_match(provider, &token_claims, &candidates, self.clock.now())
-                .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))?
-        };
+                .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))
+        }
+        .instrument(tracing::info_span!("exchange.match"))
+        .await?;
         // A pending publisher whose project the index has since created is stale.
         let publishers = self.without_stale_pending(matched.publishers).await?;
         fill_identity(audit, &matched.stored_claims);

@@ -1,7 +1,10 @@
 //! Who published, from where: the identity fields of audit events, read from the
-//! provenance claims a match stored.
+//! provenance claims a match stored — or, when no publisher matched, from the verified
+//! token's own claims, so refusals are just as attributable.
 
 use std::collections::BTreeMap;
+
+use serde_json::{Map, Value};
 
 use trustmint_telemetry::AuditEvent;
 
@@ -29,6 +32,39 @@ pub(crate) fn fill_identity(event: &mut AuditEvent, claims: &BTreeMap<String, St
     if event.subject.is_empty() {
         event.subject = first(&["subject"]);
     }
+}
+
+/// Longest claim value copied into an audit event from a refused token (claims come
+/// from a verified token, but an issuer's values are still unbounded strings).
+const MAX_AUDITED_CLAIM_CHARS: usize = 256;
+
+/// The identity claims of a verified token under the provenance names
+/// [`fill_identity`] reads: the reference to the workflow that ran stands in for the
+/// workflow file (`job_workflow_ref`, GitLab's `ci_config_ref_uri`).
+pub(crate) fn identity_claims(claims: &Map<String, Value>) -> BTreeMap<String, String> {
+    const NAMES: [(&str, &str); 11] = [
+        ("repository", "repository"),
+        ("project_path", "project_path"),
+        ("email", "email"),
+        ("organization", "organization"),
+        ("project", "project"),
+        ("job_workflow_ref", "workflow"),
+        ("ci_config_ref_uri", "workflow_filepath"),
+        ("environment", "environment"),
+        ("ref", "ref"),
+        ("ref_path", "ref_path"),
+        ("sha", "sha"),
+    ];
+    NAMES
+        .iter()
+        .filter_map(|(claim, name)| {
+            let value = claims.get(*claim)?.as_str()?;
+            Some((
+                (*name).to_owned(),
+                value.chars().take(MAX_AUDITED_CLAIM_CHARS).collect(),
+            ))
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -66,6 +102,37 @@ mod tests {
         fill_identity(&mut event, &gitlab);
         assert_eq!(event.repository, "group/sub/proj");
         assert_eq!(event.workflow, ".gitlab-ci.yml");
+        assert_eq!(event.git_ref, "refs/heads/main");
+    }
+
+    #[test]
+    fn refused_tokens_are_attributed_from_their_own_claims() {
+        let raw = serde_json::json!({
+            "repository": "octo/pkg",
+            "job_workflow_ref": "octo/pkg/.github/workflows/ci.yml@refs/heads/main",
+            "workflow": "CI",
+            "ref": "refs/heads/main",
+            "sha": "abc",
+            "environment": ["not", "a", "string"],
+            "run_id": "1",
+            "project_path": "x".repeat(1000),
+        });
+        let Value::Object(raw) = raw else {
+            unreachable!()
+        };
+        let claims = identity_claims(&raw);
+        assert_eq!(
+            claims.keys().collect::<Vec<_>>(),
+            ["project_path", "ref", "repository", "sha", "workflow"]
+        );
+        assert_eq!(
+            claims["workflow"],
+            "octo/pkg/.github/workflows/ci.yml@refs/heads/main"
+        );
+        assert_eq!(claims["project_path"].len(), MAX_AUDITED_CLAIM_CHARS);
+        let mut event = AuditEvent::default();
+        fill_identity(&mut event, &claims);
+        assert_eq!(event.repository, "octo/pkg");
         assert_eq!(event.git_ref, "refs/heads/main");
     }
 

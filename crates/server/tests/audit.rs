@@ -215,6 +215,14 @@ async fn every_kind_of_event_is_in_the_stream_field_by_field() {
             ("issuer", &issuer_url),
             ("issuer_name", &issuer.name),
             ("subject", "repo:octo-org/sampleproject:ref:refs/heads/main"),
+            // A refusal is attributed from the token's own claims.
+            ("repository", "octo-org/sampleproject"),
+            (
+                "workflow",
+                "octo-org/sampleproject/.github/workflows/ci.yml@refs/heads/main",
+            ),
+            ("ref", "refs/heads/main"),
+            ("sha", "2f9a6d1f8e1c3b7a5d4e6f80912a3b4c5d6e7f80"),
         ],
         started,
         finished,
