@@ -110,13 +110,13 @@ async fn run_scenarios(bench: &Bench, cli: &Cli, results: &mut Results) -> Resul
         eprintln!("1/5 HTTP mint (signing {requests} RS256 JWTs first)…");
         results
             .scenarios
-            .push(scenarios::mint_declared(bench, requests).await?);
+            .extend(scenarios::mint_declared(bench, requests).await?);
     }
     if cli.runs(Scenario::Verify) {
         eprintln!("2/5 gRPC verify…");
         results
             .scenarios
-            .push(scenarios::verify_declared(bench, requests).await?);
+            .extend(scenarios::verify_declared(bench, requests).await?);
     }
     if cli.runs(Scenario::ManyProjects) {
         eprintln!(

@@ -97,6 +97,7 @@ pub(crate) async fn memory_per_token(
             "the memory scenario's fill: mint with fresh ES256 JWTs (ES256 verify costs ~3x RS256)",
             MINT_HISTOGRAM,
             Some(batch.signing_time.as_secs_f64()),
+            plan,
             load,
         )
         .await?;

@@ -170,7 +170,7 @@ pub(crate) fn render_table(results: &Results) -> String {
         ));
     }
     out.push_str(&format!(
-        "\n{:<27} {:>7} {:>5} {:>8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}\n",
+        "\n{:<30} {:>7} {:>5} {:>8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}\n",
         "scenario",
         "ok",
         "fail",
@@ -187,7 +187,7 @@ pub(crate) fn render_table(results: &Results) -> String {
     for scenario in results.scenarios.iter().chain(memory_fill) {
         let t = &scenario.throughput;
         out.push_str(&format!(
-            "{:<27} {:>7} {:>5} {:>8.0} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8.0} {:>8.0}\n",
+            "{:<30} {:>7} {:>5} {:>8.0} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8.0} {:>8.0}\n",
             scenario.name,
             t.ok,
             t.failures.values().sum::<u64>(),

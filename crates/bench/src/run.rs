@@ -41,6 +41,8 @@ pub(crate) struct ScenarioResult {
     pub(crate) in_use_case: Option<MeanDuration>,
     /// Mean time of each store call during the scenario, from the service's metrics.
     pub(crate) store_calls: std::collections::BTreeMap<String, MeanDuration>,
+    /// Requests in flight at once (1 = sequential: unloaded latency).
+    pub(crate) concurrency: usize,
     /// Wall time spent signing this scenario's JWTs before it started, in seconds.
     pub(crate) signing_secs: Option<f64>,
 }
@@ -144,18 +146,28 @@ impl Bench {
         }
     }
 
+    /// A plan for at most `requests` requests one at a time (unloaded latency).
+    pub(crate) fn sequential(&self, requests: usize) -> LoadPlan {
+        LoadPlan {
+            concurrency: 1,
+            ..self.plan(requests)
+        }
+    }
+
     /// The first HTTP client (for setup calls and scrapes).
     pub(crate) fn http(&self) -> &reqwest::Client {
         &self.http_clients[0]
     }
 
-    /// Runs `load`, with CPU times and the service's metrics taken around it.
+    /// Runs `load` (which follows `plan`), with CPU times and the service's metrics
+    /// taken around it.
     pub(crate) async fn measure(
         &self,
         name: &str,
         what: &str,
         use_case_histogram: &str,
         signing_secs: Option<f64>,
+        plan: LoadPlan,
         load: impl Future<Output = LoadResult>,
     ) -> Result<ScenarioResult, BenchError> {
         let metrics_before = MetricsSnapshot::fetch(self.http(), &self.service.http_url).await?;
@@ -174,6 +186,7 @@ impl Bench {
             client_cpu_us_per_request: per_request_us(client_cpu),
             in_use_case: metrics_after.mean_since(&metrics_before, use_case_histogram, None),
             store_calls: metrics_after.means_by_label(&metrics_before, STORE_HISTOGRAM, "op"),
+            concurrency: plan.concurrency,
             signing_secs,
             throughput: Throughput::of(result),
         };

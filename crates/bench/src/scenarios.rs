@@ -1,5 +1,7 @@
 //! The measured scenarios: mint over HTTP, verify over gRPC, the 250-project publisher
-//! of PyPI #18514, and refused (forged) JWTs.
+//! of PyPI #18514, and refused (forged) JWTs. The main rows run at `--concurrency`
+//! (throughput, and latency under load); the `_c1` rows send one request at a time, so
+//! their latency is a single request's cost with nothing queued in front of it.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -12,12 +14,15 @@ use crate::child::DECLARED_PROJECT;
 use crate::clients::{self, mint_body};
 use crate::error::BenchError;
 use crate::jwts::{sign_batch, with_broken_signature};
-use crate::load;
+use crate::load::{self, LoadPlan};
 use crate::run::{Bench, MINT_HISTOGRAM, ScenarioResult, VERIFY_HISTOGRAM};
 
 /// Mints before measuring: the first fetches the issuer's JWKS (cold path); the rest
 /// warm connections, allocator and caches.
 const WARM_UP_MINTS: usize = 200;
+
+/// Requests of a sequential (`_c1`) row, at most: enough for a p99.
+const SEQUENTIAL_REQUESTS: usize = 1_000;
 
 /// Tokens minted up front for a verify scenario, used round-robin.
 const VERIFY_POOL: usize = 500;
@@ -43,8 +48,37 @@ pub(crate) struct WarmUp {
     pub(crate) warm_mints_ok: usize,
 }
 
+/// One mint row: which JWTs, how many, how concurrently.
+struct MintRow<'a> {
+    name: String,
+    what: &'a str,
+    issuer: &'a TestIssuer,
+    claims: GitHubClaims,
+    plan: LoadPlan,
+}
+
+/// One verify row.
+struct VerifyRow<'a> {
+    name: String,
+    what: String,
+    tokens: Arc<Vec<String>>,
+    project: &'a str,
+    plan: LoadPlan,
+}
+
 fn claims_for(repository: &str) -> GitHubClaims {
     GitHubClaims::new().repository(format!("octo-org/{repository}"))
+}
+
+/// The loaded row and the sequential (`_c1`) row of a scenario.
+fn both_plans(bench: &Bench, requests: usize) -> [(String, LoadPlan); 2] {
+    [
+        (String::new(), bench.plan(requests)),
+        (
+            "_c1".to_owned(),
+            bench.sequential(requests.min(SEQUENTIAL_REQUESTS)),
+        ),
+    ]
 }
 
 /// Mints `jwts` over HTTP with the bench's concurrency; the tokens that came back.
@@ -80,68 +114,42 @@ pub(crate) async fn warm_up(bench: &Bench) -> Result<WarmUp, BenchError> {
     })
 }
 
-/// Mint over HTTP with `requests` fresh JWTs for `claims` from `issuer`.
-async fn http_mint(
-    bench: &Bench,
-    name: &str,
-    what: &str,
-    issuer: &TestIssuer,
-    claims: &GitHubClaims,
-    requests: usize,
-) -> Result<ScenarioResult, BenchError> {
-    let batch = sign_batch(issuer, claims, requests);
+/// Mint over HTTP with fresh JWTs (signed before the clock starts).
+async fn http_mint(bench: &Bench, row: MintRow<'_>) -> Result<ScenarioResult, BenchError> {
+    let batch = sign_batch(row.issuer, &row.claims, row.plan.requests);
     let bodies: Arc<Vec<String>> = Arc::new(batch.jwts.iter().map(|jwt| mint_body(jwt)).collect());
     drop(batch.jwts);
     let url: Arc<str> = Arc::from(bench.service.http_url.as_str());
-    let load = load::run(
-        bench.plan(bodies.len()),
-        &bench.http_clients,
-        move |client, n| {
-            let (bodies, url) = (bodies.clone(), url.clone());
-            async move {
-                let body = bodies.get(n).cloned().unwrap_or_default();
-                clients::mint(&client, &url, body).await.map(|_| ())
-            }
-        },
-    );
+    let load = load::run(row.plan, &bench.http_clients, move |client, n| {
+        let (bodies, url) = (bodies.clone(), url.clone());
+        async move {
+            let body = bodies.get(n).cloned().unwrap_or_default();
+            clients::mint(&client, &url, body).await.map(|_| ())
+        }
+    });
+    let signing = Some(batch.signing_time.as_secs_f64());
     bench
-        .measure(
-            name,
-            what,
-            MINT_HISTOGRAM,
-            Some(batch.signing_time.as_secs_f64()),
-            load,
-        )
+        .measure(&row.name, row.what, MINT_HISTOGRAM, signing, row.plan, load)
         .await
 }
 
-/// Verify over gRPC, round-robin over `tokens`, for `project`.
-async fn grpc_verify(
-    bench: &Bench,
-    name: &str,
-    what: &str,
-    tokens: Vec<String>,
-    project: &str,
-    requests: usize,
-) -> Result<ScenarioResult, BenchError> {
-    if tokens.is_empty() {
+/// Verify over gRPC, round-robin over the row's tokens.
+async fn grpc_verify(bench: &Bench, row: VerifyRow<'_>) -> Result<ScenarioResult, BenchError> {
+    if row.tokens.is_empty() {
         return Err(BenchError::Setup(format!(
-            "{name}: no token could be minted to verify"
+            "{}: no token could be minted to verify",
+            row.name
         )));
     }
-    let tokens = Arc::new(tokens);
-    let project: Arc<str> = Arc::from(project);
-    let load = load::run(
-        bench.plan(requests),
-        &bench.token_clients,
-        move |client, n| {
-            let token = tokens[n % tokens.len()].clone();
-            let project = project.to_string();
-            clients::verify(client, token, project)
-        },
-    );
+    let tokens = row.tokens.clone();
+    let project: Arc<str> = Arc::from(row.project);
+    let load = load::run(row.plan, &bench.token_clients, move |client, n| {
+        let token = tokens[n % tokens.len()].clone();
+        let project = project.to_string();
+        clients::verify(client, token, project)
+    });
     bench
-        .measure(name, what, VERIFY_HISTOGRAM, None, load)
+        .measure(&row.name, &row.what, VERIFY_HISTOGRAM, None, row.plan, load)
         .await
 }
 
@@ -149,42 +157,48 @@ async fn grpc_verify(
 pub(crate) async fn mint_declared(
     bench: &Bench,
     requests: usize,
-) -> Result<ScenarioResult, BenchError> {
-    http_mint(
-        bench,
-        "http_mint",
-        "POST /_/oidc/mint-token, fresh RS256 GitHub JWT, config-declared publisher (1 project); success = 200 with a token",
-        &bench.rs256,
-        &GitHubClaims::new(),
-        requests,
-    )
-    .await
+) -> Result<Vec<ScenarioResult>, BenchError> {
+    let mut results = Vec::new();
+    for (suffix, plan) in both_plans(bench, requests) {
+        let row = MintRow {
+            name: format!("http_mint{suffix}"),
+            what: "POST /_/oidc/mint-token, fresh RS256 GitHub JWT, config-declared publisher (1 project); success = 200 with a token",
+            issuer: &bench.rs256,
+            claims: GitHubClaims::new(),
+            plan,
+        };
+        results.push(http_mint(bench, row).await?);
+    }
+    Ok(results)
 }
 
 /// Scenario 2: verify tokens of the declared publisher.
 pub(crate) async fn verify_declared(
     bench: &Bench,
     requests: usize,
-) -> Result<ScenarioResult, BenchError> {
+) -> Result<Vec<ScenarioResult>, BenchError> {
     let batch = sign_batch(&bench.rs256, &GitHubClaims::new(), VERIFY_POOL);
-    let tokens = mint_all(bench, &batch.jwts).await;
-    grpc_verify(
-        bench,
-        "grpc_verify",
-        &format!(
-            "TokenService.VerifyToken, {} tokens minted beforehand (round-robin), project '{DECLARED_PROJECT}'; success = allowed",
-            tokens.len()
-        ),
-        tokens,
-        DECLARED_PROJECT,
-        requests,
-    )
-    .await
+    let tokens = Arc::new(mint_all(bench, &batch.jwts).await);
+    let mut results = Vec::new();
+    for (suffix, plan) in both_plans(bench, requests) {
+        let row = VerifyRow {
+            name: format!("grpc_verify{suffix}"),
+            what: format!(
+                "TokenService.VerifyToken, {} tokens minted beforehand (round-robin), project '{DECLARED_PROJECT}'; success = allowed",
+                tokens.len()
+            ),
+            tokens: tokens.clone(),
+            project: DECLARED_PROJECT,
+            plan,
+        };
+        results.push(grpc_verify(bench, row).await?);
+    }
+    Ok(results)
 }
 
 /// Scenario 3: the PyPI #18514 shape. Registers two publishers over the API, one with
 /// one project and one with [`MANY_PROJECTS`], and mints (and verifies) with each, so
-/// the only difference between the rows is the number of projects.
+/// the only difference between paired rows is the number of projects.
 pub(crate) async fn many_projects(
     bench: &Bench,
     requests: usize,
@@ -205,45 +219,37 @@ pub(crate) async fn many_projects(
     clients::register_github_publisher(&mut publishers, &issuer, MONOREPO, many.clone()).await?;
 
     let mut results = Vec::new();
-    results.push(
-        http_mint(
-            bench,
-            "http_mint_api_1_project",
-            "mint, API-registered publisher listing 1 project (baseline for the next row)",
-            &bench.rs256,
-            &claims_for(SINGLE_REPOSITORY),
-            requests,
-        )
-        .await?,
-    );
-    results.push(
-        http_mint(
-            bench,
-            "http_mint_api_250_projects",
-            "mint, API-registered publisher listing 250 projects (PyPI #18514: > 5 s there); the token's caveat names all 250",
-            &bench.rs256,
-            &claims_for(MONOREPO),
-            requests,
-        )
-        .await?,
-    );
+    for (suffix, plan) in both_plans(bench, requests) {
+        for (repository, projects) in [(SINGLE_REPOSITORY, 1), (MONOREPO, MANY_PROJECTS)] {
+            let row = MintRow {
+                name: format!(
+                    "http_mint_api_{projects}_project{}{suffix}",
+                    if projects == 1 { "" } else { "s" }
+                ),
+                what: "mint, API-registered publisher listing that many projects (PyPI #18514: > 5 s for 200+); the token's caveat names them all",
+                issuer: &bench.rs256,
+                claims: claims_for(repository),
+                plan,
+            };
+            results.push(http_mint(bench, row).await?);
+        }
+    }
     let batch = sign_batch(&bench.rs256, &claims_for(MONOREPO), VERIFY_POOL);
-    let tokens = mint_all(bench, &batch.jwts).await;
+    let tokens = Arc::new(mint_all(bench, &batch.jwts).await);
     let middle = &many[MANY_PROJECTS / 2];
-    results.push(
-        grpc_verify(
-            bench,
-            "grpc_verify_250_projects",
-            &format!(
+    for (suffix, plan) in both_plans(bench, requests) {
+        let row = VerifyRow {
+            name: format!("grpc_verify_250_projects{suffix}"),
+            what: format!(
                 "VerifyToken of 250-project tokens ({} minted beforehand) for '{middle}'",
                 tokens.len()
             ),
-            tokens,
-            middle,
-            requests,
-        )
-        .await?,
-    );
+            tokens: tokens.clone(),
+            project: middle,
+            plan,
+        };
+        results.push(grpc_verify(bench, row).await?);
+    }
     Ok(results)
 }
 
@@ -262,21 +268,19 @@ pub(crate) async fn forged_signatures(
             .collect(),
     );
     let url: Arc<str> = Arc::from(bench.service.http_url.as_str());
-    let load = load::run(
-        bench.plan(requests),
-        &bench.http_clients,
-        move |client, n| {
-            let body = bodies[n % bodies.len()].clone();
-            let url = url.clone();
-            async move { clients::mint_refused(&client, &url, body).await }
-        },
-    );
+    let plan = bench.plan(requests);
+    let load = load::run(plan, &bench.http_clients, move |client, n| {
+        let body = bodies[n % bodies.len()].clone();
+        let url = url.clone();
+        async move { clients::mint_refused(&client, &url, body).await }
+    });
     bench
         .measure(
             "http_mint_bad_signature",
             "POST /_/oidc/mint-token with an RS256 JWT whose signature is broken (full RSA verify, then refused); success = 422 invalid-token",
             MINT_HISTOGRAM,
             None,
+            plan,
             load,
         )
         .await
