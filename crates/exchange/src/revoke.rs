@@ -1,5 +1,7 @@
 //! The revoke use case: a token holder (or the index) ends a token early.
 
+use std::net::IpAddr;
+
 use trustmint_telemetry::{AuditAction, AuditEvent};
 use trustmint_tokens::{parse_token, verify_signature};
 
@@ -18,9 +20,14 @@ pub enum Revocation {
 
 impl Exchange {
     /// Revokes `token`: idempotent. Only the holder of the genuine token can revoke it —
-    /// its signature must verify — so knowing a token id is not enough.
+    /// its signature must verify — so knowing a token id is not enough. `client_ip` goes
+    /// into the audit event.
     #[tracing::instrument(name = "exchange.revoke", skip_all, fields(revoked))]
-    pub async fn revoke(&self, token: &str) -> Result<Revocation, ExchangeError> {
+    pub async fn revoke(
+        &self,
+        token: &str,
+        client_ip: Option<IpAddr>,
+    ) -> Result<Revocation, ExchangeError> {
         let Ok(parsed) = parse_token(token, &self.settings.token_prefix) else {
             return Ok(Revocation::NothingToRevoke);
         };
@@ -39,6 +46,7 @@ impl Exchange {
         let mut event = AuditEvent::new(AuditAction::Revoke, self.clock.now());
         event.outcome = "success".to_owned();
         event.token_id = token_id;
+        event.client_ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
         event.token_sha256 = sha256_hex(token);
         self.audit(event).await;
         Ok(Revocation::Revoked)

@@ -21,6 +21,19 @@ pub struct TokenApi {
     exchange: Arc<Exchange>,
 }
 
+/// The optional `client_ip` field: empty = unknown; anything else must be an address.
+fn parse_client_ip(raw: &str) -> Result<Option<IpAddr>, Status> {
+    match raw.trim() {
+        "" => Ok(None),
+        raw => raw.parse::<IpAddr>().map(Some).map_err(|_| {
+            status_from(&ExchangeError::InvalidArgument {
+                field: "client_ip".to_owned(),
+                message: format!("'{raw}' is not an IP address"),
+            })
+        }),
+    }
+}
+
 impl TokenApi {
     /// A service answering from `exchange`.
     pub fn new(exchange: Arc<Exchange>) -> Self {
@@ -28,15 +41,7 @@ impl TokenApi {
     }
 
     async fn mint(&self, request: pb::MintTokenRequest) -> Result<pb::MintTokenResponse, Status> {
-        let client_ip = match request.client_ip.trim() {
-            "" => None,
-            raw => Some(raw.parse::<IpAddr>().map_err(|_| {
-                status_from(&ExchangeError::InvalidArgument {
-                    field: "client_ip".to_owned(),
-                    message: format!("'{raw}' is not an IP address"),
-                })
-            })?),
-        };
+        let client_ip = parse_client_ip(&request.client_ip)?;
         // An empty oidc_token goes to the use case like any other string, so it fails
         // exactly as HTTP's `{"token": ""}` does (invalid-payload, "malformed JWT").
         let minted = self
@@ -130,16 +135,19 @@ impl pb::token_service_server::TokenService for TokenApi {
     ) -> Result<Response<pb::RevokeTokenResponse>, Status> {
         const METHOD: &str = "RevokeToken";
         let (span, started) = (request_span(METHOD, request.metadata()), Instant::now());
-        let token = request.into_inner().token;
-        let result = self
-            .exchange
-            .revoke(&token)
-            .instrument(span.clone())
-            .await
-            .map(|revocation| pb::RevokeTokenResponse {
-                revoked: revocation == Revocation::Revoked,
-            })
-            .map_err(|error| status_from(&error));
+        let request = request.into_inner();
+        let result = async {
+            let client_ip = parse_client_ip(&request.client_ip)?;
+            self.exchange
+                .revoke(&request.token, client_ip)
+                .await
+                .map(|revocation| pb::RevokeTokenResponse {
+                    revoked: revocation == Revocation::Revoked,
+                })
+                .map_err(|error| status_from(&error))
+        }
+        .instrument(span.clone())
+        .await;
         record(self.exchange.metrics(), &span, METHOD, started, &result);
         result.map(Response::new)
     }

@@ -72,6 +72,7 @@ fn count_refused_payload(state: &HttpState) {
 /// `POST /_/oidc/revoke-token {"token": "pypi-…"}`: 204 whether or not the token was
 /// live, so callers cannot probe for tokens.
 pub(crate) async fn revoke_token(
+    request: HttpRequest,
     payload: web::Payload,
     state: web::Data<HttpState>,
 ) -> Result<HttpResponse, ApiError> {
@@ -80,6 +81,9 @@ pub(crate) async fn revoke_token(
         Err(response) => return Ok(response),
     };
     let token = token_from_body(&body)?;
-    state.exchange.revoke(&token).await?;
+    state
+        .exchange
+        .revoke(&token, client_ip(&request, &state.trusted_proxies))
+        .await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -246,6 +246,7 @@ async fn every_kind_of_event_is_in_the_stream_field_by_field() {
         &[
             ("action", "revoke"),
             ("outcome", "success"),
+            ("client_ip", "127.0.0.1"),
             ("token_id", &token_id),
             ("token_sha256", &token_sha256),
         ],

@@ -172,6 +172,7 @@ impl Grpc {
             .clone()
             .revoke_token(pb::RevokeTokenRequest {
                 token: token.to_owned(),
+                client_ip: String::new(),
             })
             .await
             .expect("RevokeToken answers OK")

@@ -133,6 +133,7 @@ async fn verify_revoke_and_grpc_calls_move_their_series() {
     let revoked = client
         .revoke_token(pb::RevokeTokenRequest {
             token: token.clone(),
+            client_ip: String::new(),
         })
         .await
         .expect("revoke");

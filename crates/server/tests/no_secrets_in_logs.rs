@@ -121,6 +121,7 @@ async fn a_full_exchange_at_trace_level_logs_no_secret() {
         .revoke_token(with_auth(
             pb::RevokeTokenRequest {
                 token: token.clone(),
+                client_ip: String::new(),
             },
             &auth_token,
         ))
