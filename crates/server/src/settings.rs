@@ -145,6 +145,7 @@ impl Settings {
     /// Section-level checks that need no I/O (the wiring checks issuers, publishers and
     /// keys as it builds them).
     fn validate_sections(&self) -> Result<(), ConfigError> {
+        self.telemetry.validate().map_err(ConfigError)?;
         self.exchange.validate().map_err(ConfigError)?;
         self.store
             .validate()

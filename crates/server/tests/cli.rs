@@ -287,6 +287,22 @@ fn invalid_configs_exit_64_naming_the_key() {
             "invalid configuration: issuers[0].algorithms: \"HS256\" is a symmetric (shared-secret) algorithm",
         ),
         (
+            "bad log filter",
+            edited(
+                "[store]\n",
+                "[telemetry]\nlog_level = \"info,[\"\n\n[store]\n",
+            ),
+            "invalid configuration: telemetry.log_level: 'info,[' is not a log filter",
+        ),
+        (
+            "bad OTLP endpoint",
+            edited(
+                "[store]\n",
+                "[telemetry]\notlp_endpoint = \"collector:4317\"\n\n[store]\n",
+            ),
+            "invalid configuration: telemetry.otlp_endpoint: 'collector:4317' is not an http(s) URL of an OTLP/gRPC collector, e.g. 'http://127.0.0.1:4317'",
+        ),
+        (
             "token ttl out of range",
             edited("[store]\n", "[exchange]\ntoken_ttl_secs = 10\n\n[store]\n"),
             "invalid configuration: exchange.token_ttl_secs: must be between 60 and 86400",
