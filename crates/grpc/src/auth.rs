@@ -6,11 +6,13 @@ use std::sync::Arc;
 use subtle::ConstantTimeEq as _;
 use tonic::service::Interceptor;
 use tonic::{Request, Status};
+use trustmint_telemetry::IntCounter;
 
 /// Rejects calls without the configured bearer token (UNAUTHENTICATED).
 #[derive(Clone)]
 pub struct BearerAuth {
     expected: Option<Arc<[u8]>>,
+    refusals: Option<IntCounter>,
 }
 
 impl std::fmt::Debug for BearerAuth {
@@ -28,7 +30,14 @@ impl BearerAuth {
             expected: token
                 .filter(|t| !t.is_empty())
                 .map(|t| Arc::from(t.as_bytes())),
+            refusals: None,
         }
+    }
+
+    /// Counts every refused call in `refusals`.
+    pub fn counting(mut self, refusals: IntCounter) -> Self {
+        self.refusals = Some(refusals);
+        self
     }
 
     /// Whether calls must authenticate.
@@ -73,7 +82,12 @@ impl Interceptor for BearerAuth {
             .metadata()
             .get("authorization")
             .map(|value| value.as_bytes());
-        self.check(header)?;
+        if let Err(status) = self.check(header) {
+            if let Some(refusals) = &self.refusals {
+                refusals.inc();
+            }
+            return Err(status);
+        }
         Ok(request)
     }
 }

@@ -38,7 +38,8 @@ pub async fn serve(
     security: GrpcSecurity,
     shutdown: impl Future<Output = ()> + Send,
 ) -> Result<(), GrpcServeError> {
-    let auth = BearerAuth::new(security.auth_token.as_deref());
+    let auth = BearerAuth::new(security.auth_token.as_deref())
+        .counting(exchange.metrics().grpc_unauthenticated.clone());
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()
         .register_encoded_file_descriptor_set(FILE_DESCRIPTOR_SET)

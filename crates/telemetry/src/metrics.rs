@@ -61,6 +61,9 @@ pub struct Metrics {
     pub grpc_requests: IntCounterVec,
     /// `trustmint_grpc_request_duration_seconds{method}`.
     pub grpc_duration: HistogramVec,
+    /// `trustmint_grpc_unauthenticated_total`: calls refused for a missing or wrong
+    /// bearer token (refused before any method runs).
+    pub grpc_unauthenticated: IntCounter,
     /// `trustmint_publisher_changes_total{action}`.
     pub publisher_changes: IntCounterVec,
     /// `trustmint_build_info{version}` = 1.
@@ -218,6 +221,10 @@ impl Metrics {
             &["method"],
             LATENCY_BUCKETS,
         );
+        let grpc_unauthenticated = counter(
+            "trustmint_grpc_unauthenticated_total",
+            "gRPC calls refused for a missing or wrong bearer token",
+        );
         let publisher_changes = counter_vec(
             "trustmint_publisher_changes_total",
             "Publisher registry changes by action (create|delete|confirm)",
@@ -265,6 +272,7 @@ impl Metrics {
             http_duration,
             grpc_requests,
             grpc_duration,
+            grpc_unauthenticated,
             publisher_changes,
             build_info,
             up,

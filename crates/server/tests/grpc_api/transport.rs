@@ -59,6 +59,8 @@ async fn every_call_needs_the_bearer_token_when_one_is_configured() {
             assert_eq!(status.message(), message);
         }
     }
+    // Refused before any method runs, yet counted: 4 credentials × 2 services.
+    assert_eq!(app.app.metrics().grpc_unauthenticated.get(), 8);
 
     let grpc = Grpc::with(channel(&app), Bearer::token(INDEX_TOKEN));
     let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
