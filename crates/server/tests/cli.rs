@@ -4,14 +4,18 @@
 //! process that exchanges a token over HTTP and shuts down gracefully on SIGTERM while a
 //! slow request is in flight.
 
-use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Output, Stdio};
-use std::time::{Duration, Instant};
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 use base64::Engine;
 use serde_json::json;
 use trustmint_testkit::TestIssuer;
 use trustmint_testkit::claims::GitHubClaims;
+
+mod support;
+
+use support::trustmint_process::TrustmintProcess;
 
 const BINARY: &str = env!("CARGO_BIN_EXE_trustmint");
 
@@ -453,72 +457,12 @@ fn serve_with_a_missing_config_file_exits_64() {
 
 // === a real serve process ===
 
-/// A free loopback port (bound, then released for the child to take).
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|listener| listener.local_addr())
-        .map(|addr| addr.port())
-        .expect("a free port")
-}
-
-/// A `trustmint serve` child, killed by its pid if the test ends without it exiting.
-struct ServeProcess {
-    child: Child,
-    log: PathBuf,
-}
-
-impl ServeProcess {
-    fn pid(&self) -> u32 {
-        self.child.id()
-    }
-
-    fn log(&self) -> String {
-        std::fs::read_to_string(&self.log).unwrap_or_default()
-    }
-
-    /// Waits up to `deadline` for the process to exit.
-    fn wait_exit(&mut self, deadline: Duration) -> Option<std::process::ExitStatus> {
-        let started = Instant::now();
-        while started.elapsed() < deadline {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                return Some(status);
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
-        None
-    }
-}
-
-impl Drop for ServeProcess {
-    fn drop(&mut self) {
-        if let Ok(None) = self.child.try_wait() {
-            let _ = self.child.kill();
-            let _ = self.child.wait();
-        }
-    }
-}
-
-/// Sends SIGTERM to `pid` with `kill`, as an init system would.
-fn send_sigterm(pid: u32) {
-    let status = Command::new("kill")
-        .args(["-TERM", &pid.to_string()])
-        .status()
-        .expect("run kill");
-    assert!(status.success(), "kill -TERM {pid}");
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn serve_exchanges_over_http_and_shuts_down_gracefully_on_sigterm() {
     let fast = TestIssuer::start().await;
     let slow = TestIssuer::start().await;
-    let http_port = free_port();
     let config = format!(
         r#"
-[server]
-http_addr = "127.0.0.1:{http_port}"
-grpc_addr = "127.0.0.1:{grpc_port}"
-location = "https://upload.example.org"
-
 [rate_limit]
 enabled = false
 
@@ -555,49 +499,14 @@ repository_name = "sampleproject"
 workflow_filename = "release.yml"
 issuer = "{slow}"
 "#,
-        grpc_port = free_port(),
         k1 = secret(9),
         fast = fast.url(),
         slow = slow.url(),
     );
-    let dir = tempfile::tempdir().expect("tempdir");
-    let config_path = dir.path().join("trustmint.toml");
-    std::fs::write(&config_path, config).expect("write config");
-    let log = dir.path().join("serve.log");
-    let log_file = std::fs::File::create(&log).expect("log file");
-    let mut command = Command::new(BINARY);
-    command
-        .args(["serve", "--config", path_str(&config_path)])
-        .stdin(Stdio::null())
-        .stdout(log_file.try_clone().expect("log file"))
-        .stderr(log_file)
-        .env_remove("RUST_LOG");
-    for (key, _) in std::env::vars().filter(|(key, _)| key.starts_with("TRUSTMINT__")) {
-        command.env_remove(key);
-    }
-    let mut process = ServeProcess {
-        child: command.spawn().expect("spawn trustmint serve"),
-        log,
-    };
-
-    let base = format!("http://127.0.0.1:{http_port}");
+    // log_level = "warn" above: RUST_LOG from the test environment is not passed on.
+    let mut process = TrustmintProcess::start(&config).await;
+    let base = process.http.clone();
     let client = reqwest::Client::new();
-    let started = Instant::now();
-    loop {
-        let health = client.get(format!("{base}/healthz")).send().await;
-        if health.is_ok_and(|response| response.status() == 200) {
-            break;
-        }
-        if let Ok(Some(status)) = process.child.try_wait() {
-            panic!("serve exited early with {status}: {}", process.log());
-        }
-        assert!(
-            started.elapsed() < Duration::from_secs(30),
-            "no /healthz within 30 s: {}",
-            process.log()
-        );
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
 
     let mint = |jwt: String| {
         let client = client.clone();
@@ -635,7 +544,7 @@ issuer = "{slow}"
         !in_flight.is_finished(),
         "the slow request is still in flight"
     );
-    send_sigterm(process.pid());
+    process.send_sigterm();
 
     let (status, body) = in_flight.await.expect("in-flight request task");
     assert_eq!(status, 200, "the in-flight request completes: {body}");
@@ -645,15 +554,14 @@ issuer = "{slow}"
             .is_some_and(|t| t.starts_with("pypi-")),
         "{body}"
     );
-    let exit = tokio::task::spawn_blocking(move || {
-        let exit = process.wait_exit(Duration::from_secs(20));
-        (exit, process.log())
-    })
-    .await
-    .expect("wait task");
-    match exit {
-        (Some(status), log) => assert_eq!(status.code(), Some(0), "exit status; log: {log}"),
-        (None, log) => panic!("serve did not exit within 20 s of SIGTERM: {log}"),
+    match process.wait_exit().await {
+        Some(status) => assert_eq!(
+            status.code(),
+            Some(0),
+            "exit status; log: {}",
+            process.log()
+        ),
+        None => panic!("serve did not exit after SIGTERM: {}", process.log()),
     }
     // Nothing listens any more.
     assert!(client.get(format!("{base}/healthz")).send().await.is_err());

@@ -176,7 +176,7 @@ fn grpc_code_label(code: tonic::Code) -> &'static str {
 #[tokio::test]
 async fn store_errors_are_counted_per_operation() {
     // A Redis backend whose server is not there: every store call fails fast.
-    let closed_port = observability::process::free_port();
+    let closed_port = support::redis_setup::free_port();
     let app = spawn_app_with(|settings, _| {
         settings.store.backend = trustmint_store::Backend::Redis;
         settings.store.redis_url = format!("redis://127.0.0.1:{closed_port}");

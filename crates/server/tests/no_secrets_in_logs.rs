@@ -12,9 +12,10 @@ mod support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
-use observability::process::{ServeProcess, github_issuer_config};
+use observability::github_issuer_config;
 use observability::sha256_hex;
 use serde_json::{Value, json};
+use support::trustmint_process::TrustmintProcess;
 use support::{PROJECT, now};
 use trustmint_grpc::pb;
 use trustmint_grpc::pb::token_service_client::TokenServiceClient;
@@ -69,7 +70,7 @@ async fn a_full_exchange_at_trace_level_logs_no_secret() {
          [grpc]\nauth_token = \"{auth_token}\"\n\n{}",
         github_issuer_config(&issuer.url())
     );
-    let process = ServeProcess::start(&config, &[("RUST_LOG", "trace")]).await;
+    let process = TrustmintProcess::start_with_env(&config, &[("RUST_LOG", "trace")]).await;
     let http = reqwest::Client::new();
     let mint = |jwt: String| {
         let request = http
@@ -90,7 +91,7 @@ async fn a_full_exchange_at_trace_level_logs_no_secret() {
     let started = now();
     let jwt = issuer.sign(&claims.build(&issuer.url(), "pypi", now()));
     let (status, body) = mint(jwt.clone()).await;
-    assert_eq!(status, 200, "{body}\n{}", process.output());
+    assert_eq!(status, 200, "{body}\n{}", process.log());
     let token = body["token"].as_str().expect("token").to_owned();
 
     let mut client = TokenServiceClient::connect(format!("http://{}", process.grpc_addr))

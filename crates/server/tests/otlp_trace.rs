@@ -12,9 +12,10 @@ mod support;
 use std::time::Duration;
 
 use observability::collector::{CollectedSpan, Collector, SpanSet as _};
+use observability::github_issuer_config;
 use observability::new_traceparent;
-use observability::process::{ServeProcess, github_issuer_config};
 use serde_json::json;
+use support::trustmint_process::TrustmintProcess;
 use support::{PROJECT, now, spawn_app};
 use trustmint_grpc::pb;
 use trustmint_grpc::pb::token_service_client::TokenServiceClient;
@@ -162,7 +163,7 @@ async fn exchange_and_verify_spans_reach_the_collector_under_the_callers_trace()
 /// Runs one exchange against a `trustmint serve` process with `env`, stops it
 /// gracefully and returns the trace id the exchange was sent under.
 async fn exchange_with_process(issuer: &TestIssuer, env: &[(&str, &str)]) -> String {
-    let process = ServeProcess::start(&github_issuer_config(&issuer.url()), env).await;
+    let process = TrustmintProcess::start_with_env(&github_issuer_config(&issuer.url()), env).await;
     let (traceparent, trace_id, _) = new_traceparent();
     let jwt = issuer.sign(&GitHubClaims::new().build(&issuer.url(), "pypi", now()));
     let response = reqwest::Client::new()
@@ -172,7 +173,7 @@ async fn exchange_with_process(issuer: &TestIssuer, env: &[(&str, &str)]) -> Str
         .send()
         .await
         .expect("mint-token");
-    assert_eq!(response.status(), 200, "{}", process.output());
+    assert_eq!(response.status(), 200, "{}", process.log());
     process.stop().await;
     trace_id
 }

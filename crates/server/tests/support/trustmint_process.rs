@@ -1,12 +1,15 @@
 //! A real `trustmint serve` process (the binary cargo built for this package) on free
-//! ports with a temporary config file, and a gRPC client for any running instance.
+//! ports with a temporary config file, its stdout and stderr captured in a file, and a
+//! gRPC client for any running instance. The one process spawner of the end-to-end
+//! tests (replicas, CLI, observability).
 //!
-//! The process is killed by its pid in `Drop`; should the test process die without
-//! unwinding, a watchdog shell kills it within a second.
+//! Stopped by its pid: SIGTERM for a graceful stop ([`TrustmintProcess::stop`]),
+//! SIGKILL in `Drop`; should the test process die without unwinding, a watchdog shell
+//! kills it within a second.
 
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
@@ -15,12 +18,16 @@ use trustmint_grpc::pb::token_service_client::TokenServiceClient;
 
 use super::redis_setup::free_port;
 
-/// How long a process may take to answer `/healthz` after it was started.
-const STARTUP_DEADLINE: Duration = Duration::from_secs(30);
+/// How long a process may take to answer `/healthz`, and to exit after SIGTERM.
+const DEADLINE: Duration = Duration::from_secs(30);
+
+/// Environment variables of the test process that would change what the service does;
+/// they are not passed on (a test sets what it wants explicitly).
+const CLEARED_PREFIXES: [&str; 3] = ["TRUSTMINT__", "OTEL_", "RUST_LOG"];
 
 /// A running `trustmint serve`.
 pub struct TrustmintProcess {
-    child: Child,
+    child: Option<Child>,
     /// `http://127.0.0.1:PORT`
     pub http: String,
     /// The gRPC listener.
@@ -31,7 +38,7 @@ pub struct TrustmintProcess {
 impl std::fmt::Debug for TrustmintProcess {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("TrustmintProcess")
-            .field("pid", &self.child.id())
+            .field("pid", &self.child.as_ref().map(Child::id))
             .field("http", &self.http)
             .field("grpc_addr", &self.grpc_addr)
             .finish()
@@ -58,12 +65,16 @@ fn watchdog(pid: u32, pidfile: &Path) {
 
 impl TrustmintProcess {
     /// Starts `trustmint serve` with `config` (TOML without a `[server]` section: this
-    /// adds one with free ports) and waits until `/healthz` answers. `TRUSTMINT__*`
-    /// variables of the test environment are not passed on.
+    /// adds one with free ports) and waits until `/healthz` answers.
     pub async fn start(config: &str) -> Self {
+        Self::start_with_env(config, &[]).await
+    }
+
+    /// Like [`TrustmintProcess::start`], with exactly the `TRUSTMINT__`/`OTEL_`/`RUST_LOG`
+    /// variables in `env` (those of the test process are not passed on).
+    pub async fn start_with_env(config: &str, env: &[(&str, &str)]) -> Self {
         let dir = TempDir::new().expect("tempdir");
-        let http_port = free_port();
-        let grpc_port = free_port();
+        let (http_port, grpc_port) = (free_port(), free_port());
         let config_path = dir.path().join("trustmint.toml");
         let full_config = format!(
             "[server]\nhttp_addr = \"127.0.0.1:{http_port}\"\ngrpc_addr = \"127.0.0.1:{grpc_port}\"\n\
@@ -78,16 +89,23 @@ impl TrustmintProcess {
             .arg(&config_path)
             .stdin(Stdio::null())
             .stdout(log.try_clone().expect("log file"))
-            .stderr(log);
-        for (name, _) in std::env::vars().filter(|(name, _)| name.starts_with("TRUSTMINT__")) {
-            command.env_remove(name);
+            .stderr(log)
+            .env("RUST_LIB_BACKTRACE", "0");
+        for (name, _) in std::env::vars() {
+            if CLEARED_PREFIXES
+                .iter()
+                .any(|prefix| name.starts_with(prefix))
+            {
+                command.env_remove(name);
+            }
         }
+        command.envs(env.iter().copied());
         let child = command.spawn().expect("start trustmint");
         let pidfile = dir.path().join("trustmint.pid");
         std::fs::write(&pidfile, child.id().to_string()).expect("pidfile");
         watchdog(child.id(), &pidfile);
         let mut process = Self {
-            child,
+            child: Some(child),
             http: format!("http://127.0.0.1:{http_port}"),
             grpc_addr: SocketAddr::from(([127, 0, 0, 1], grpc_port)),
             dir,
@@ -100,7 +118,7 @@ impl TrustmintProcess {
         let client = reqwest::Client::new();
         let started = Instant::now();
         loop {
-            if let Ok(Some(status)) = self.child.try_wait() {
+            if let Some(Ok(Some(status))) = self.child.as_mut().map(Child::try_wait) {
                 panic!("trustmint exited with {status}:\n{}", self.log());
             }
             let healthy = client
@@ -113,8 +131,8 @@ impl TrustmintProcess {
                 return;
             }
             assert!(
-                started.elapsed() < STARTUP_DEADLINE,
-                "trustmint did not answer /healthz within {STARTUP_DEADLINE:?}:\n{}",
+                started.elapsed() < DEADLINE,
+                "trustmint did not answer /healthz within {DEADLINE:?}:\n{}",
                 self.log()
             );
             tokio::time::sleep(Duration::from_millis(50)).await;
@@ -130,12 +148,53 @@ impl TrustmintProcess {
     pub fn config_path(&self) -> PathBuf {
         self.dir.path().join("trustmint.toml")
     }
+
+    /// Sends SIGTERM, as an init system would, without waiting.
+    pub fn send_sigterm(&self) {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = Command::new("kill")
+            .args(["-TERM", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -TERM {pid} failed");
+    }
+
+    /// Waits (without blocking the runtime) until the process exits; `None` after
+    /// [`DEADLINE`].
+    pub async fn wait_exit(&mut self) -> Option<ExitStatus> {
+        let child = self.child.as_mut().expect("running");
+        let started = Instant::now();
+        while started.elapsed() < DEADLINE {
+            if let Some(exit) = child.try_wait().expect("wait") {
+                let _ = std::fs::remove_file(self.dir.path().join("trustmint.pid"));
+                return Some(exit);
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        None
+    }
+
+    /// Stops the process with SIGTERM (a graceful shutdown: in-flight requests finish,
+    /// spans are flushed), asserts it exits successfully and returns its output.
+    pub async fn stop(mut self) -> String {
+        self.send_sigterm();
+        let exit = self.wait_exit().await;
+        let output = self.log();
+        match exit {
+            Some(exit) => assert!(exit.success(), "trustmint exited with {exit}:\n{output}"),
+            None => panic!("trustmint did not stop within {DEADLINE:?}:\n{output}"),
+        }
+        self.child = None;
+        output
+    }
 }
 
 impl Drop for TrustmintProcess {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        if let Some(mut child) = self.child.take() {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
