@@ -106,8 +106,10 @@ mod tests {
             "http://",
             "http:// x",
         ] {
-            let mut settings = TelemetrySettings::default();
-            settings.otlp_endpoint = endpoint.to_owned();
+            let settings = TelemetrySettings {
+                otlp_endpoint: endpoint.to_owned(),
+                ..TelemetrySettings::default()
+            };
             assert_eq!(
                 settings.validate(),
                 Err(format!(

@@ -153,10 +153,12 @@ pub(crate) fn banner(base_url: &str, kid: &str) -> String {
             "  [[issuers]]\n  url = \"{base_url}{path}\"\n  kind = \"{kind}\"\n"
         ));
     }
-    text.push_str(
-        "  [[publishers]]\n  kind = \"github\"\n  projects = [\"sampleproject\"]\n  repository_owner = \"octo-org\"\n  \
-         repository_owner_id = \"92345678\"\n  repository_name = \"sampleproject\"\n  workflow_filename = \"release.yml\"\n",
-    );
+    // The publisher names the dev issuer: a publisher without `issuer` trusts GitHub's
+    // public issuer, which this config does not list (check-config would refuse it).
+    text.push_str(&format!(
+        "  [[publishers]]\n  kind = \"github\"\n  issuer = \"{base_url}\"\n  projects = [\"sampleproject\"]\n  repository_owner = \"octo-org\"\n  \
+         repository_owner_id = \"92345678\"\n  repository_name = \"sampleproject\"\n  workflow_filename = \"release.yml\"\n"
+    ));
     text.push_str(&format!(
         "\nGet a GitHub-Actions-shaped token and exchange it (trustmint on 127.0.0.1:8080):\n  \
          TOKEN=$(curl -s '{base_url}/token?audience=pypi&repository=octo-org/sampleproject&workflow=release.yml&format=text')\n  \
