@@ -120,7 +120,9 @@ async fn check_config(config: Option<PathBuf>) -> ExitCode {
     };
     match trustmint::check(&settings) {
         Ok(report) => {
-            println!("{report}");
+            // Not println!: a closed pipe (`check-config | head`) must not panic.
+            use std::io::Write as _;
+            let _ = writeln!(std::io::stdout(), "{report}");
             ExitCode::SUCCESS
         }
         Err(error) => {
