@@ -165,8 +165,8 @@ pub(crate) fn render_table(results: &Results) -> String {
     ));
     if let Some(warm) = &results.warm_up {
         out.push_str(&format!(
-            "cold first mint (discovery + JWKS fetch): {} µs\n",
-            fmt_us(warm.cold_first_mint_us)
+            "cold first mint (discovery + JWKS fetch): {:.1} ms\n",
+            warm.cold_first_mint_us / 1000.0
         ));
     }
     out.push_str(&format!(
