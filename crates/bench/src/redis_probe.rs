@@ -161,10 +161,14 @@ impl RedisProbe {
             }
             for (index, node) in self.nodes.iter().enumerate() {
                 let mut pipeline = redis::pipe();
+                let mut queued = 0;
                 for (_, key) in keys.iter().filter(|(node, _)| *node == index) {
                     pipeline.cmd("UNLINK").arg(key).ignore();
+                    queued += 1;
                 }
-                pipeline.query_async::<()>(&mut node.clone()).await?;
+                if queued > 0 {
+                    pipeline.query_async::<()>(&mut node.clone()).await?;
+                }
             }
             deleted += keys.len() as u64;
         }

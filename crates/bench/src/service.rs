@@ -185,7 +185,12 @@ mod tests {
 
     #[test]
     fn reads_this_process() {
-        assert!(rss_bytes_of("/proc/self/status").is_ok());
-        assert!(own_cpu_time().is_ok());
+        let rss = rss_bytes_of("/proc/self/status").expect("VmRSS of this process");
+        assert!(
+            (1 << 20..1 << 36).contains(&rss),
+            "a test binary's RSS: {rss}"
+        );
+        let cpu = own_cpu_time().expect("CPU time of this process");
+        assert!(cpu < Duration::from_secs(3600), "CPU time so far: {cpu:?}");
     }
 }
