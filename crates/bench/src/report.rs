@@ -115,7 +115,15 @@ pub(crate) fn output_path(cli: &Cli) -> PathBuf {
     }
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
-        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../target"));
+        .unwrap_or_else(|| {
+            // crates/bench → the workspace root.
+            let manifest_dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR"));
+            manifest_dir
+                .ancestors()
+                .nth(2)
+                .unwrap_or(manifest_dir)
+                .join("target")
+        });
     target.join("bench").join("results.json")
 }
 
