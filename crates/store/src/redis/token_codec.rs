@@ -26,9 +26,10 @@ use crate::{StoreError, TokenRecord};
 /// Format tag: zstd with [`DICTIONARY_V1`].
 const FORMAT_ZSTD_V1: u8 = 1;
 
-/// zstd level: records are tiny, so even the strongest levels cost microseconds; 19
-/// squeezes out the last bytes that decide a jemalloc size class.
-const LEVEL: i32 = 19;
+/// zstd level: with the dictionary, 9 compresses a record within a few bytes of 19
+/// (193 vs 190 bytes measured) at a sixth of the CPU (26 µs vs 175 µs; 95 µs vs 970 µs
+/// for a 250-project record), and mint-token runs this on every exchange.
+const LEVEL: i32 = 9;
 
 /// Largest decompressed record accepted: far above any real record (claims are bounded
 /// by the JWT), low enough that a corrupt value cannot make us allocate much.
