@@ -7,7 +7,9 @@ use std::path::PathBuf;
 use prost::Message as _;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
-    let proto_root = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../proto");
+    // Read at run time, not with env!(): a build script binary is reused across checkouts
+    // that share a target directory, and a baked-in path would point at another one.
+    let proto_root = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR")?).join("../../proto");
     println!("cargo:rerun-if-changed={}", proto_root.display());
     let fds = protox::compile(["trustmint/v1/trustmint.proto"], [&proto_root])?;
     let out_dir = PathBuf::from(std::env::var("OUT_DIR")?);
