@@ -6,10 +6,6 @@
 //! than copied): servers on free ports below the ephemeral range, stopped by their pid in
 //! `Drop`, and by a watchdog should the test process die without unwinding.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use trustmint::Settings;
 use trustmint_store::Backend;
 use trustmint_testkit::TestIssuer;
@@ -21,7 +17,9 @@ pub mod processes;
 
 // Each test binary uses a different subset.
 #[allow(unused_imports)]
-pub use processes::{OwnedRedis, START_REDIS_HINT, TestCluster, free_port};
+pub use processes::{
+    OwnedRedis, START_REDIS_HINT, TestCluster, free_port, require_local_redis, unique_prefix,
+};
 
 /// The Redis every machine of the project runs (nothing persisted).
 pub const LOCAL_REDIS_URL: &str = "redis://127.0.0.1:6379";
@@ -34,30 +32,6 @@ pub const SHARED_KEY_SECRET: &str = "dHJ1c3RtaW50LXJlcGxpY2EtdGVzdC1zZWNyZXQtMzI
 
 /// `store.timeout_ms` of the fault tests: small, so outages show quickly.
 pub const FAULT_TIMEOUT_MS: u64 = 300;
-
-/// Fails the test, saying how to start Redis, when 127.0.0.1:6379 does not answer PING.
-pub fn require_local_redis() {
-    let answered = (|| -> std::io::Result<bool> {
-        let mut stream = TcpStream::connect_timeout(
-            &"127.0.0.1:6379".parse().expect("addr"),
-            Duration::from_secs(2),
-        )?;
-        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-        stream.write_all(b"PING\r\n")?;
-        let mut reply = [0u8; 7];
-        stream.read_exact(&mut reply)?;
-        Ok(&reply == b"+PONG\r\n")
-    })();
-    assert!(
-        matches!(answered, Ok(true)),
-        "Redis at 127.0.0.1:6379 did not answer PING ({answered:?}); {START_REDIS_HINT}"
-    );
-}
-
-/// A key prefix no other test uses.
-pub fn unique_prefix() -> String {
-    format!("test:{}:", uuid::Uuid::new_v4())
-}
 
 /// Switches `settings` to the standalone Redis at `redis_url`, under a fresh key prefix.
 pub fn use_redis(settings: &mut Settings, redis_url: &str) {

@@ -5,14 +5,10 @@ pub mod fixtures;
 pub mod processes;
 pub mod raw;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use trustmint_store::{Backend, Backends, RateLimitSettings, StoreSettings};
 
 use processes::SHARED_CLUSTER;
-pub use processes::START_REDIS_HINT;
+pub use processes::{START_REDIS_HINT, require_local_redis, unique_prefix};
 use raw::RawRedis;
 
 /// The Redis every machine of the project runs (nothing persisted).
@@ -34,30 +30,6 @@ pub struct Subject {
     pub raw: Option<RawRedis>,
     pub settings: StoreSettings,
     pub rate: RateLimitSettings,
-}
-
-/// Fails the test, saying how to start Redis, when 127.0.0.1:6379 does not answer PING.
-pub fn require_local_redis() {
-    let answered = (|| -> std::io::Result<bool> {
-        let mut stream = TcpStream::connect_timeout(
-            &"127.0.0.1:6379".parse().expect("addr"),
-            Duration::from_secs(2),
-        )?;
-        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
-        stream.write_all(b"PING\r\n")?;
-        let mut reply = [0u8; 7];
-        stream.read_exact(&mut reply)?;
-        Ok(&reply == b"+PONG\r\n")
-    })();
-    assert!(
-        matches!(answered, Ok(true)),
-        "Redis at 127.0.0.1:6379 did not answer PING ({answered:?}); {START_REDIS_HINT}"
-    );
-}
-
-/// A key prefix no other test uses.
-pub fn unique_prefix() -> String {
-    format!("test:{}:", uuid::Uuid::new_v4())
 }
 
 /// A unique prefix exactly as long as the default `trustmint:`, for measuring memory

@@ -4,7 +4,8 @@
 //! it by at most a second.
 
 use std::collections::HashSet;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::sync::{LazyLock, Mutex};
@@ -17,6 +18,30 @@ use tempfile::TempDir;
 pub const START_REDIS_HINT: &str = "these tests need Redis: start one with \
 `redis-server --daemonize yes --port 6379 --save \"\" --appendonly no` \
 (Debian: `apt-get install -y redis-server`)";
+
+/// Fails the test, saying how to start Redis, when 127.0.0.1:6379 does not answer PING.
+pub fn require_local_redis() {
+    let answered = (|| -> std::io::Result<bool> {
+        let mut stream = TcpStream::connect_timeout(
+            &"127.0.0.1:6379".parse().expect("addr"),
+            Duration::from_secs(2),
+        )?;
+        stream.set_read_timeout(Some(Duration::from_secs(2)))?;
+        stream.write_all(b"PING\r\n")?;
+        let mut reply = [0u8; 7];
+        stream.read_exact(&mut reply)?;
+        Ok(&reply == b"+PONG\r\n")
+    })();
+    assert!(
+        matches!(answered, Ok(true)),
+        "Redis at 127.0.0.1:6379 did not answer PING ({answered:?}); {START_REDIS_HINT}"
+    );
+}
+
+/// A key prefix no other test uses.
+pub fn unique_prefix() -> String {
+    format!("test:{}:", uuid::Uuid::new_v4())
+}
 
 /// Ports handed out in this process, so parallel tests never pick the same one.
 static TAKEN_PORTS: LazyLock<Mutex<HashSet<u16>>> = LazyLock::new(Mutex::default);
