@@ -12,7 +12,7 @@ use trustmint_claims::{
     NoopObserver,
 };
 use trustmint_exchange::{Exchange, ExchangeBackends, ExchangeSettings, MintRequest, SystemClock};
-use trustmint_publishers::{Origin, Publisher, PublisherId, parse_declaration};
+use trustmint_publishers::parse_declaration;
 use trustmint_store::{
     Backends, PublisherRegistry, RateLimitSettings, StoreError, TokenRecord, TokenStore,
 };
@@ -74,15 +74,7 @@ async fn replay_claim_is_released_when_minting_fails() {
         "repository_name": "sampleproject", "workflow_filename": "release.yml",
     }))
     .unwrap();
-    let publisher = Publisher {
-        id: PublisherId::for_declared(&declaration.spec.identity_key()),
-        projects: declaration.projects,
-        pending: false,
-        spec: declaration.spec,
-        origin: Origin::Config,
-        created_at: 0,
-        expires_at: None,
-    };
+    let publisher = declaration.into_declared_publisher();
     let backends = Backends::memory(&RateLimitSettings::default());
     let tokens = Arc::new(FlakyTokens {
         inner: backends.tokens.clone(),

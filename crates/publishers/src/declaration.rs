@@ -9,8 +9,8 @@ use serde_json::{Map, Value};
 
 use crate::validation::ValidationError;
 use crate::{
-    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, ProjectName, Provider,
-    PublisherSpec,
+    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Origin, ProjectName,
+    Provider, Publisher, PublisherId, PublisherSpec,
 };
 
 /// A validated publisher declaration.
@@ -20,6 +20,22 @@ pub struct Declaration {
     pub projects: Vec<ProjectName>,
     /// The identity, validated.
     pub spec: PublisherSpec,
+}
+
+impl Declaration {
+    /// The config-declared publisher this declaration makes: always in force, read-only,
+    /// with an id derived from its identity so every replica and restart agrees on it.
+    pub fn into_declared_publisher(self) -> Publisher {
+        Publisher {
+            id: PublisherId::for_declared(&self.spec.identity_key()),
+            projects: self.projects,
+            pending: false,
+            spec: self.spec,
+            origin: Origin::Config,
+            created_at: 0,
+            expires_at: None,
+        }
+    }
 }
 
 /// Fields of each kind, in declaration order (also the order of "expected …" lists).

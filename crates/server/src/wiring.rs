@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
 use trustmint_exchange::{Exchange, ExchangeBackends, SystemClock, check_issuer_served};
-use trustmint_publishers::{Origin, Publisher, PublisherId, parse_declaration};
+use trustmint_publishers::{Publisher, parse_declaration};
 use trustmint_store::{Backends, PublisherRegistry};
 use trustmint_telemetry::Metrics;
 use trustmint_tokens::{Keyring, KeyringError};
@@ -36,15 +36,7 @@ pub fn declared_publishers(
             .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
         check_issuer_served(issuers, &declaration.spec)
             .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
-        publishers.push(Publisher {
-            id: PublisherId::for_declared(&declaration.spec.identity_key()),
-            projects: declaration.projects,
-            pending: false,
-            spec: declaration.spec,
-            origin: Origin::Config,
-            created_at: 0,
-            expires_at: None,
-        });
+        publishers.push(declaration.into_declared_publisher());
     }
     Ok(publishers)
 }
