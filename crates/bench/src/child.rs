@@ -38,6 +38,9 @@ pub(crate) struct ChildSpec {
     pub(crate) grpc_auth_token: String,
     /// Log output.
     pub(crate) logs: ServiceLogs,
+    /// `[exchange] jwks_refresh_cooldown_secs`: short, so the rotation storm need not
+    /// wait a minute after the rotation issuer's first fetch.
+    pub(crate) jwks_refresh_cooldown_secs: u64,
 }
 
 /// One trusted issuer.
@@ -84,8 +87,8 @@ fn declared_publisher(issuer: &str) -> Value {
 }
 
 /// The service settings: free loopback ports, rate limiting off (the bench is one
-/// client address sending thousands of requests a second), everything else at the
-/// defaults `trustmint serve` uses.
+/// client address sending thousands of requests a second), a 1 s JWKS refresh cooldown
+/// (the rotation storm), everything else at the defaults `trustmint serve` uses.
 fn settings_for(spec: &ChildSpec) -> Result<Settings, BenchError> {
     let settings_error = |error: &dyn std::fmt::Display| BenchError::Settings(error.to_string());
     let mut settings =
@@ -95,6 +98,7 @@ fn settings_for(spec: &ChildSpec) -> Result<Settings, BenchError> {
     settings.server.http_workers = spec.http_workers;
     settings.server.location = "https://upload.example.org".into();
     settings.rate_limit.enabled = false;
+    settings.exchange.jwks_refresh_cooldown_secs = spec.jwks_refresh_cooldown_secs;
     settings.grpc.auth_token = spec.grpc_auth_token.clone();
     settings.issuers = spec
         .issuers

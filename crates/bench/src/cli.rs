@@ -1,6 +1,7 @@
-//! Command-line options. Defaults suit a 2-core machine: enough requests for a stable
-//! p99 (10,000 samples put 100 above it) without the run taking more than a few
-//! minutes, most of which is signing RS256 JWTs up front.
+//! Command-line options. The defaults are the benchmark on a 2-core machine in
+//! under two minutes: the Redis store, exchange and verify at increasing concurrency,
+//! the fixed-rate runs, the key-rotation storm, the hardware floor and RSS.
+//! `--smoke` shrinks every count so CI can run the whole harness in seconds.
 
 use std::path::PathBuf;
 
@@ -10,27 +11,50 @@ use clap::{Parser, Subcommand, ValueEnum};
 #[derive(Debug, Parser)]
 #[command(name = "trustmint-bench", version)]
 pub(crate) struct Cli {
-    /// Measured requests per scenario (mint scenarios pre-sign this many fresh JWTs).
-    #[arg(long, default_value_t = 10_000)]
-    pub(crate) requests: usize,
-    /// Concurrent clients (each an async task with its own connection).
-    #[arg(long, default_value_t = 16)]
-    pub(crate) concurrency: usize,
-    /// Stop each scenario after this many seconds even if `--requests` are not done.
-    #[arg(long)]
-    pub(crate) duration: Option<f64>,
-    /// Tokens minted for the memory scenario (0 skips it).
-    #[arg(long, default_value_t = 100_000)]
-    pub(crate) memory_tokens: usize,
-    /// Use the Redis store at `--redis-url` (a unique key prefix, deleted afterwards).
-    #[arg(long)]
-    pub(crate) redis: bool,
-    /// The standalone Redis for `--redis`.
+    /// Use the embedded in-memory store instead of Redis.
+    #[arg(long, conflicts_with = "cluster")]
+    pub(crate) memory: bool,
+    /// The standalone Redis (the default store; a unique key prefix, deleted afterwards).
     #[arg(long, default_value = "redis://127.0.0.1:6379")]
     pub(crate) redis_url: String,
-    /// Use a Redis Cluster: comma-separated seed URLs (implies `--redis`).
+    /// Use a Redis Cluster: comma-separated seed URLs (every master, for the probes).
     #[arg(long, value_delimiter = ',')]
     pub(crate) cluster: Vec<String>,
+    /// A few seconds: every scenario with tiny counts, to keep the harness working (CI).
+    /// Exits non-zero when a request fails or the rotation storm fetches other than once.
+    #[arg(long)]
+    pub(crate) smoke: bool,
+    /// Concurrency levels of the exchange and verify runs.
+    #[arg(long, value_delimiter = ',', default_values_t = [1, 4, 16, 64])]
+    pub(crate) levels: Vec<usize>,
+    /// Exchanges per concurrency level (each needs a fresh RS256 JWT, signed first).
+    #[arg(long, default_value_t = 4_000)]
+    pub(crate) exchanges: usize,
+    /// Verifies per concurrency level.
+    #[arg(long, default_value_t = 20_000)]
+    pub(crate) verifies: usize,
+    /// Offered rate of the fixed-rate exchange run, per second.
+    #[arg(long, default_value_t = 1_000.0)]
+    pub(crate) exchange_rate: f64,
+    /// Offered rate of the fixed-rate verify run, per second.
+    #[arg(long, default_value_t = 5_000.0)]
+    pub(crate) verify_rate: f64,
+    /// Length of each fixed-rate run, seconds.
+    #[arg(long, default_value_t = 5.0)]
+    pub(crate) fixed_rate_secs: f64,
+    /// Concurrent exchanges signed with a new key id in the rotation storm.
+    #[arg(long, default_value_t = 1_000)]
+    pub(crate) storm: usize,
+    /// Exchanges before the final RSS reading (the target is judged at 1,000,000:
+    /// `just bench-rss`, ~5 minutes here).
+    #[arg(long, default_value_t = 100_000)]
+    pub(crate) rss_exchanges: usize,
+    /// Concurrent clients of the RSS fill and of the optional scenarios.
+    #[arg(long, default_value_t = 16)]
+    pub(crate) concurrency: usize,
+    /// Requests per row of the optional scenarios (`many-projects`, `forged`).
+    #[arg(long, default_value_t = 3_000)]
+    pub(crate) requests: usize,
     /// actix-web workers of the service (`[server] http_workers`; its default is 2).
     #[arg(long, default_value_t = 2)]
     pub(crate) http_workers: usize,
@@ -41,10 +65,14 @@ pub(crate) struct Cli {
     /// the `RUST_LIB_BACKTRACE=0` advice saves on rejected tokens.
     #[arg(long)]
     pub(crate) backtraces: bool,
-    /// Scenarios to run, comma-separated (default: all, in this order).
-    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Scenario::ALL)]
+    /// Scenarios to run, comma-separated, in this order (default: all but the optional
+    /// `many-projects` and `forged`).
+    #[arg(long, value_enum, value_delimiter = ',', default_values_t = Scenario::DEFAULT)]
     pub(crate) scenarios: Vec<Scenario>,
-    /// Where to write the JSON results (default: `<target dir>/bench/results.json`).
+    /// Exit with status 1 when a target is missed or a request failed.
+    #[arg(long)]
+    pub(crate) check_targets: bool,
+    /// Where to write the JSON report (default: `<target dir>/bench/report.json`).
     #[arg(long)]
     pub(crate) output: Option<PathBuf>,
     /// Internal: the service side of the benchmark (started by the bench itself).
@@ -68,26 +96,45 @@ pub(crate) enum ChildCommand {
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum, serde::Serialize)]
 #[serde(rename_all = "kebab-case")]
 pub(crate) enum Scenario {
-    /// 1. HTTP mint-token with the declared publisher.
-    Mint,
-    /// 2. gRPC VerifyToken.
+    /// The hardware floor: single-thread RS256 verifies/s, Redis round trips/s.
+    Floor,
+    /// HTTP mint-token at each concurrency level.
+    Exchange,
+    /// gRPC VerifyToken at each concurrency level.
     Verify,
-    /// 3. Mint and verify with a 250-project publisher (PyPI #18514).
+    /// Exchanges and verifies at a fixed offered rate (coordinated-omission-aware).
+    FixedRate,
+    /// Concurrent exchanges signed with a new key id: JWKS fetches.
+    Rotation,
+    /// Service RSS idle and after `--rss-exchanges` exchanges; Redis memory per key.
+    Rss,
+    /// Optional: mint and verify with a 250-project publisher (PyPI #18514).
     ManyProjects,
-    /// 4. Forged JWTs (broken signature).
+    /// Optional: forged JWTs (broken signature), what attack traffic costs.
     Forged,
-    /// 5. Memory per token.
-    Memory,
 }
 
 impl Scenario {
-    /// Every scenario, in run order.
-    pub(crate) const ALL: [Scenario; 5] = [
-        Scenario::Mint,
+    /// What `just bench` runs.
+    pub(crate) const DEFAULT: [Scenario; 6] = [
+        Scenario::Floor,
+        Scenario::Exchange,
         Scenario::Verify,
+        Scenario::FixedRate,
+        Scenario::Rotation,
+        Scenario::Rss,
+    ];
+
+    /// Every scenario (what `--smoke` runs).
+    pub(crate) const ALL: [Scenario; 8] = [
+        Scenario::Floor,
+        Scenario::Exchange,
+        Scenario::Verify,
+        Scenario::FixedRate,
+        Scenario::Rotation,
+        Scenario::Rss,
         Scenario::ManyProjects,
         Scenario::Forged,
-        Scenario::Memory,
     ];
 }
 
@@ -103,21 +150,117 @@ pub(crate) enum ServiceLogs {
     Json,
 }
 
+/// The counts a run uses: the options, or the smoke profile's tiny ones.
+#[derive(Debug, Clone, serde::Serialize)]
+pub(crate) struct Profile {
+    /// `memory`, `redis` or `redis-cluster`.
+    pub(crate) store: &'static str,
+    /// `--smoke`.
+    pub(crate) smoke: bool,
+    /// Concurrency levels of the exchange and verify runs.
+    pub(crate) levels: Vec<usize>,
+    /// Exchanges per level.
+    pub(crate) exchanges: usize,
+    /// Verifies per level.
+    pub(crate) verifies: usize,
+    /// Fixed-rate exchange run, per second.
+    pub(crate) exchange_rate: f64,
+    /// Fixed-rate verify run, per second.
+    pub(crate) verify_rate: f64,
+    /// Length of each fixed-rate run, seconds.
+    pub(crate) fixed_rate_secs: f64,
+    /// Rotation storm size.
+    pub(crate) storm: usize,
+    /// Exchanges of the RSS run.
+    pub(crate) rss_exchanges: usize,
+    /// Clients of the RSS fill and the optional scenarios.
+    pub(crate) concurrency: usize,
+    /// Requests per row of the optional scenarios.
+    pub(crate) requests: usize,
+    /// Scenarios, in run order.
+    pub(crate) scenarios: Vec<Scenario>,
+    /// `--http-workers`.
+    pub(crate) http_workers: usize,
+    /// `--service-logs`.
+    pub(crate) service_logs: ServiceLogs,
+    /// `--backtraces`.
+    pub(crate) backtraces: bool,
+}
+
 impl Cli {
-    /// Whether any Redis store is in use.
-    pub(crate) fn uses_redis(&self) -> bool {
-        self.redis || !self.cluster.is_empty()
+    /// What this run does.
+    pub(crate) fn profile(&self) -> Profile {
+        let store = match (self.memory, self.cluster.is_empty()) {
+            (true, _) => "memory",
+            (false, true) => "redis",
+            (false, false) => "redis-cluster",
+        };
+        let mut levels: Vec<usize> = self.levels.iter().map(|&level| level.max(1)).collect();
+        levels.dedup();
+        let full = Profile {
+            store,
+            smoke: self.smoke,
+            levels,
+            exchanges: self.exchanges.max(1),
+            verifies: self.verifies.max(1),
+            exchange_rate: positive_or(self.exchange_rate, 1_000.0),
+            verify_rate: positive_or(self.verify_rate, 5_000.0),
+            fixed_rate_secs: positive_or(self.fixed_rate_secs, 5.0),
+            storm: self.storm.max(1),
+            rss_exchanges: self.rss_exchanges,
+            concurrency: self.concurrency.max(1),
+            requests: self.requests.max(1),
+            scenarios: self.scenarios.clone(),
+            http_workers: self.http_workers,
+            service_logs: self.service_logs,
+            backtraces: self.backtraces,
+        };
+        if !self.smoke {
+            return full;
+        }
+        Profile {
+            levels: vec![1, 4],
+            exchanges: 40,
+            verifies: 200,
+            exchange_rate: 100.0,
+            verify_rate: 500.0,
+            fixed_rate_secs: 1.0,
+            storm: 50,
+            rss_exchanges: 300,
+            concurrency: 4,
+            requests: 40,
+            scenarios: Scenario::ALL.to_vec(),
+            ..full
+        }
     }
 
+    /// Whether a Redis store is in use.
+    pub(crate) fn uses_redis(&self) -> bool {
+        !self.memory
+    }
+}
+
+fn positive_or(value: f64, fallback: f64) -> f64 {
+    if value.is_finite() && value > 0.0 {
+        value
+    } else {
+        fallback
+    }
+}
+
+impl Profile {
     /// Whether `scenario` was selected.
     pub(crate) fn runs(&self, scenario: Scenario) -> bool {
         self.scenarios.contains(&scenario)
     }
 
-    /// The per-scenario time cap.
-    pub(crate) fn duration_cap(&self) -> Option<std::time::Duration> {
-        self.duration
-            .filter(|secs| secs.is_finite() && *secs > 0.0)
-            .map(std::time::Duration::from_secs_f64)
+    /// The largest concurrency level (clients to create).
+    pub(crate) fn max_level(&self) -> usize {
+        self.levels
+            .iter()
+            .copied()
+            .chain([self.concurrency])
+            .max()
+            .unwrap_or(1)
     }
 }

@@ -24,6 +24,9 @@ pub(crate) enum BenchError {
         /// The OS error.
         source: std::io::Error,
     },
+    /// The run finished but its verdict is a failure (`--smoke`, `--check-targets`).
+    #[error("{0}")]
+    Verdict(String),
     /// Encoding the results as JSON failed.
     #[error("results JSON: {0}")]
     Json(#[from] serde_json::Error),

@@ -1,7 +1,7 @@
 //! Pre-signed OIDC JWTs. Every mint request needs a fresh one (a JWT is exchanged at
-//! most once: its `jti` is burnt), and signing is the expensive side of RSA (≈ 1 ms per
-//! RS256 signature on this machine, and the testkit issuer signs under one lock), so
-//! each scenario signs its JWTs before its clock starts.
+//! most once: its `jti` is burnt, so the replay guard does real work), and signing is
+//! the expensive side of RSA (≈ 1 ms per RS256 signature on this machine), so each
+//! scenario signs its JWTs, on every core, before its clock starts.
 //!
 //! The testkit's GitHub claims live 300 s (`exp = iat + 300`, plus the service's 30 s
 //! leeway), so JWTs are signed per scenario, right before they are used.
@@ -29,14 +29,33 @@ pub(crate) fn unix_now() -> i64 {
 }
 
 /// `count` JWTs for `claims` (each built with a fresh `jti`), audience `pypi`, signed by
-/// `issuer`'s current key. Blocks the calling worker thread while signing.
+/// `issuer`'s current key on every core (RSA signing is the slow side: ≈ 1 ms each).
+/// Blocks the calling worker thread while signing.
 pub(crate) fn sign_batch(issuer: &TestIssuer, claims: &GitHubClaims, count: usize) -> SignedBatch {
     let started = Instant::now();
     let iss = issuer.url();
+    let threads = std::thread::available_parallelism()
+        .map_or(1, usize::from)
+        .clamp(1, count.max(1));
+    let share = count.div_ceil(threads);
     let jwts = tokio::task::block_in_place(|| {
-        (0..count)
-            .map(|_| issuer.sign(&claims.build(&iss, "pypi", unix_now())))
-            .collect()
+        std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..threads)
+                .map(|thread| {
+                    let mine = share.min(count.saturating_sub(thread * share));
+                    let iss = iss.as_str();
+                    scope.spawn(move || {
+                        (0..mine)
+                            .map(|_| issuer.sign(&claims.build(iss, "pypi", unix_now())))
+                            .collect::<Vec<String>>()
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|worker| worker.join().unwrap_or_default())
+                .collect()
+        })
     });
     SignedBatch {
         jwts,

@@ -1,5 +1,8 @@
-//! The load generator: `concurrency` tasks, each with its own client, take request
-//! numbers from one shared counter until the plan is done, and time every request.
+//! The load generators. Closed loop ([`run`]): `concurrency` tasks, each with its own
+//! client, take request numbers from one shared counter until the plan is done, and
+//! time every request. Open loop ([`run_at_rate`]): requests start on a fixed schedule
+//! whatever the service's speed, and each is timed from when it *should* have started,
+//! so a stall shows up in every request it delayed (no coordinated omission).
 //! Only successes contribute latencies; failures are counted by kind.
 
 use std::collections::BTreeMap;
@@ -107,6 +110,71 @@ where
     total
 }
 
+/// An open-loop schedule: `requests` requests, one every `1 / rate` seconds.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct RatePlan {
+    /// Requests to send.
+    pub(crate) requests: usize,
+    /// Requests started per second.
+    pub(crate) rate: f64,
+    /// Requests in flight at most; later ones wait (and their wait counts as latency).
+    pub(crate) max_in_flight: usize,
+}
+
+/// Runs `plan`: request `n` is due at `start + n / rate`; it calls
+/// `call(clients[n % clients.len()].clone(), n)`, and its latency runs from the due
+/// time to the answer. The schedule is kept by a dedicated thread with `nanosleep`
+/// precision (tokio's timer has 1 ms granularity, too coarse for 5,000/s).
+/// `clients` must not be empty.
+pub(crate) async fn run_at_rate<C, F, Fut>(plan: RatePlan, clients: &[C], call: F) -> LoadResult
+where
+    C: Clone + Send + 'static,
+    F: Fn(C, usize) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Outcome> + Send + 'static,
+{
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(Outcome, u64)>();
+    let runtime = tokio::runtime::Handle::current();
+    let in_flight = Arc::new(tokio::sync::Semaphore::new(plan.max_in_flight.max(1)));
+    let clients: Vec<C> = clients.to_vec();
+    let interval = Duration::from_secs_f64(1.0 / plan.rate.max(f64::MIN_POSITIVE));
+    let started = Instant::now();
+    let dispatcher = std::thread::spawn(move || {
+        for number in 0..plan.requests {
+            let due = started + interval.mul_f64(number as f64);
+            let now = Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            let Some(client) = clients.get(number % clients.len().max(1)).cloned() else {
+                break;
+            };
+            let request = call(client, number);
+            let (in_flight, done_tx) = (in_flight.clone(), done_tx.clone());
+            runtime.spawn(async move {
+                let _permit = in_flight.acquire_owned().await;
+                let outcome = request.await;
+                let latency = u64::try_from(due.elapsed().as_nanos()).unwrap_or(u64::MAX);
+                let _ = done_tx.send((outcome, latency));
+            });
+        }
+    });
+    let mut total = LoadResult::default();
+    while let Some((outcome, latency)) = done_rx.recv().await {
+        match outcome {
+            Ok(()) => total.latencies_ns.push(latency),
+            Err(kind) => *total.failures.entry(kind).or_default() += 1,
+        }
+    }
+    if dispatcher.join().is_err() {
+        *total
+            .failures
+            .entry("the dispatcher thread panicked".to_owned())
+            .or_default() += 1;
+    }
+    total.elapsed = started.elapsed();
+    total
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -152,5 +220,30 @@ mod tests {
             "{}",
             result.successes()
         );
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn open_loop_keeps_the_schedule_and_times_from_the_due_time() {
+        let plan = RatePlan {
+            requests: 50,
+            rate: 1_000.0,
+            max_in_flight: 1,
+        };
+        // One request at a time, each 5 ms: the schedule (1 per ms) outruns the service,
+        // so later requests wait and their latency grows with their number.
+        let result = run_at_rate(plan, &[()], |(), number| async move {
+            tokio::time::sleep(Duration::from_millis(5)).await;
+            if number == 7 {
+                Err("seventh".to_owned())
+            } else {
+                Ok(())
+            }
+        })
+        .await;
+        assert_eq!(result.successes(), 49);
+        assert_eq!(result.failures, BTreeMap::from([("seventh".to_owned(), 1)]));
+        let slowest = result.latencies_ns.iter().copied().max().unwrap_or(0);
+        // The last request is due at 49 ms but cannot start before 50 × 5 ms = 250 ms.
+        assert!(slowest >= 150_000_000, "slowest {slowest} ns");
     }
 }

@@ -59,6 +59,11 @@ impl RedisProbe {
         })
     }
 
+    /// A connection to the first node (the floor's round trips).
+    pub(crate) fn first_node(&self) -> Option<MultiplexedConnection> {
+        self.nodes.first().cloned()
+    }
+
     /// `used_memory` summed over the nodes, in bytes.
     pub(crate) async fn used_memory(&self) -> Result<u64, BenchError> {
         let mut total = 0;

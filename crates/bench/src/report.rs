@@ -4,14 +4,17 @@ use std::path::PathBuf;
 
 use serde::Serialize;
 
-use crate::cli::{Cli, ServiceLogs};
+use crate::cli::{Cli, Profile};
 use crate::error::BenchError;
-use crate::memory::MemoryResult;
+use crate::floor::Floor;
+use crate::rotation::RotationResult;
+use crate::rss::RssResult;
 use crate::run::ScenarioResult;
 use crate::scenarios::WarmUp;
+use crate::targets::{TargetCheck, Verdict};
 
 /// Bumped when the JSON layout changes incompatibly.
-pub(crate) const RESULTS_FORMAT: u32 = 1;
+pub(crate) const RESULTS_FORMAT: u32 = 2;
 
 /// Everything one run measured.
 #[derive(Debug, Serialize)]
@@ -22,10 +25,16 @@ pub(crate) struct Results {
     pub(crate) run: RunInfo,
     /// Cold first mint and warm-up.
     pub(crate) warm_up: Option<WarmUp>,
-    /// Measured scenarios, in run order.
+    /// What the hardware allows.
+    pub(crate) floor: Option<Floor>,
+    /// Measured load rows, in run order.
     pub(crate) scenarios: Vec<ScenarioResult>,
-    /// Memory per token (unless skipped).
-    pub(crate) memory: Option<MemoryResult>,
+    /// The key-rotation storm.
+    pub(crate) rotation: Option<RotationResult>,
+    /// RSS idle and after many exchanges.
+    pub(crate) rss: Option<RssResult>,
+    /// The targets, judged.
+    pub(crate) targets: Vec<TargetCheck>,
     /// Anything the reader should know about this run.
     pub(crate) notes: Vec<String>,
 }
@@ -43,31 +52,15 @@ pub(crate) struct RunInfo {
     pub(crate) cpus: usize,
     /// Whether this binary was built with optimisations.
     pub(crate) release_build: bool,
-    /// `memory`, `redis` or `redis-cluster`.
-    pub(crate) store: String,
-    /// `--requests`.
-    pub(crate) requests: usize,
-    /// `--concurrency`.
-    pub(crate) concurrency: usize,
-    /// `--duration`.
-    pub(crate) duration_secs: Option<f64>,
-    /// `--memory-tokens`.
-    pub(crate) memory_tokens: usize,
-    /// `--http-workers`.
-    pub(crate) http_workers: usize,
-    /// `--service-logs`.
-    pub(crate) service_logs: ServiceLogs,
-    /// `--backtraces`.
-    pub(crate) backtraces: bool,
-    /// `--scenarios`.
-    pub(crate) scenarios: Vec<crate::cli::Scenario>,
+    /// What the run did (options, or the smoke profile).
+    pub(crate) profile: Profile,
     /// The service runs as a child process of the load generator, on the same cores.
     pub(crate) topology: &'static str,
 }
 
 impl RunInfo {
-    /// Describes this machine and `cli`.
-    pub(crate) fn new(cli: &Cli, store: &str, started_at: i64) -> Self {
+    /// Describes this machine and `profile`.
+    pub(crate) fn new(profile: &Profile, started_at: i64) -> Self {
         Self {
             started_at,
             git_commit: git_commit(),
@@ -81,15 +74,7 @@ impl RunInfo {
                 }),
             cpus: std::thread::available_parallelism().map_or(1, usize::from),
             release_build: !cfg!(debug_assertions),
-            store: store.to_owned(),
-            requests: cli.requests,
-            concurrency: cli.concurrency,
-            duration_secs: cli.duration,
-            memory_tokens: cli.memory_tokens,
-            http_workers: cli.http_workers,
-            service_logs: cli.service_logs,
-            backtraces: cli.backtraces,
-            scenarios: cli.scenarios.clone(),
+            profile: profile.clone(),
             topology: "service = child process (trustmint::Application); load generator + test issuers = parent; same machine, loopback TCP",
         }
     }
@@ -107,8 +92,8 @@ fn git_commit() -> Option<String> {
         .then(|| String::from_utf8_lossy(&output.stdout).trim().to_owned())
 }
 
-/// `--output`, else `$CARGO_TARGET_DIR/bench/results.json`, else the workspace's
-/// `target/bench/results.json`.
+/// `--output`, else `$CARGO_TARGET_DIR/bench/report.json`, else the workspace's
+/// `target/bench/report.json`.
 pub(crate) fn output_path(cli: &Cli) -> PathBuf {
     if let Some(path) = &cli.output {
         return path.clone();
@@ -124,7 +109,7 @@ pub(crate) fn output_path(cli: &Cli) -> PathBuf {
                 .unwrap_or(manifest_dir)
                 .join("target")
         });
-    target.join("bench").join("results.json")
+    target.join("bench").join("report.json")
 }
 
 /// Writes `results` as pretty JSON to `path`.
@@ -149,14 +134,47 @@ fn mib(bytes: u64) -> String {
     format!("{:.1} MiB", bytes as f64 / (1024.0 * 1024.0))
 }
 
+/// Store calls per request of `row` (from the service's metrics).
+fn store_calls_per_request(row: &ScenarioResult) -> f64 {
+    let sent = row.throughput.ok + row.throughput.failures.values().sum::<u64>();
+    if sent == 0 {
+        return 0.0;
+    }
+    row.store_calls.values().map(|mean| mean.calls).sum::<f64>() / sent as f64
+}
+
+/// `row`'s throughput as a fraction of the floor: of what the machine's cores can
+/// verify (exchange rows), and of the Redis commands one connection carries.
+fn of_floor(row: &ScenarioResult, floor: Option<&Floor>) -> String {
+    let Some(floor) = floor else {
+        return "-".to_owned();
+    };
+    let mut parts = Vec::new();
+    if row.name.starts_with("exchange") && floor.jwt_verifies_per_sec_one_thread > 0.0 {
+        let bound = floor.jwt_verifies_per_sec_one_thread * floor.cpus as f64;
+        parts.push(format!("jwt {:.0}%", 100.0 * row.throughput.per_sec / bound));
+    }
+    if let Some(redis) = floor.redis_pipelined_per_sec.filter(|per_sec| *per_sec > 0.0) {
+        let commands = row.throughput.per_sec * store_calls_per_request(row);
+        if commands > 0.0 {
+            parts.push(format!("redis {:.0}%", 100.0 * commands / redis));
+        }
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(" ")
+    }
+}
+
 /// The table.
 pub(crate) fn render_table(results: &Results) -> String {
     let mut out = String::new();
     let run = &results.run;
+    let profile = &run.profile;
     out.push_str(&format!(
-        "trustmint bench — {} store, {} clients, {} CPUs ({}), {} build, service logs {:?}{}\n",
-        run.store,
-        run.concurrency,
+        "trustmint bench — {} store, {} CPUs ({}), {} build{}, service logs {:?}{}\n",
+        profile.store,
         run.cpus,
         run.cpu_model.as_deref().unwrap_or("unknown CPU"),
         if run.release_build {
@@ -164,8 +182,9 @@ pub(crate) fn render_table(results: &Results) -> String {
         } else {
             "DEBUG"
         },
-        run.service_logs,
-        if run.backtraces {
+        if profile.smoke { ", SMOKE" } else { "" },
+        profile.service_logs,
+        if profile.backtraces {
             ", BACKTRACES ON"
         } else {
             ""
@@ -177,9 +196,23 @@ pub(crate) fn render_table(results: &Results) -> String {
             warm.cold_first_mint_us / 1000.0
         ));
     }
+    let floor = results.floor.as_ref();
+    if let Some(floor) = floor {
+        out.push_str(&format!(
+            "floor: JWT verification (RS256, one thread) {:.0}/s × {} CPUs; Redis PING {} sequential, {} with 64 in flight\n",
+            floor.jwt_verifies_per_sec_one_thread,
+            floor.cpus,
+            floor
+                .redis_round_trips_per_sec
+                .map_or("-".to_owned(), |per_sec| format!("{per_sec:.0}/s")),
+            floor
+                .redis_pipelined_per_sec
+                .map_or("-".to_owned(), |per_sec| format!("{per_sec:.0}/s")),
+        ));
+    }
     out.push_str(&format!(
-        "\n{:<30} {:>7} {:>5} {:>8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8} {:>8}\n",
-        "scenario",
+        "\n{:<26} {:>7} {:>5} {:>8} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7} {:>7} {:>5}  {}\n",
+        "row",
         "ok",
         "fail",
         "req/s",
@@ -189,13 +222,14 @@ pub(crate) fn render_table(results: &Results) -> String {
         "maxµs",
         "usecase",
         "svcCPU",
-        "cliCPU"
+        "cliCPU",
+        "calls",
+        "of floor"
     ));
-    let memory_fill = results.memory.as_ref().map(|memory| &memory.fill);
-    for scenario in results.scenarios.iter().chain(memory_fill) {
+    for scenario in &results.scenarios {
         let t = &scenario.throughput;
         out.push_str(&format!(
-            "{:<30} {:>7} {:>5} {:>8.0} {:>7} {:>7} {:>7} {:>8} {:>8} {:>8.0} {:>8.0}\n",
+            "{:<26} {:>7} {:>5} {:>8.0} {:>7} {:>7} {:>7} {:>8} {:>8} {:>7.0} {:>7.0} {:>5.1}  {}\n",
             scenario.name,
             t.ok,
             t.failures.values().sum::<u64>(),
@@ -210,10 +244,12 @@ pub(crate) fn render_table(results: &Results) -> String {
                 .map_or("-".to_owned(), |m| fmt_us(m.mean_us)),
             scenario.service_cpu_us_per_request,
             scenario.client_cpu_us_per_request,
+            store_calls_per_request(scenario),
+            of_floor(scenario, floor),
         ));
     }
-    out.push_str("  (usecase = mean µs inside Exchange::mint/verify per the service's metrics; CPU = µs of CPU per request)\n");
-    for scenario in results.scenarios.iter().chain(memory_fill) {
+    out.push_str("  (usecase = mean µs inside Exchange::mint/verify per the service's metrics; CPU = µs of CPU per request;\n   calls = store calls per request; of floor = share of the cores' JWT verifications and of one Redis connection's commands;\n   *_per_sec rows are open-loop: latency counts from each request's due time)\n");
+    for scenario in &results.scenarios {
         if !scenario.throughput.failures.is_empty() {
             out.push_str(&format!(
                 "  {} failures: {:?}\n",
@@ -233,19 +269,44 @@ pub(crate) fn render_table(results: &Results) -> String {
             ));
         }
     }
-    if let Some(memory) = &results.memory {
+    if let Some(storm) = &results.rotation {
         out.push_str(&format!(
-            "\nmemory ({} store): {} tokens, service RSS {} → {}: {:.0} bytes per token\n",
-            memory.store,
-            memory.tokens,
-            mib(memory.rss_before_bytes),
-            mib(memory.rss_after_bytes),
-            memory.rss_bytes_per_token,
+            "\nrotation storm: {} concurrent exchanges with a new kid → {} JWKS fetch(es) (service counted {:.0}, {:.0} cooldown skips); {} minted in {:.2} s, p50 {:.1} ms, p99 {:.1} ms{}\n",
+            storm.exchanges,
+            storm.jwks_fetches,
+            storm.service_jwks_fetches,
+            storm.cooldown_skips,
+            storm.ok,
+            storm.elapsed_secs,
+            storm.latency.p50_us / 1000.0,
+            storm.latency.p99_us / 1000.0,
+            if storm.failures.is_empty() {
+                String::new()
+            } else {
+                format!(", failures {:?}", storm.failures)
+            },
         ));
-        if let Some(redis) = &memory.redis {
+    }
+    if let Some(rss) = &results.rss {
+        out.push_str(&format!(
+            "\nRSS ({} store): idle {}, {} at the start of the run, {} after {} exchanges ({} ok, {:.0}/s), peak {}: {:.1} bytes per exchange\n",
+            rss.store,
+            mib(rss.idle_rss_bytes),
+            mib(rss.start_rss_bytes),
+            mib(rss.final_rss_bytes),
+            rss.exchanges,
+            rss.ok,
+            rss.per_sec,
+            mib(rss.peak_rss_bytes),
+            rss.rss_bytes_per_exchange,
+        ));
+        if !rss.failures.is_empty() {
+            out.push_str(&format!("  failures: {:?}\n", rss.failures));
+        }
+        if let Some(redis) = &rss.redis {
             out.push_str(&format!(
-                "redis: used_memory +{:.0} bytes per token; MEMORY USAGE tok: {:.0} B (n={}, {}–{}), jti: {:.0} B (n={}); audit stream {}\n",
-                redis.used_memory_bytes_per_token,
+                "redis: used_memory {:+.0} bytes per exchange; MEMORY USAGE tok: {:.0} B (n={}, {}–{}), jti: {:.0} B (n={}); audit stream {}\n",
+                redis.used_memory_bytes_per_exchange,
                 redis.token_keys.mean_bytes,
                 redis.token_keys.keys,
                 redis.token_keys.min_bytes,
@@ -253,6 +314,20 @@ pub(crate) fn render_table(results: &Results) -> String {
                 redis.replay_keys.mean_bytes,
                 redis.replay_keys.keys,
                 redis.audit_stream_bytes.map_or("absent".to_owned(), mib),
+            ));
+        }
+    }
+    if !results.targets.is_empty() {
+        out.push_str("\ntargets:\n");
+        for check in &results.targets {
+            let (verdict, why) = match &check.verdict {
+                Verdict::Met => ("met", String::new()),
+                Verdict::Missed => ("MISSED", String::new()),
+                Verdict::NotJudged(why) => ("not judged", format!(" ({why})")),
+            };
+            out.push_str(&format!(
+                "  {:<44} {:<10} {}{}\n",
+                check.target, verdict, check.measured, why
             ));
         }
     }

@@ -8,10 +8,10 @@ use serde::Serialize;
 use trustmint_testkit::{IssuerOptions, KeyAlgorithm, TestIssuer};
 
 use crate::child::{ChildSpec, IssuerSpec, RedisSpec};
-use crate::cli::Cli;
+use crate::cli::{Cli, Profile};
 use crate::clients::{self, TokenClient};
 use crate::error::BenchError;
-use crate::load::{LoadPlan, LoadResult};
+use crate::load::{LoadPlan, LoadResult, RatePlan};
 use crate::redis_probe::RedisProbe;
 use crate::service::{ServiceProcess, own_cpu_time};
 use crate::service_metrics::{MeanDuration, MetricsSnapshot};
@@ -41,10 +41,41 @@ pub(crate) struct ScenarioResult {
     pub(crate) in_use_case: Option<MeanDuration>,
     /// Mean time of each store call during the scenario, from the service's metrics.
     pub(crate) store_calls: std::collections::BTreeMap<String, MeanDuration>,
-    /// Requests in flight at once (1 = sequential: unloaded latency).
+    /// Requests in flight at once (1 = sequential: unloaded latency); for a fixed-rate
+    /// run, the most allowed in flight.
     pub(crate) concurrency: usize,
+    /// The offered rate of a fixed-rate (open-loop) run, per second; latencies then run
+    /// from each request's due time.
+    pub(crate) offered_rate: Option<f64>,
     /// Wall time spent signing this scenario's JWTs before it started, in seconds.
     pub(crate) signing_secs: Option<f64>,
+}
+
+/// How a load was offered, as a result records it.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Shape {
+    /// Requests in flight at once (at most, for an open loop).
+    pub(crate) concurrency: usize,
+    /// Offered rate of an open loop.
+    pub(crate) offered_rate: Option<f64>,
+}
+
+impl From<LoadPlan> for Shape {
+    fn from(plan: LoadPlan) -> Self {
+        Self {
+            concurrency: plan.concurrency,
+            offered_rate: None,
+        }
+    }
+}
+
+impl From<RatePlan> for Shape {
+    fn from(plan: RatePlan) -> Self {
+        Self {
+            concurrency: plan.max_in_flight,
+            offered_rate: Some(plan.rate),
+        }
+    }
 }
 
 /// The issuers, the service and the clients of one run.
@@ -52,8 +83,10 @@ pub(crate) struct ScenarioResult {
 pub(crate) struct Bench {
     /// RS256 issuer (what GitHub uses): every measured mint scenario.
     pub(crate) rs256: TestIssuer,
-    /// ES256 issuer: only to sign the memory scenario's many JWTs quickly.
+    /// ES256 issuer: only to sign the RSS run's many JWTs quickly.
     pub(crate) es256: TestIssuer,
+    /// RS256 issuer used only by the rotation storm, so its key state is its own.
+    pub(crate) rotation: TestIssuer,
     /// The service child.
     pub(crate) service: ServiceProcess,
     /// One per load worker.
@@ -64,21 +97,20 @@ pub(crate) struct Bench {
     pub(crate) grpc_auth_token: String,
     /// The Redis store's probe (only with `--redis`/`--cluster`).
     pub(crate) redis_probe: Option<RedisProbe>,
-    /// Per-scenario load shape.
+    /// Clients of the RSS fill and the optional scenarios.
     pub(crate) concurrency: usize,
-    /// Per-scenario time cap.
-    pub(crate) duration: Option<Duration>,
 }
 
 impl Bench {
     /// Starts the issuers and the service, and connects the clients.
-    pub(crate) async fn start(cli: &Cli) -> Result<Self, BenchError> {
+    pub(crate) async fn start(cli: &Cli, profile: &Profile) -> Result<Self, BenchError> {
         let rs256 = TestIssuer::start().await;
         let es256 = TestIssuer::start_with(IssuerOptions {
             algorithm: KeyAlgorithm::ES256,
             ..IssuerOptions::default()
         })
         .await;
+        let rotation = TestIssuer::start().await;
         let run_id = uuid::Uuid::new_v4().simple().to_string();
         let redis = cli.uses_redis().then(|| RedisSpec {
             url: cli.redis_url.clone(),
@@ -96,13 +128,18 @@ impl Bench {
                     url: es256.url(),
                     algorithm: "ES256".to_owned(),
                 },
+                IssuerSpec {
+                    url: rotation.url(),
+                    algorithm: "RS256".to_owned(),
+                },
             ],
             redis: redis.clone(),
-            http_workers: cli.http_workers,
+            http_workers: profile.http_workers,
             grpc_auth_token: grpc_auth_token.clone(),
-            logs: cli.service_logs,
+            logs: profile.service_logs,
+            jwks_refresh_cooldown_secs: 1,
         };
-        let service = ServiceProcess::start(&spec, cli.backtraces)?;
+        let service = ServiceProcess::start(&spec, profile.backtraces)?;
         eprintln!(
             "service pid {} (http {}, grpc {})",
             service.pid(),
@@ -120,37 +157,34 @@ impl Bench {
             }
             None => None,
         };
-        let concurrency = cli.concurrency.max(1);
-        let http_clients = clients::http_clients(concurrency)?;
+        let clients = profile.max_level();
+        let http_clients = clients::http_clients(clients)?;
         let token_clients =
-            clients::token_clients(&service.grpc_url, &grpc_auth_token, concurrency).await?;
+            clients::token_clients(&service.grpc_url, &grpc_auth_token, clients).await?;
         Ok(Self {
             rs256,
             es256,
+            rotation,
             service,
             http_clients,
             token_clients,
             grpc_auth_token,
             redis_probe,
-            concurrency,
-            duration: cli.duration_cap(),
+            concurrency: profile.concurrency,
         })
     }
 
-    /// A plan for at most `requests` requests at the run's concurrency and time cap.
+    /// A plan for `requests` requests at the run's default concurrency.
     pub(crate) fn plan(&self, requests: usize) -> LoadPlan {
-        LoadPlan {
-            requests,
-            concurrency: self.concurrency,
-            duration: self.duration,
-        }
+        self.plan_at(requests, self.concurrency)
     }
 
-    /// A plan for at most `requests` requests one at a time (unloaded latency).
-    pub(crate) fn sequential(&self, requests: usize) -> LoadPlan {
+    /// A plan for `requests` requests, `concurrency` at a time.
+    pub(crate) fn plan_at(&self, requests: usize, concurrency: usize) -> LoadPlan {
         LoadPlan {
-            concurrency: 1,
-            ..self.plan(requests)
+            requests,
+            concurrency,
+            duration: None,
         }
     }
 
@@ -167,9 +201,10 @@ impl Bench {
         what: &str,
         use_case_histogram: &str,
         signing_secs: Option<f64>,
-        plan: LoadPlan,
+        shape: impl Into<Shape>,
         load: impl Future<Output = LoadResult>,
     ) -> Result<ScenarioResult, BenchError> {
+        let shape = shape.into();
         let metrics_before = MetricsSnapshot::fetch(self.http(), &self.service.http_url).await?;
         let service_cpu_before = self.service.cpu_time()?;
         let client_cpu_before = own_cpu_time()?;
@@ -186,7 +221,8 @@ impl Bench {
             client_cpu_us_per_request: per_request_us(client_cpu),
             in_use_case: metrics_after.mean_since(&metrics_before, use_case_histogram, None),
             store_calls: metrics_after.means_by_label(&metrics_before, STORE_HISTOGRAM, "op"),
-            concurrency: plan.concurrency,
+            concurrency: shape.concurrency,
+            offered_rate: shape.offered_rate,
             signing_secs,
             throughput: Throughput::of(result),
         };

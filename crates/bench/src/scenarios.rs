@@ -1,7 +1,8 @@
-//! The measured scenarios: mint over HTTP, verify over gRPC, the 250-project publisher
-//! of PyPI #18514, and refused (forged) JWTs. The main rows run at `--concurrency`
-//! (throughput, and latency under load); the `_c1` rows send one request at a time, so
-//! their latency is a single request's cost with nothing queued in front of it.
+//! The closed-loop scenarios: exchange (HTTP mint-token) and verify (gRPC VerifyToken)
+//! at each concurrency level — `_c1` rows send one request at a time, so their latency
+//! is a single request's cost with nothing queued in front of it; the higher levels show
+//! throughput — and the optional 250-project publisher of PyPI #18514 and refused
+//! (forged) JWTs.
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -70,13 +71,13 @@ fn claims_for(repository: &str) -> GitHubClaims {
     GitHubClaims::new().repository(format!("octo-org/{repository}"))
 }
 
-/// The loaded row and the sequential (`_c1`) row of a scenario.
+/// The loaded row and the sequential (`_c1`) row of an optional scenario.
 fn both_plans(bench: &Bench, requests: usize) -> [(String, LoadPlan); 2] {
     [
         (String::new(), bench.plan(requests)),
         (
             "_c1".to_owned(),
-            bench.sequential(requests.min(SEQUENTIAL_REQUESTS)),
+            bench.plan_at(requests.min(SEQUENTIAL_REQUESTS), 1),
         ),
     ]
 }
@@ -108,6 +109,16 @@ pub(crate) async fn warm_up(bench: &Bench) -> Result<WarmUp, BenchError> {
         .map_err(|failure| BenchError::Setup(format!("the first mint failed: {failure}")))?;
     let cold_first_mint_us = started.elapsed().as_secs_f64() * 1e6;
     let warm_mints_ok = 1 + mint_all(bench, rest).await.len();
+    // The other issuers' first fetches happen here too, not inside a measurement.
+    for issuer in [&bench.es256, &bench.rotation] {
+        let jwt = sign_batch(issuer, &GitHubClaims::new(), 1).jwts;
+        let first = jwt.first().map(|jwt| mint_body(jwt)).unwrap_or_default();
+        clients::mint(bench.http(), &bench.service.http_url, first)
+            .await
+            .map_err(|failure| {
+                BenchError::Setup(format!("the first mint from {}: {failure}", issuer.url()))
+            })?;
+    }
     Ok(WarmUp {
         cold_first_mint_us,
         warm_mints_ok,
@@ -153,50 +164,63 @@ async fn grpc_verify(bench: &Bench, row: VerifyRow<'_>) -> Result<ScenarioResult
         .await
 }
 
-/// Scenario 1: mint with the config-declared publisher (one project).
-pub(crate) async fn mint_declared(
+/// Exchange at each concurrency level: config-declared publisher, one project.
+pub(crate) async fn exchange_levels(
     bench: &Bench,
+    levels: &[usize],
     requests: usize,
 ) -> Result<Vec<ScenarioResult>, BenchError> {
     let mut results = Vec::new();
-    for (suffix, plan) in both_plans(bench, requests) {
+    for &level in levels {
         let row = MintRow {
-            name: format!("http_mint{suffix}"),
+            name: format!("exchange_c{level}"),
             what: "POST /_/oidc/mint-token, fresh RS256 GitHub JWT, config-declared publisher (1 project); success = 200 with a token",
             issuer: &bench.rs256,
             claims: GitHubClaims::new(),
-            plan,
+            plan: bench.plan_at(requests, level),
         };
         results.push(http_mint(bench, row).await?);
     }
     Ok(results)
 }
 
-/// Scenario 2: verify tokens of the declared publisher.
-pub(crate) async fn verify_declared(
+/// [`VERIFY_POOL`] tokens of the declared publisher, minted over HTTP.
+pub(crate) async fn verify_pool(bench: &Bench) -> Result<Arc<Vec<String>>, BenchError> {
+    let batch = sign_batch(&bench.rs256, &GitHubClaims::new(), VERIFY_POOL);
+    let tokens = mint_all(bench, &batch.jwts).await;
+    if tokens.is_empty() {
+        return Err(BenchError::Setup(
+            "no token could be minted to verify".to_owned(),
+        ));
+    }
+    Ok(Arc::new(tokens))
+}
+
+/// Verify at each concurrency level, round-robin over `tokens`.
+pub(crate) async fn verify_levels(
     bench: &Bench,
+    tokens: &Arc<Vec<String>>,
+    levels: &[usize],
     requests: usize,
 ) -> Result<Vec<ScenarioResult>, BenchError> {
-    let batch = sign_batch(&bench.rs256, &GitHubClaims::new(), VERIFY_POOL);
-    let tokens = Arc::new(mint_all(bench, &batch.jwts).await);
     let mut results = Vec::new();
-    for (suffix, plan) in both_plans(bench, requests) {
+    for &level in levels {
         let row = VerifyRow {
-            name: format!("grpc_verify{suffix}"),
+            name: format!("verify_c{level}"),
             what: format!(
                 "TokenService.VerifyToken, {} tokens minted beforehand (round-robin), project '{DECLARED_PROJECT}'; success = allowed",
                 tokens.len()
             ),
             tokens: tokens.clone(),
             project: DECLARED_PROJECT,
-            plan,
+            plan: bench.plan_at(requests, level),
         };
         results.push(grpc_verify(bench, row).await?);
     }
     Ok(results)
 }
 
-/// Scenario 3: the PyPI #18514 shape. Registers two publishers over the API, one with
+/// Optional: the PyPI #18514 shape. Registers two publishers over the API, one with
 /// one project and one with [`MANY_PROJECTS`], and mints (and verifies) with each, so
 /// the only difference between paired rows is the number of projects.
 pub(crate) async fn many_projects(
@@ -253,7 +277,7 @@ pub(crate) async fn many_projects(
     Ok(results)
 }
 
-/// Scenario 4: forged JWTs (right issuer and kid, one signature character changed):
+/// Optional: forged JWTs (right issuer and kid, one signature character changed):
 /// what attack traffic costs. Success = PyPI's 422 `invalid-token`.
 pub(crate) async fn forged_signatures(
     bench: &Bench,

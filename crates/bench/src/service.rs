@@ -90,7 +90,12 @@ impl ServiceProcess {
 
     /// Resident set size of the service process, in bytes (`VmRSS`).
     pub(crate) fn rss_bytes(&self) -> Result<u64, BenchError> {
-        rss_bytes_of(&format!("/proc/{}/status", self.pid()))
+        status_bytes_of(&format!("/proc/{}/status", self.pid()), "VmRSS:")
+    }
+
+    /// Peak resident set size of the service process so far, in bytes (`VmHWM`).
+    pub(crate) fn peak_rss_bytes(&self) -> Result<u64, BenchError> {
+        status_bytes_of(&format!("/proc/{}/status", self.pid()), "VmHWM:")
     }
 
     /// User + system CPU time the service process has used so far.
@@ -132,10 +137,11 @@ pub(crate) fn own_cpu_time() -> Result<Duration, BenchError> {
     cpu_time_of("/proc/self/stat")
 }
 
-fn rss_bytes_of(path: &str) -> Result<u64, BenchError> {
+fn status_bytes_of(path: &str, field: &str) -> Result<u64, BenchError> {
     let status =
         std::fs::read_to_string(path).map_err(BenchError::io(format!("reading {path}")))?;
-    parse_vm_rss(&status).ok_or_else(|| BenchError::Service(format!("no VmRSS line in {path}")))
+    parse_status_kib(&status, field)
+        .ok_or_else(|| BenchError::Service(format!("no {field} line in {path}")))
 }
 
 fn cpu_time_of(path: &str) -> Result<Duration, BenchError> {
@@ -145,11 +151,11 @@ fn cpu_time_of(path: &str) -> Result<Duration, BenchError> {
     Ok(Duration::from_secs_f64(ticks as f64 / USER_HZ))
 }
 
-/// `VmRSS` of a `/proc/<pid>/status` text, in bytes.
-fn parse_vm_rss(status: &str) -> Option<u64> {
+/// A `kB` field (`VmRSS:`, `VmHWM:`) of a `/proc/<pid>/status` text, in bytes.
+fn parse_status_kib(status: &str, field: &str) -> Option<u64> {
     status
         .lines()
-        .find_map(|line| line.strip_prefix("VmRSS:"))
+        .find_map(|line| line.strip_prefix(field))
         .and_then(|rest| rest.trim().strip_suffix("kB"))
         .and_then(|kib| kib.trim().parse::<u64>().ok())
         .map(|kib| kib * 1024)
@@ -174,9 +180,10 @@ mod tests {
     #[test]
     fn parses_proc_files() {
         let status =
-            "Name:\ttrustmint-bench\nVmPeak:\t  9000 kB\nVmRSS:\t   20480 kB\nThreads:\t5\n";
-        assert_eq!(parse_vm_rss(status), Some(20_971_520));
-        assert_eq!(parse_vm_rss("Name:\tx\n"), None);
+            "Name:\ttrustmint-bench\nVmPeak:\t  9000 kB\nVmHWM:\t   30720 kB\nVmRSS:\t   20480 kB\nThreads:\t5\n";
+        assert_eq!(parse_status_kib(status, "VmRSS:"), Some(20_971_520));
+        assert_eq!(parse_status_kib(status, "VmHWM:"), Some(31_457_280));
+        assert_eq!(parse_status_kib("Name:\tx\n", "VmRSS:"), None);
         let stat =
             "4242 (trust mint) (x)) S 1 4242 4242 0 -1 4194560 1000 0 0 0 250 50 0 0 20 0 7 0";
         assert_eq!(parse_cpu_ticks(stat), Some(300));
@@ -185,7 +192,7 @@ mod tests {
 
     #[test]
     fn reads_this_process() {
-        let rss = rss_bytes_of("/proc/self/status").expect("VmRSS of this process");
+        let rss = status_bytes_of("/proc/self/status", "VmRSS:").expect("VmRSS of this process");
         assert!(
             (1 << 20..1 << 36).contains(&rss),
             "a test binary's RSS: {rss}"

@@ -69,6 +69,17 @@ impl MetricsSnapshot {
             .sum()
     }
 
+    /// How much the counters `name` (summed over the series whose labels include
+    /// `label`) grew between `earlier` and `self`.
+    pub(crate) fn delta_since(
+        &self,
+        earlier: &MetricsSnapshot,
+        name: &str,
+        label: Option<(&str, &str)>,
+    ) -> f64 {
+        self.total(name, label) - earlier.total(name, label)
+    }
+
     /// Mean of histogram `family` between `earlier` and `self`, over the series whose
     /// labels include `label`; `None` when nothing was observed in between.
     pub(crate) fn mean_since(

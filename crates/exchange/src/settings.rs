@@ -20,6 +20,10 @@ pub struct ExchangeSettings {
     /// Allowance for a verifying node whose clock lags the minting node: a token's
     /// `not_before` may be this many seconds in the future (PyPI has none).
     pub not_before_skew_secs: i64,
+    /// After a successful JWKS refresh, a token with an unknown `kid` does not trigger
+    /// another fetch from the same issuer for this long (seconds): what one issuer's
+    /// rotation, or a flood of forged kids, can cost it in fetches.
+    pub jwks_refresh_cooldown_secs: u64,
 }
 
 impl Default for ExchangeSettings {
@@ -31,6 +35,7 @@ impl Default for ExchangeSettings {
             token_ttl_secs: 900,
             jwt_leeway_secs: trustmint_claims::JWT_LEEWAY_SECS,
             not_before_skew_secs: 5,
+            jwks_refresh_cooldown_secs: 60,
         }
     }
 }
@@ -65,6 +70,35 @@ impl ExchangeSettings {
         if !(0..=300).contains(&self.not_before_skew_secs) {
             return Err("exchange.not_before_skew_secs: must be between 0 and 300".to_owned());
         }
+        if !(1..=3_600).contains(&self.jwks_refresh_cooldown_secs) {
+            return Err(
+                "exchange.jwks_refresh_cooldown_secs: must be between 1 and 3600".to_owned(),
+            );
+        }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn jwks_refresh_cooldown_must_be_between_one_second_and_an_hour() {
+        let with_cooldown = |secs| ExchangeSettings {
+            jwks_refresh_cooldown_secs: secs,
+            ..ExchangeSettings::default()
+        };
+        assert_eq!(ExchangeSettings::default().jwks_refresh_cooldown_secs, 60);
+        for accepted in [1, 60, 3_600] {
+            assert_eq!(with_cooldown(accepted).validate(), Ok(()), "{accepted}");
+        }
+        for refused in [0, 3_601] {
+            assert_eq!(
+                with_cooldown(refused).validate(),
+                Err("exchange.jwks_refresh_cooldown_secs: must be between 1 and 3600".to_owned()),
+                "{refused}"
+            );
+        }
     }
 }

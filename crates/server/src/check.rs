@@ -67,6 +67,10 @@ fn write_exchange(toml: &mut TomlText, settings: &Settings) {
     toml.plain("token_ttl_secs", exchange.token_ttl_secs);
     toml.plain("jwt_leeway_secs", exchange.jwt_leeway_secs);
     toml.plain("not_before_skew_secs", exchange.not_before_skew_secs);
+    toml.plain(
+        "jwks_refresh_cooldown_secs",
+        exchange.jwks_refresh_cooldown_secs,
+    );
 }
 
 fn write_store(toml: &mut TomlText, settings: &Settings) {

@@ -3,6 +3,7 @@
 
 use std::collections::BTreeMap;
 use std::sync::Arc;
+use std::time::Duration;
 
 use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
 use trustmint_exchange::{Exchange, ExchangeBackends, SystemClock, check_issuer_served};
@@ -113,7 +114,10 @@ pub async fn build_service(settings: &Settings) -> Result<Service, ConfigError> 
     let issuers = issuer_registry(settings)?;
     let declared = declared_publishers(settings, &issuers)?;
     let keyring = keyring(&settings.keys)?;
-    let keystore_settings = KeyStoreSettings::default();
+    let keystore_settings = KeyStoreSettings {
+        refresh_cooldown: Duration::from_secs(settings.exchange.jwks_refresh_cooldown_secs),
+        ..KeyStoreSettings::default()
+    };
     let fetcher = HttpFetcher::new(&keystore_settings)
         .map_err(|error| ConfigError(format!("jwks: cannot build the HTTP client: {error}")))?;
     let keystore = KeyStore::new(

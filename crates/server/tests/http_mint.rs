@@ -489,3 +489,26 @@ async fn revoked_tokens_stop_verifying_and_revoke_is_idempotent() {
     );
     assert_eq!(app.post("/_/oidc/revoke-token", "[]").await.0, 422);
 }
+
+#[tokio::test]
+async fn a_rotated_key_is_fetched_once_the_configured_refresh_cooldown_has_passed() {
+    let app = spawn_app_with(|settings, _| settings.exchange.jwks_refresh_cooldown_secs = 1).await;
+    let (status, _) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
+    assert_eq!(status, 200);
+    assert_eq!(app.issuer.jwks_fetch_count(), 1);
+
+    app.issuer.rotate_key();
+    // Within the cooldown the unknown kid is refused without a fetch…
+    assert_token_error(
+        &app.mint(&app.github_jwt(GitHubClaims::new())).await,
+        422,
+        "invalid-token",
+        INVALID_TOKEN,
+    );
+    assert_eq!(app.issuer.jwks_fetch_count(), 1);
+    // …and once it has passed, the next token with that kid fetches the new key set.
+    tokio::time::sleep(std::time::Duration::from_millis(1_100)).await;
+    let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(app.issuer.jwks_fetch_count(), 2);
+}

@@ -4,7 +4,7 @@
 
 use std::net::{SocketAddr, TcpListener};
 use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
-use std::sync::{Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::Duration;
 
 use actix_web::dev::{Server, ServerHandle};
@@ -18,10 +18,11 @@ pub(crate) const JWKS_PATH: &str = "/.well-known/jwks";
 /// Path of the discovery document, relative to an issuer URL.
 pub(crate) const DISCOVERY_SUFFIX: &str = "/.well-known/openid-configuration";
 
-/// Published keys; the last-made current one signs by default.
+/// Published keys; the last-made current one signs by default. Keys are shared
+/// (`Arc`) so signing happens outside the lock: benchmarks sign on several threads.
 #[derive(Debug)]
 pub(crate) struct KeyRing {
-    keys: Vec<TestKey>,
+    keys: Vec<Arc<TestKey>>,
     current: usize,
     minted: usize,
     kid_prefix: String,
@@ -50,7 +51,7 @@ impl KeyRing {
         kid_prefix: &str,
     ) -> Result<Self, KeyError> {
         Ok(Self {
-            keys: vec![TestKey::generate(algorithm, first_kid)?],
+            keys: vec![Arc::new(TestKey::generate(algorithm, first_kid)?)],
             current: 0,
             minted: 1,
             kid_prefix: kid_prefix.to_owned(),
@@ -60,12 +61,12 @@ impl KeyRing {
     fn add(&mut self, algorithm: KeyAlgorithm) -> Result<String, KeyError> {
         self.minted += 1;
         let kid = format!("{}{}", self.kid_prefix, self.minted);
-        self.keys.push(TestKey::generate(algorithm, kid.clone())?);
+        self.keys.push(Arc::new(TestKey::generate(algorithm, kid.clone())?));
         Ok(kid)
     }
 
     fn current(&self) -> Option<&TestKey> {
-        self.keys.get(self.current)
+        self.keys.get(self.current).map(|key| &**key)
     }
 }
 
@@ -109,10 +110,12 @@ impl IssuerState {
 
     /// Signs with the current key, or with `options.signing_kid`.
     pub(crate) fn sign(&self, options: &SignOptions, claims: &Value) -> Result<String, KeyError> {
-        let ring = self.ring();
-        let key = match &options.signing_kid {
-            Some(kid) => ring.keys.iter().find(|key| key.kid() == kid),
-            None => ring.current(),
+        let key = {
+            let ring = self.ring();
+            match &options.signing_kid {
+                Some(kid) => ring.keys.iter().find(|key| key.kid() == kid).cloned(),
+                None => ring.keys.get(ring.current).cloned(),
+            }
         };
         key.ok_or_else(|| KeyError::new("no published key has the requested signing kid"))?
             .sign_with(options, claims)
@@ -179,7 +182,7 @@ impl IssuerState {
     }
 
     fn jwks_document(&self) -> Value {
-        let keys: Vec<Value> = self.ring().keys.iter().map(TestKey::public_jwk).collect();
+        let keys: Vec<Value> = self.ring().keys.iter().map(|key| key.public_jwk()).collect();
         let padding = self.jwks_padding.load(Ordering::SeqCst);
         if padding > 0 {
             json!({"keys": keys, "padding": "x".repeat(padding)})

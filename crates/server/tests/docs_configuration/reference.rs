@@ -99,6 +99,12 @@ pub const KEYS: &[Key] = &[
         "How many seconds in the future a token's `not_before` may be when a replica with a lagging clock verifies it (0–300). Keep clocks in sync (NTP) and this small.",
     ),
     key(
+        "exchange.jwks_refresh_cooldown_secs",
+        "integer",
+        "120",
+        "After a successful JWKS refresh, tokens with an unknown `kid` do not make trustmint fetch that issuer's keys again for this long (1–3600 s): a rotation costs one fetch, a flood of made-up kids at most one per period. Lower it only for issuers that rotate often.",
+    ),
+    key(
         "store.backend",
         "`memory` or `redis`",
         "redis",

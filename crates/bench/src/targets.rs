@@ -1,0 +1,193 @@
+//! The performance targets of a 2-core machine (load generator and Redis on the same
+//! machine), judged from a run's results. A target is judged only when the run measured
+//! what it is about at full size: never in `--smoke` mode (except the storm's one
+//! fetch, which is a correctness property), never on a debug build.
+
+use serde::Serialize;
+
+use crate::report::Results;
+use crate::run::ScenarioResult;
+
+/// The verdict on one target.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum Verdict {
+    /// Measured and met.
+    Met,
+    /// Measured and missed.
+    Missed,
+    /// Not measured at the size the target is about (the reason says why).
+    NotJudged(String),
+}
+
+/// One target and what the run measured for it.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct TargetCheck {
+    /// The target, as the issue states it.
+    pub(crate) target: &'static str,
+    /// What was measured, human-readable.
+    pub(crate) measured: String,
+    /// Met, missed or not judged.
+    pub(crate) verdict: Verdict,
+}
+
+const MIB: f64 = 1024.0 * 1024.0;
+
+fn failed(row: &ScenarioResult) -> u64 {
+    row.throughput.failures.values().sum()
+}
+
+/// The best throughput among rows whose name starts with `prefix`.
+fn best<'a>(results: &'a Results, prefix: &str) -> Option<&'a ScenarioResult> {
+    results
+        .scenarios
+        .iter()
+        .filter(|row| row.name.starts_with(prefix))
+        .max_by(|a, b| a.throughput.per_sec.total_cmp(&b.throughput.per_sec))
+}
+
+fn row<'a>(results: &'a Results, name: &str) -> Option<&'a ScenarioResult> {
+    results.scenarios.iter().find(|row| row.name == name)
+}
+
+/// Judges every target against `results`.
+pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
+    let timing_judged = if results.run.profile.smoke {
+        Err("smoke run".to_owned())
+    } else if !results.run.release_build {
+        Err("debug build".to_owned())
+    } else {
+        Ok(())
+    };
+    let mut checks = Vec::new();
+
+    let throughput = |prefix: &str, minimum: f64, needs_redis: bool| {
+        let Some(best) = best(results, prefix) else {
+            return ("not run".to_owned(), Verdict::NotJudged("not run".to_owned()));
+        };
+        let measured = format!(
+            "{:.0}/s ({}{})",
+            best.throughput.per_sec,
+            best.name,
+            if failed(best) > 0 { ", with failures" } else { "" }
+        );
+        let verdict = match &timing_judged {
+            Err(why) => Verdict::NotJudged(why.clone()),
+            Ok(()) if needs_redis && results.run.profile.store == "memory" => {
+                Verdict::NotJudged("memory store (the target is with Redis)".to_owned())
+            }
+            Ok(()) if best.throughput.per_sec >= minimum && failed(best) == 0 => Verdict::Met,
+            Ok(()) => Verdict::Missed,
+        };
+        (measured, verdict)
+    };
+    let tail = |name: &str, max_p99_us: f64| {
+        let Some(row) = row(results, name) else {
+            return (
+                "not run at this rate".to_owned(),
+                Verdict::NotJudged(format!("no {name} row")),
+            );
+        };
+        let p99 = row.throughput.latency.p99_us;
+        let measured = format!(
+            "p99 {:.2} ms, p50 {:.2} ms, {} failed",
+            p99 / 1000.0,
+            row.throughput.latency.p50_us / 1000.0,
+            failed(row)
+        );
+        let verdict = match &timing_judged {
+            Err(why) => Verdict::NotJudged(why.clone()),
+            Ok(()) if p99 <= max_p99_us && failed(row) == 0 => Verdict::Met,
+            Ok(()) => Verdict::Missed,
+        };
+        (measured, verdict)
+    };
+
+    let (measured, verdict) = throughput("exchange_c", 5_000.0, true);
+    checks.push(TargetCheck {
+        target: "exchange >= 5,000/s with Redis",
+        measured,
+        verdict,
+    });
+    let (measured, verdict) = tail("exchange_at_1000_per_sec", 10_000.0);
+    checks.push(TargetCheck {
+        target: "exchange p99 <= 10 ms at 1,000/s",
+        measured,
+        verdict,
+    });
+    let (measured, verdict) = throughput("verify_c", 20_000.0, false);
+    checks.push(TargetCheck {
+        target: "verify >= 20,000/s",
+        measured,
+        verdict,
+    });
+    let (measured, verdict) = tail("verify_at_5000_per_sec", 5_000.0);
+    checks.push(TargetCheck {
+        target: "verify p99 <= 5 ms at 5,000/s",
+        measured,
+        verdict,
+    });
+
+    checks.push(match &results.rss {
+        None => TargetCheck {
+            target: "RSS <= 64 MiB after 1,000,000 exchanges",
+            measured: "not run".to_owned(),
+            verdict: Verdict::NotJudged("not run".to_owned()),
+        },
+        Some(rss) => TargetCheck {
+            target: "RSS <= 64 MiB after 1,000,000 exchanges",
+            measured: format!(
+                "peak {:.1} MiB, final {:.1} MiB after {} exchanges (idle {:.1} MiB)",
+                rss.peak_rss_bytes as f64 / MIB,
+                rss.final_rss_bytes as f64 / MIB,
+                rss.exchanges,
+                rss.idle_rss_bytes as f64 / MIB
+            ),
+            verdict: if rss.exchanges < 1_000_000 {
+                Verdict::NotJudged(format!(
+                    "{} exchanges (run `just bench-rss` for 1,000,000)",
+                    rss.exchanges
+                ))
+            } else if rss.peak_rss_bytes as f64 <= 64.0 * MIB && rss.ok == rss.exchanges {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
+        },
+    });
+
+    checks.push(match &results.rotation {
+        None => TargetCheck {
+            target: "exactly 1 JWKS fetch in the rotation storm",
+            measured: "not run".to_owned(),
+            verdict: Verdict::NotJudged("not run".to_owned()),
+        },
+        Some(storm) => TargetCheck {
+            target: "exactly 1 JWKS fetch in the rotation storm",
+            measured: format!(
+                "{} fetch(es) for {} concurrent exchanges, {} minted",
+                storm.jwks_fetches, storm.exchanges, storm.ok
+            ),
+            verdict: if storm.jwks_fetches == 1 && storm.ok == storm.exchanges {
+                Verdict::Met
+            } else {
+                Verdict::Missed
+            },
+        },
+    });
+    checks
+}
+
+/// Requests that failed anywhere in the run.
+pub(crate) fn failed_requests(results: &Results) -> u64 {
+    let rows: u64 = results.scenarios.iter().map(failed).sum();
+    let storm: u64 = results
+        .rotation
+        .as_ref()
+        .map_or(0, |storm| storm.failures.values().sum());
+    let rss: u64 = results
+        .rss
+        .as_ref()
+        .map_or(0, |rss| rss.failures.values().sum());
+    rows + storm + rss
+}
