@@ -58,6 +58,10 @@ pub(crate) struct Cli {
     /// actix-web workers of the service (`[server] http_workers`; its default is 2).
     #[arg(long, default_value_t = 2)]
     pub(crate) http_workers: usize,
+    /// HTTP/2 connections the gRPC clients share (an index shares one `Channel`; each
+    /// exchange client, a CI runner, has its own HTTP/1.1 connection).
+    #[arg(long, default_value_t = 2)]
+    pub(crate) grpc_connections: usize,
     /// Log output of the service, as `[telemetry] log_format` (drained by the bench).
     #[arg(long, value_enum, default_value_t = ServiceLogs::Json)]
     pub(crate) service_logs: ServiceLogs,
@@ -181,6 +185,8 @@ pub(crate) struct Profile {
     pub(crate) scenarios: Vec<Scenario>,
     /// `--http-workers`.
     pub(crate) http_workers: usize,
+    /// `--grpc-connections`.
+    pub(crate) grpc_connections: usize,
     /// `--service-logs`.
     pub(crate) service_logs: ServiceLogs,
     /// `--backtraces`.
@@ -212,6 +218,7 @@ impl Cli {
             requests: self.requests.max(1),
             scenarios: self.scenarios.clone(),
             http_workers: self.http_workers,
+            grpc_connections: self.grpc_connections.max(1),
             service_logs: self.service_logs,
             backtraces: self.backtraces,
         };

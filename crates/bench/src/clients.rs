@@ -70,20 +70,27 @@ fn bearer(auth_token: &str) -> Result<BearerToken, BenchError> {
         .map_err(|_| BenchError::Setup("the gRPC token is not valid metadata".to_owned()))
 }
 
-/// `count` TokenService clients, each on its own connection.
+/// `count` TokenService clients sharing `connections` HTTP/2 connections round-robin,
+/// as an index shares one `Channel` among its request handlers (concurrent calls on a
+/// connection are multiplexed streams).
 pub(crate) async fn token_clients(
     grpc_url: &str,
     auth_token: &str,
     count: usize,
+    connections: usize,
 ) -> Result<Vec<TokenClient>, BenchError> {
-    let mut clients = Vec::with_capacity(count);
-    for _ in 0..count.max(1) {
-        clients.push(TokenServiceClient::with_interceptor(
-            channel(grpc_url).await?,
-            bearer(auth_token)?,
-        ));
+    let mut channels = Vec::with_capacity(connections.max(1));
+    for _ in 0..connections.max(1) {
+        channels.push(channel(grpc_url).await?);
     }
-    Ok(clients)
+    (0..count.max(1))
+        .map(|n| {
+            Ok(TokenServiceClient::with_interceptor(
+                channels[n % channels.len()].clone(),
+                bearer(auth_token)?,
+            ))
+        })
+        .collect()
 }
 
 /// A PublisherService client.

@@ -9,9 +9,9 @@
 //! a sidecar shares them with the index.
 //!
 //! Scenarios, in order: floor (single-thread RS256 verification, Redis round trips);
-//! exchange (HTTP mint-token) and verify (gRPC VerifyToken) at increasing concurrency;
-//! fixed-rate runs (1,000 exchanges/s, 5,000 verifies/s, coordinated-omission-aware);
-//! the key-rotation storm (JWKS fetches); RSS idle and after `--rss-exchanges`; and,
+//! RSS idle and after `--rss-exchanges`; exchange (HTTP mint-token) and verify (gRPC
+//! VerifyToken) at increasing concurrency; fixed-rate runs (1,000 exchanges/s, 5,000
+//! verifies/s, coordinated-omission-aware); the key-rotation storm (JWKS fetches); and,
 //! when asked for, a 250-project publisher and forged JWTs. Results: a table with the
 //! targets' verdicts on stdout and JSON at `target/bench/report.json`.
 
@@ -91,6 +91,7 @@ async fn benchmark(cli: &Cli) -> Result<(), BenchError> {
         scenarios: Vec::new(),
         rotation: None,
         rss: None,
+        service_peak_rss_bytes: None,
         targets: Vec::new(),
         notes: Vec::new(),
     };
@@ -157,6 +158,19 @@ async fn run_scenarios(
     }
     eprintln!("warm-up…");
     results.warm_up = Some(scenarios::warm_up(bench).await?);
+    // Before the scenarios that open hundreds of connections at once (the storm, the
+    // open-loop runs): their buffers stay in the allocator afterwards, and this run is
+    // about what exchanges leave behind.
+    if profile.runs(Scenario::Rss) && profile.rss_exchanges > 0 {
+        eprintln!(
+            "RSS: idle, then after {} exchanges…",
+            profile.rss_exchanges
+        );
+        results.rss = Some(
+            rss::rss_after_exchanges(bench, profile.rss_exchanges, idle_rss_bytes, profile.store)
+                .await?,
+        );
+    }
     if profile.runs(Scenario::Exchange) {
         eprintln!(
             "exchange at concurrency {:?} ({} each; signing RS256 JWTs first)…",
@@ -214,12 +228,6 @@ async fn run_scenarios(
             .scenarios
             .push(scenarios::forged_signatures(bench, profile.requests).await?);
     }
-    if profile.runs(Scenario::Rss) && profile.rss_exchanges > 0 {
-        eprintln!("RSS: {} exchanges…", profile.rss_exchanges);
-        results.rss = Some(
-            rss::rss_after_exchanges(bench, profile.rss_exchanges, idle_rss_bytes, profile.store)
-                .await?,
-        );
-    }
+    results.service_peak_rss_bytes = Some(bench.service.peak_rss_bytes()?);
     Ok(())
 }

@@ -33,6 +33,8 @@ pub(crate) struct Results {
     pub(crate) rotation: Option<RotationResult>,
     /// RSS idle and after many exchanges.
     pub(crate) rss: Option<RssResult>,
+    /// The service's peak RSS over the whole run (`VmHWM` after every scenario), bytes.
+    pub(crate) service_peak_rss_bytes: Option<u64>,
     /// The targets, judged.
     pub(crate) targets: Vec<TargetCheck>,
     /// Anything the reader should know about this run.
@@ -289,7 +291,7 @@ pub(crate) fn render_table(results: &Results) -> String {
     }
     if let Some(rss) = &results.rss {
         out.push_str(&format!(
-            "\nRSS ({} store): idle {}, {} at the start of the run, {} after {} exchanges ({} ok, {:.0}/s), peak {}: {:.1} bytes per exchange\n",
+            "\nRSS ({} store): idle {}, {} after the warm-up, {} after {} exchanges ({} ok, {:.0}/s), peak so far {}: {:.1} bytes per exchange\n",
             rss.store,
             mib(rss.idle_rss_bytes),
             mib(rss.start_rss_bytes),
@@ -316,6 +318,12 @@ pub(crate) fn render_table(results: &Results) -> String {
                 redis.audit_stream_bytes.map_or("absent".to_owned(), mib),
             ));
         }
+    }
+    if let Some(peak) = results.service_peak_rss_bytes {
+        out.push_str(&format!(
+            "service peak RSS over the whole run (after every scenario): {}\n",
+            mib(peak)
+        ));
     }
     if !results.targets.is_empty() {
         out.push_str("\ntargets:\n");

@@ -43,7 +43,7 @@ pub(crate) struct RssResult {
     pub(crate) store: String,
     /// `VmRSS` right after start, before any request, bytes.
     pub(crate) idle_rss_bytes: u64,
-    /// `VmRSS` when the run began (after every earlier scenario), bytes.
+    /// `VmRSS` when the run began (after the warm-up), bytes.
     pub(crate) start_rss_bytes: u64,
     /// Exchanges sent.
     pub(crate) exchanges: u64,
@@ -57,7 +57,8 @@ pub(crate) struct RssResult {
     pub(crate) checkpoints: Vec<Checkpoint>,
     /// `VmRSS` at the end, bytes.
     pub(crate) final_rss_bytes: u64,
-    /// `VmHWM`: the service's peak RSS over its whole life, bytes.
+    /// `VmHWM` at the end of the run: the service's peak RSS from its start through
+    /// these exchanges, bytes.
     pub(crate) peak_rss_bytes: u64,
     /// (final − start) / exchanges: what each exchange leaves behind in the process.
     pub(crate) rss_bytes_per_exchange: f64,
