@@ -46,15 +46,18 @@ pub(crate) struct Floor {
 pub(crate) async fn measure(bench: &Bench, secs: f64) -> Result<Floor, BenchError> {
     let window = Duration::from_secs_f64(secs);
     let jwt_verifies_per_sec_one_thread = jwt_verifies_per_sec(bench, window).await?;
-    let (redis_round_trips_per_sec, redis_pipelined_per_sec) =
-        match bench.redis_probe.as_ref().and_then(|probe| probe.first_node()) {
-            Some(connection) => {
-                let sequential = redis_pings_per_sec(connection.clone(), 1, window).await?;
-                let pipelined = redis_pings_per_sec(connection, PIPELINED, window).await?;
-                (Some(sequential), Some(pipelined))
-            }
-            None => (None, None),
-        };
+    let (redis_round_trips_per_sec, redis_pipelined_per_sec) = match bench
+        .redis_probe
+        .as_ref()
+        .and_then(|probe| probe.first_node())
+    {
+        Some(connection) => {
+            let sequential = redis_pings_per_sec(connection.clone(), 1, window).await?;
+            let pipelined = redis_pings_per_sec(connection, PIPELINED, window).await?;
+            (Some(sequential), Some(pipelined))
+        }
+        None => (None, None),
+    };
     Ok(Floor {
         jwt_verifies_per_sec_one_thread,
         cpus: std::thread::available_parallelism().map_or(1, usize::from),
@@ -66,18 +69,12 @@ pub(crate) async fn measure(bench: &Bench, secs: f64) -> Result<Floor, BenchErro
 /// One thread verifying one RS256 JWT over and over for `window`.
 async fn jwt_verifies_per_sec(bench: &Bench, window: Duration) -> Result<f64, BenchError> {
     let setup = |error: &dyn std::fmt::Display| BenchError::Setup(format!("floor: {error}"));
-    let registry = IssuerRegistry::new(&[IssuerSettings::exact(
-        IssuerKind::GitHub,
-        bench.rs256.url(),
-    )])
-    .map_err(|error| setup(&error))?;
+    let registry =
+        IssuerRegistry::new(&[IssuerSettings::exact(IssuerKind::GitHub, bench.rs256.url())])
+            .map_err(|error| setup(&error))?;
     let keystore_settings = KeyStoreSettings::default();
     let fetcher = HttpFetcher::new(&keystore_settings).map_err(|error| setup(&error))?;
-    let keystore = KeyStore::new(
-        Arc::new(fetcher),
-        keystore_settings,
-        Arc::new(NoopObserver),
-    );
+    let keystore = KeyStore::new(Arc::new(fetcher), keystore_settings, Arc::new(NoopObserver));
     let verifier = JwtVerifier::new(registry, keystore, "pypi".to_owned());
     let jwt = sign_batch(&bench.rs256, &GitHubClaims::new(), 1)
         .jwts

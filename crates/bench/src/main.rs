@@ -134,7 +134,11 @@ fn verdict(cli: &Cli, profile: &Profile, results: &Results) -> Result<(), BenchE
     if (profile.smoke || cli.check_targets) && (failed > 0 || storm_missed) {
         return Err(BenchError::Verdict(format!(
             "{failed} request(s) failed; rotation storm {}",
-            if storm_missed { "missed its one fetch" } else { "ok" }
+            if storm_missed {
+                "missed its one fetch"
+            } else {
+                "ok"
+            }
         )));
     }
     if cli.check_targets && !missed.is_empty() {
@@ -162,10 +166,7 @@ async fn run_scenarios(
     // open-loop runs): their buffers stay in the allocator afterwards, and this run is
     // about what exchanges leave behind.
     if profile.runs(Scenario::Rss) && profile.rss_exchanges > 0 {
-        eprintln!(
-            "RSS: idle, then after {} exchanges…",
-            profile.rss_exchanges
-        );
+        eprintln!("RSS: idle, then after {} exchanges…", profile.rss_exchanges);
         results.rss = Some(
             rss::rss_after_exchanges(bench, profile.rss_exchanges, idle_rss_bytes, profile.store)
                 .await?,
@@ -176,9 +177,9 @@ async fn run_scenarios(
             "exchange at concurrency {:?} ({} each; signing RS256 JWTs first)…",
             profile.levels, profile.exchanges
         );
-        results.scenarios.extend(
-            scenarios::exchange_levels(bench, &profile.levels, profile.exchanges).await?,
-        );
+        results
+            .scenarios
+            .extend(scenarios::exchange_levels(bench, &profile.levels, profile.exchanges).await?);
     }
     let needs_tokens = profile.runs(Scenario::Verify) || profile.runs(Scenario::FixedRate);
     let tokens = if needs_tokens {
@@ -210,14 +211,14 @@ async fn run_scenarios(
         );
     }
     if profile.runs(Scenario::Rotation) {
-        eprintln!("rotation storm: {} exchanges with a new kid…", profile.storm);
+        eprintln!(
+            "rotation storm: {} exchanges with a new kid…",
+            profile.storm
+        );
         results.rotation = Some(rotation::rotation_storm(bench, profile.storm).await?);
     }
     if profile.runs(Scenario::ManyProjects) {
-        eprintln!(
-            "{} projects on one publisher…",
-            scenarios::MANY_PROJECTS
-        );
+        eprintln!("{} projects on one publisher…", scenarios::MANY_PROJECTS);
         results
             .scenarios
             .extend(scenarios::many_projects(bench, profile.requests).await?);

@@ -13,8 +13,12 @@ use crate::error::BenchError;
 /// Keys `MEMORY USAGE` is asked about per key family.
 const SAMPLE_KEYS: usize = 1_000;
 
-/// Keys fetched per `SCAN` step and deleted per pipeline.
+/// Keys fetched per `SCAN` step of a sample.
 const BATCH: usize = 1_000;
+
+/// Keys walked per `SCAN` step of the clean-up (a million-exchange run leaves ~2
+/// million keys).
+const DELETE_SCAN_COUNT: usize = 10_000;
 
 /// One connection per node.
 #[derive(Clone)]
@@ -155,27 +159,37 @@ impl RedisProbe {
         Ok(None)
     }
 
-    /// Deletes every key of this run (one `UNLINK` per key, pipelined: multi-key
-    /// commands would fail across Cluster slots). Returns how many were deleted.
+    /// Deletes every key of this run: one `SCAN` pass per node, each page's keys
+    /// `UNLINK`ed in one pipeline (one key per command: multi-key commands would fail
+    /// across Cluster slots). Returns how many were deleted.
     pub(crate) async fn delete_run_keys(&self) -> Result<u64, BenchError> {
+        let matching = format!("{}*", self.prefix);
         let mut deleted = 0;
-        loop {
-            let keys = self.scan("*", BATCH).await?;
-            if keys.is_empty() {
-                return Ok(deleted);
-            }
-            for (index, node) in self.nodes.iter().enumerate() {
-                let mut pipeline = redis::pipe();
-                let mut queued = 0;
-                for (_, key) in keys.iter().filter(|(node, _)| *node == index) {
-                    pipeline.cmd("UNLINK").arg(key).ignore();
-                    queued += 1;
-                }
-                if queued > 0 {
+        for node in &self.nodes {
+            let mut cursor: u64 = 0;
+            loop {
+                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
+                    .arg(cursor)
+                    .arg("MATCH")
+                    .arg(&matching)
+                    .arg("COUNT")
+                    .arg(DELETE_SCAN_COUNT)
+                    .query_async(&mut node.clone())
+                    .await?;
+                if !keys.is_empty() {
+                    let mut pipeline = redis::pipe();
+                    for key in &keys {
+                        pipeline.cmd("UNLINK").arg(key).ignore();
+                    }
                     pipeline.query_async::<()>(&mut node.clone()).await?;
+                    deleted += keys.len() as u64;
                 }
+                if next == 0 {
+                    break;
+                }
+                cursor = next;
             }
-            deleted += keys.len() as u64;
         }
+        Ok(deleted)
     }
 }

@@ -154,9 +154,15 @@ fn of_floor(row: &ScenarioResult, floor: Option<&Floor>) -> String {
     let mut parts = Vec::new();
     if row.name.starts_with("exchange") && floor.jwt_verifies_per_sec_one_thread > 0.0 {
         let bound = floor.jwt_verifies_per_sec_one_thread * floor.cpus as f64;
-        parts.push(format!("jwt {:.0}%", 100.0 * row.throughput.per_sec / bound));
+        parts.push(format!(
+            "jwt {:.0}%",
+            100.0 * row.throughput.per_sec / bound
+        ));
     }
-    if let Some(redis) = floor.redis_pipelined_per_sec.filter(|per_sec| *per_sec > 0.0) {
+    if let Some(redis) = floor
+        .redis_pipelined_per_sec
+        .filter(|per_sec| *per_sec > 0.0)
+    {
         let commands = row.throughput.per_sec * store_calls_per_request(row);
         if commands > 0.0 {
             parts.push(format!("redis {:.0}%", 100.0 * commands / redis));

@@ -159,14 +159,13 @@ impl Bench {
         };
         let clients = profile.max_level();
         let http_clients = clients::http_clients(clients)?;
-        let token_clients =
-            clients::token_clients(
-                &service.grpc_url,
-                &grpc_auth_token,
-                clients,
-                profile.grpc_connections,
-            )
-            .await?;
+        let token_clients = clients::token_clients(
+            &service.grpc_url,
+            &grpc_auth_token,
+            clients,
+            profile.grpc_connections,
+        )
+        .await?;
         Ok(Self {
             rs256,
             es256,

@@ -179,8 +179,7 @@ mod tests {
 
     #[test]
     fn parses_proc_files() {
-        let status =
-            "Name:\ttrustmint-bench\nVmPeak:\t  9000 kB\nVmHWM:\t   30720 kB\nVmRSS:\t   20480 kB\nThreads:\t5\n";
+        let status = "Name:\ttrustmint-bench\nVmPeak:\t  9000 kB\nVmHWM:\t   30720 kB\nVmRSS:\t   20480 kB\nThreads:\t5\n";
         assert_eq!(parse_status_kib(status, "VmRSS:"), Some(20_971_520));
         assert_eq!(parse_status_kib(status, "VmHWM:"), Some(31_457_280));
         assert_eq!(parse_status_kib("Name:\tx\n", "VmRSS:"), None);

@@ -63,13 +63,17 @@ pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
 
     let throughput = |prefix: &str, minimum: f64, needs_redis: bool| {
         let Some(best) = best(results, prefix) else {
-            return ("not run".to_owned(), Verdict::NotJudged("not run".to_owned()));
+            return ("-".to_owned(), Verdict::NotJudged("not run".to_owned()));
         };
         let measured = format!(
             "{:.0}/s ({}{})",
             best.throughput.per_sec,
             best.name,
-            if failed(best) > 0 { ", with failures" } else { "" }
+            if failed(best) > 0 {
+                ", with failures"
+            } else {
+                ""
+            }
         );
         let verdict = match &timing_judged {
             Err(why) => Verdict::NotJudged(why.clone()),
@@ -83,10 +87,7 @@ pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
     };
     let tail = |name: &str, max_p99_us: f64| {
         let Some(row) = row(results, name) else {
-            return (
-                "not run at this rate".to_owned(),
-                Verdict::NotJudged(format!("no {name} row")),
-            );
+            return ("-".to_owned(), Verdict::NotJudged(format!("no {name} row")));
         };
         let p99 = row.throughput.latency.p99_us;
         let measured = format!(
@@ -131,7 +132,7 @@ pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
     checks.push(match &results.rss {
         None => TargetCheck {
             target: "RSS <= 64 MiB after 1,000,000 exchanges",
-            measured: "not run".to_owned(),
+            measured: "-".to_owned(),
             verdict: Verdict::NotJudged("not run".to_owned()),
         },
         Some(rss) => TargetCheck {
@@ -159,7 +160,7 @@ pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
     checks.push(match &results.rotation {
         None => TargetCheck {
             target: "exactly 1 JWKS fetch in the rotation storm",
-            measured: "not run".to_owned(),
+            measured: "-".to_owned(),
             verdict: Verdict::NotJudged("not run".to_owned()),
         },
         Some(storm) => TargetCheck {

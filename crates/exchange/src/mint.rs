@@ -224,7 +224,7 @@ impl Exchange {
     }
 
     async fn check_rate_limit(&self, client_ip: Option<IpAddr>) -> Result<(), ExchangeError> {
-        let Some(ip) = client_ip else {
+        let Some(ip) = client_ip.filter(|_| self.backends.rate_limiter.limits()) else {
             return Ok(());
         };
         let key = format!("mint:{ip}");

@@ -32,8 +32,27 @@ async fn the_metrics_parser_reads_labels_escapes_and_plain_series() {
 }
 
 #[tokio::test]
-async fn a_successful_exchange_moves_exactly_its_series() {
+async fn with_rate_limiting_off_an_exchange_makes_no_rate_check_call() {
     let app = spawn_app().await;
+    let before = scrape(&app).await;
+    let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
+    assert_eq!(status, 200, "{body}");
+    let after = scrape(&app).await;
+    let calls = |op: &str| {
+        after.delta(
+            &before,
+            "trustmint_store_duration_seconds_count",
+            &[("op", op)],
+        )
+    };
+    assert_eq!(calls("rate_check"), 0.0);
+    assert_eq!(calls("replay_claim"), 1.0);
+}
+
+#[tokio::test]
+async fn a_successful_exchange_moves_exactly_its_series() {
+    // With rate limiting on, so its store call is one of the series that move.
+    let app = spawn_app_with(|settings, _| settings.rate_limit.enabled = true).await;
     let issuer = issuer_name(&app);
     let before = scrape(&app).await;
 

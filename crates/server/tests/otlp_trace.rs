@@ -16,7 +16,7 @@ use observability::github_issuer_config;
 use observability::new_traceparent;
 use serde_json::json;
 use support::trustmint_process::TrustmintProcess;
-use support::{PROJECT, now, spawn_app};
+use support::{PROJECT, now, spawn_app_with};
 use trustmint_grpc::pb;
 use trustmint_grpc::pb::token_service_client::TokenServiceClient;
 use trustmint_telemetry::{TelemetrySettings, init_tracing};
@@ -61,7 +61,8 @@ async fn exchange_and_verify_spans_reach_the_collector_under_the_callers_trace()
         ..TelemetrySettings::default()
     })
     .expect("tracing initialises");
-    let app = spawn_app().await;
+    // Rate limiting on: its store call is one of the spans checked below.
+    let app = spawn_app_with(|settings, _| settings.rate_limit.enabled = true).await;
 
     // One exchange over HTTP, inside the caller's trace.
     let (http_traceparent, http_trace, http_parent) = new_traceparent();

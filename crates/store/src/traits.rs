@@ -145,6 +145,12 @@ pub trait RateLimiter: Send + Sync + Debug {
     /// Counts one request for `key` (e.g. `mint:<client ip>`) and says whether it may
     /// proceed.
     async fn check(&self, key: &str) -> Result<RateDecision, StoreError>;
+
+    /// Whether this limiter can ever refuse; `false` lets callers skip the call (and
+    /// its metrics) entirely.
+    fn limits(&self) -> bool {
+        true
+    }
 }
 
 /// Liveness of the backend, for `/readyz` and gRPC health.

@@ -13,4 +13,8 @@ impl RateLimiter for UnlimitedRateLimiter {
     async fn check(&self, _key: &str) -> Result<RateDecision, StoreError> {
         Ok(RateDecision::Allowed)
     }
+
+    fn limits(&self) -> bool {
+        false
+    }
 }

@@ -61,7 +61,8 @@ impl KeyRing {
     fn add(&mut self, algorithm: KeyAlgorithm) -> Result<String, KeyError> {
         self.minted += 1;
         let kid = format!("{}{}", self.kid_prefix, self.minted);
-        self.keys.push(Arc::new(TestKey::generate(algorithm, kid.clone())?));
+        self.keys
+            .push(Arc::new(TestKey::generate(algorithm, kid.clone())?));
         Ok(kid)
     }
 
@@ -182,7 +183,12 @@ impl IssuerState {
     }
 
     fn jwks_document(&self) -> Value {
-        let keys: Vec<Value> = self.ring().keys.iter().map(|key| key.public_jwk()).collect();
+        let keys: Vec<Value> = self
+            .ring()
+            .keys
+            .iter()
+            .map(|key| key.public_jwk())
+            .collect();
         let padding = self.jwks_padding.load(Ordering::SeqCst);
         if padding > 0 {
             json!({"keys": keys, "padding": "x".repeat(padding)})
