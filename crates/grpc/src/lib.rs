@@ -15,7 +15,7 @@ mod token_service;
 
 pub use auth::BearerAuth;
 pub use publisher_service::PublisherApi;
-pub use server::{GrpcServeError, serve};
+pub use server::{GrpcServeError, serve, serve_incoming};
 pub use settings::{GrpcSecurity, GrpcSettings};
 pub use status::{ERROR_CODE_METADATA, ERROR_DOMAIN, status_from};
 pub use token_service::TokenApi;

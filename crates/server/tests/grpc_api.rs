@@ -1,7 +1,8 @@
 //! End-to-end over real gRPC sockets: the index's side of trustmint. Every test runs a
 //! real `trustmint::Application` on free ports with a real testkit OIDC issuer and talks
 //! to it with the tonic clients generated from `proto/` (the same stubs an index in Rust
-//! would use), plus tonic-health and tonic-reflection clients.
+//! would use), plus tonic-health and tonic-reflection clients. `in_memory` runs the
+//! same services over in-memory pipes.
 //!
 //! The modules follow the API: MintToken, VerifyToken, attenuation, RevokeToken,
 //! PublisherService, pending publishers, transport (authentication, health, reflection,
@@ -13,6 +14,8 @@ mod support;
 
 #[path = "grpc_api/attenuation.rs"]
 mod attenuation;
+#[path = "grpc_api/in_memory.rs"]
+mod in_memory;
 #[path = "grpc_api/mint.rs"]
 mod mint;
 #[path = "grpc_api/pending.rs"]
