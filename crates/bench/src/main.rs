@@ -36,6 +36,11 @@ mod targets;
 
 use std::process::ExitCode;
 
+/// The allocator of the `trustmint` binary, so the service child measures what
+/// production runs.
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 use clap::Parser as _;
 
 use crate::cli::{ChildCommand, Cli, Profile, Scenario};

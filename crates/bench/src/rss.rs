@@ -57,8 +57,8 @@ pub(crate) struct RssResult {
     pub(crate) checkpoints: Vec<Checkpoint>,
     /// `VmRSS` at the end, bytes.
     pub(crate) final_rss_bytes: u64,
-    /// `VmHWM` at the end of the run: the service's peak RSS from its start through
-    /// these exchanges, bytes.
+    /// The service's peak RSS from its start through these exchanges: `VmHWM`, or a
+    /// higher reading taken during the run, bytes.
     pub(crate) peak_rss_bytes: u64,
     /// (final − start) / exchanges: what each exchange leaves behind in the process.
     pub(crate) rss_bytes_per_exchange: f64,
@@ -144,6 +144,18 @@ pub(crate) async fn rss_after_exchanges(
         }
         _ => None,
     };
+    // The kernel updates VmHWM lazily, so a reading taken during the run can be a
+    // little higher; the peak is the largest of them.
+    let peak_rss_bytes = checkpoints
+        .iter()
+        .map(|checkpoint| checkpoint.rss_bytes)
+        .chain([
+            start_rss_bytes,
+            final_rss_bytes,
+            bench.service.peak_rss_bytes()?,
+        ])
+        .max()
+        .unwrap_or(final_rss_bytes);
     Ok(RssResult {
         store: store.to_owned(),
         idle_rss_bytes,
@@ -158,7 +170,7 @@ pub(crate) async fn rss_after_exchanges(
         },
         checkpoints,
         final_rss_bytes,
-        peak_rss_bytes: bench.service.peak_rss_bytes()?,
+        peak_rss_bytes,
         rss_bytes_per_exchange: per_exchange(final_rss_bytes as f64 - start_rss_bytes as f64),
         redis,
     })

@@ -7,6 +7,12 @@ use std::process::ExitCode;
 use clap::{Parser, Subcommand};
 use trustmint::{Application, Settings, StartupError};
 
+/// mimalloc instead of glibc's malloc: allocation was ~19% of the service's CPU in the
+/// benchmark's profiles; with mimalloc an exchange costs ~18% less CPU and throughput
+/// rises 8–15%, for ~16 MiB more idle RSS (docs/performance.md).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// sysexits.h EX_USAGE: the configuration is invalid.
 const EXIT_CONFIG: u8 = 64;
 
