@@ -92,14 +92,7 @@ impl RedisProbe {
         for (index, node) in self.nodes.iter().enumerate() {
             let mut cursor: u64 = 0;
             loop {
-                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&matching)
-                    .arg("COUNT")
-                    .arg(BATCH)
-                    .query_async(&mut node.clone())
-                    .await?;
+                let (next, keys) = scan_page(node, cursor, &matching, BATCH).await?;
                 found.extend(keys.into_iter().map(|key| (index, key)));
                 if next == 0 || found.len() >= limit {
                     break;
@@ -168,14 +161,7 @@ impl RedisProbe {
         for node in &self.nodes {
             let mut cursor: u64 = 0;
             loop {
-                let (next, keys): (u64, Vec<String>) = redis::cmd("SCAN")
-                    .arg(cursor)
-                    .arg("MATCH")
-                    .arg(&matching)
-                    .arg("COUNT")
-                    .arg(DELETE_SCAN_COUNT)
-                    .query_async(&mut node.clone())
-                    .await?;
+                let (next, keys) = scan_page(node, cursor, &matching, DELETE_SCAN_COUNT).await?;
                 if !keys.is_empty() {
                     let mut pipeline = redis::pipe();
                     for key in &keys {
@@ -192,4 +178,21 @@ impl RedisProbe {
         }
         Ok(deleted)
     }
+}
+
+/// One `SCAN cursor MATCH matching COUNT count` step: the next cursor and the keys.
+async fn scan_page(
+    node: &MultiplexedConnection,
+    cursor: u64,
+    matching: &str,
+    count: usize,
+) -> Result<(u64, Vec<String>), redis::RedisError> {
+    redis::cmd("SCAN")
+        .arg(cursor)
+        .arg("MATCH")
+        .arg(matching)
+        .arg("COUNT")
+        .arg(count)
+        .query_async(&mut node.clone())
+        .await
 }
