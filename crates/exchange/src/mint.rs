@@ -197,7 +197,20 @@ impl Exchange {
 
         let replay_key =
             ReplayKey::new(&verified.iss, verified.jti.as_deref(), &request.oidc_token);
-        self.claim_replay(&replay_key, &verified).await?;
+        // Unique to this exchange: a release removes this exchange's claim and never
+        // another's of the same JWT.
+        let claim_owner = uuid::Uuid::new_v4().simple().to_string();
+        if let Err(error) = self
+            .claim_replay(&replay_key, &claim_owner, &verified)
+            .await
+        {
+            if matches!(error, ExchangeError::Unavailable { .. }) {
+                // The claim's outcome is unknown (e.g. Redis applied it but the reply
+                // timed out): undo it if it is ours, so a retry is not a replay.
+                self.release_replay(&replay_key, &claim_owner).await;
+            }
+            return Err(error);
+        }
 
         match self
             .mint_for(&publishers, projects, matched.stored_claims)
@@ -206,20 +219,22 @@ impl Exchange {
             Ok(minted) => Ok(minted),
             Err(error) => {
                 // Not burnt: the exchange failed after the claim, so the JWT may be retried.
-                if let Err(release_error) = self
-                    .store_call(
-                        "replay_release",
-                        self.backends.replay.release(replay_key.as_str()),
-                    )
-                    .await
-                {
-                    tracing::warn!(
-                        code = release_error.code(),
-                        "could not release the replay guard"
-                    );
-                }
+                self.release_replay(&replay_key, &claim_owner).await;
                 Err(error)
             }
+        }
+    }
+
+    /// Best effort: a release that fails leaves the JWT burnt until it expires.
+    async fn release_replay(&self, key: &ReplayKey, owner: &str) {
+        if let Err(error) = self
+            .store_call(
+                "replay_release",
+                self.backends.replay.release(key.as_str(), owner),
+            )
+            .await
+        {
+            tracing::warn!(code = error.code(), "could not release the replay guard");
         }
     }
 
@@ -252,6 +267,7 @@ impl Exchange {
     async fn claim_replay(
         &self,
         key: &ReplayKey,
+        owner: &str,
         verified: &VerifiedClaims,
     ) -> Result<(), ExchangeError> {
         let claimed = self
@@ -259,7 +275,7 @@ impl Exchange {
                 "replay_claim",
                 self.backends
                     .replay
-                    .claim(key.as_str(), replay_expiry(verified.exp)),
+                    .claim(key.as_str(), owner, replay_expiry(verified.exp)),
             )
             .await?;
         if claimed {

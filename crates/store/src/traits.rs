@@ -70,11 +70,14 @@ pub trait TokenStore: Send + Sync + Debug {
 /// One-time use of OIDC tokens. Keys come from `trustmint_claims::ReplayKey`.
 #[async_trait]
 pub trait ReplayGuard: Send + Sync + Debug {
-    /// Atomically records `key` until `expires_at` (unix seconds). `Ok(true)` when this
-    /// call recorded it, `Ok(false)` when it was already there (a replay).
-    async fn claim(&self, key: &str, expires_at: i64) -> Result<bool, StoreError>;
-    /// Forgets `key`, so a JWT whose exchange failed after the claim can be retried.
-    async fn release(&self, key: &str) -> Result<(), StoreError>;
+    /// Atomically records `key` for `owner` (a value unique to this exchange) until
+    /// `expires_at` (unix seconds). `Ok(true)` when this call recorded it, `Ok(false)`
+    /// when it was already there (a replay).
+    async fn claim(&self, key: &str, owner: &str, expires_at: i64) -> Result<bool, StoreError>;
+    /// Forgets `key` if `owner`'s claim still holds it, so a JWT whose exchange failed
+    /// after (or while) claiming can be retried — and a release can never drop another
+    /// exchange's claim of the same JWT.
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError>;
 }
 
 /// The result of creating a publisher.

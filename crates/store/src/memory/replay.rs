@@ -16,12 +16,19 @@ use crate::{ReplayGuard, StoreError};
 /// unexpired JWT).
 pub const MAX_MEMORY_REPLAY_RECORDS: u64 = 1_000_000;
 
+/// One claim: who made it and until when.
+#[derive(Clone, Debug)]
+struct Claim {
+    owner: String,
+    expires_at: i64,
+}
+
 /// Expires a record at the unix second it holds.
 struct UntilExpiresAt;
 
-impl Expiry<String, i64> for UntilExpiresAt {
-    fn expire_after_create(&self, _: &String, expires_at: &i64, _: Instant) -> Option<Duration> {
-        let remaining = expires_at.saturating_sub(unix_now()).max(0);
+impl Expiry<String, Claim> for UntilExpiresAt {
+    fn expire_after_create(&self, _: &String, claim: &Claim, _: Instant) -> Option<Duration> {
+        let remaining = claim.expires_at.saturating_sub(unix_now()).max(0);
         Some(Duration::from_secs(u64::try_from(remaining).unwrap_or(0)))
     }
 }
@@ -29,7 +36,7 @@ impl Expiry<String, i64> for UntilExpiresAt {
 /// [`ReplayGuard`] in process memory.
 #[derive(Clone, Debug)]
 pub struct MemoryReplayGuard {
-    claimed: Cache<String, i64>,
+    claimed: Cache<String, Claim>,
 }
 
 impl MemoryReplayGuard {
@@ -52,7 +59,7 @@ impl Default for MemoryReplayGuard {
 
 #[async_trait]
 impl ReplayGuard for MemoryReplayGuard {
-    async fn claim(&self, key: &str, expires_at: i64) -> Result<bool, StoreError> {
+    async fn claim(&self, key: &str, owner: &str, expires_at: i64) -> Result<bool, StoreError> {
         // `and_compute_with` runs one closure at a time per key: of two concurrent
         // claims exactly one sees no entry and inserts.
         let outcome = self
@@ -61,15 +68,26 @@ impl ReplayGuard for MemoryReplayGuard {
             .and_compute_with(|existing| async move {
                 match existing {
                     Some(_) => Op::Nop,
-                    None => Op::Put(expires_at),
+                    None => Op::Put(Claim {
+                        owner: owner.to_owned(),
+                        expires_at,
+                    }),
                 }
             })
             .await;
         Ok(matches!(outcome, CompResult::Inserted(_)))
     }
 
-    async fn release(&self, key: &str) -> Result<(), StoreError> {
-        self.claimed.invalidate(key).await;
+    async fn release(&self, key: &str, owner: &str) -> Result<(), StoreError> {
+        self.claimed
+            .entry_by_ref(key)
+            .and_compute_with(|existing| async move {
+                match existing {
+                    Some(claim) if claim.value().owner == owner => Op::Remove,
+                    _ => Op::Nop,
+                }
+            })
+            .await;
         Ok(())
     }
 }

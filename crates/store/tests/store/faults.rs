@@ -60,9 +60,12 @@ async fn every_op(backends: &Backends) -> Vec<(&'static str, Result<(), StoreErr
     run!("token_delete", backends.tokens.delete(&record.token_id));
     run!(
         "replay_claim",
-        backends.replay.claim(&replay_key, now() + 60)
+        backends.replay.claim(&replay_key, "fault-test", now() + 60)
     );
-    run!("replay_release", backends.replay.release(&replay_key));
+    run!(
+        "replay_release",
+        backends.replay.release(&replay_key, "fault-test")
+    );
     run!(
         "publisher_create",
         backends.publishers.create(publisher.clone())

@@ -61,6 +61,11 @@ macro_rules! conformance_suite {
             replay::release_lets_a_second_claim_succeed
         );
         behaviour!(
+            replay_release_by_another_owner_keeps_the_claim,
+            subject(),
+            replay::release_by_another_owner_keeps_the_claim
+        );
+        behaviour!(
             replay_concurrent_claims_have_one_winner,
             subject(),
             replay::concurrent_claims_have_one_winner
