@@ -92,11 +92,11 @@ fn exchange_with(
     let registry = IssuerRegistry::new(&[serde_json::from_value::<IssuerSettings>(
         json!({ "url": issuer.url(), "kind": "github" }),
     )
-    .unwrap()])
-    .unwrap();
+    .expect("an issuer entry")])
+    .expect("an issuer registry");
     let settings = KeyStoreSettings::default();
     let keystore = KeyStore::new(
-        Arc::new(HttpFetcher::new(&settings).unwrap()),
+        Arc::new(HttpFetcher::new(&settings).expect("a JWKS fetcher")),
         settings,
         Arc::new(NoopObserver),
     );
@@ -105,7 +105,7 @@ fn exchange_with(
         "repository_owner": "octo-org", "repository_owner_id": "92345678",
         "repository_name": "sampleproject", "workflow_filename": "release.yml",
     }))
-    .unwrap();
+    .expect("a publisher declaration");
     let publisher = declaration.into_declared_publisher();
     let backends = Backends::memory(&RateLimitSettings::default());
     Exchange::new(
