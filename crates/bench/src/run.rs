@@ -139,13 +139,8 @@ impl Bench {
             logs: profile.service_logs,
             jwks_refresh_cooldown_secs: 1,
         };
-        let service = ServiceProcess::start(&spec, profile.backtraces)?;
-        eprintln!(
-            "service pid {} (http {}, grpc {})",
-            service.pid(),
-            service.http_url,
-            service.grpc_url
-        );
+        // Redis first: without it the service would start, report not-ready and refuse
+        // every exchange; better to say so at once.
         let redis_probe = match &redis {
             Some(redis) => {
                 let nodes = if redis.cluster_urls.is_empty() {
@@ -153,10 +148,25 @@ impl Bench {
                 } else {
                     redis.cluster_urls.clone()
                 };
-                Some(RedisProbe::connect(&nodes, &redis.key_prefix).await?)
+                let probe = RedisProbe::connect(&nodes, &redis.key_prefix)
+                    .await
+                    .map_err(|error| {
+                        BenchError::Setup(format!(
+                            "cannot reach Redis at {} ({error}); start one with `redis-server --daemonize yes --port 6379 --save \"\" --appendonly no`, pass --redis-url, or run with --memory",
+                            nodes.join(",")
+                        ))
+                    })?;
+                Some(probe)
             }
             None => None,
         };
+        let service = ServiceProcess::start(&spec, profile.backtraces)?;
+        eprintln!(
+            "service pid {} (http {}, grpc {})",
+            service.pid(),
+            service.http_url,
+            service.grpc_url
+        );
         let clients = profile.max_level();
         let http_clients = clients::http_clients(clients)?;
         let token_clients = clients::token_clients(
