@@ -271,3 +271,45 @@ impl Profile {
             .unwrap_or(1)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn profile(args: &[&str]) -> Profile {
+        Cli::parse_from(std::iter::once("trustmint-bench").chain(args.iter().copied())).profile()
+    }
+
+    #[test]
+    fn defaults_are_the_issues_benchmark_on_redis() {
+        let default = profile(&[]);
+        assert_eq!(default.store, "redis");
+        assert_eq!(default.levels, [1, 4, 16, 64]);
+        assert_eq!(
+            (default.exchange_rate, default.verify_rate, default.storm),
+            (1_000.0, 5_000.0, 1_000)
+        );
+        assert_eq!(default.scenarios, Scenario::DEFAULT);
+        assert!(!default.runs(Scenario::Forged));
+        assert_eq!(profile(&["--memory"]).store, "memory");
+        assert_eq!(
+            profile(&["--cluster", "redis://a:7000,redis://b:7000"]).store,
+            "redis-cluster"
+        );
+    }
+
+    #[test]
+    fn smoke_runs_every_scenario_small_and_ignores_bad_rates() {
+        let smoke = profile(&["--smoke", "--exchanges", "100000"]);
+        assert_eq!(smoke.levels, [1, 4]);
+        assert_eq!(
+            (smoke.exchanges, smoke.storm, smoke.rss_exchanges),
+            (40, 50, 300)
+        );
+        assert_eq!(smoke.scenarios, Scenario::ALL);
+        let odd = profile(&["--exchange-rate=-5", "--levels", "0,8"]);
+        assert_eq!(odd.exchange_rate, 1_000.0);
+        assert_eq!(odd.levels, [1, 8]);
+        assert_eq!(odd.max_level(), 16, "the --concurrency default is larger");
+    }
+}

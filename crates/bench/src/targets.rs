@@ -192,3 +192,124 @@ pub(crate) fn failed_requests(results: &Results) -> u64 {
         .map_or(0, |rss| rss.failures.values().sum());
     rows + storm + rss
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use clap::Parser as _;
+
+    use super::*;
+    use crate::cli::Cli;
+    use crate::report::RunInfo;
+    use crate::rotation::RotationResult;
+    use crate::stats::{Latency, Throughput};
+
+    fn row(name: &str, per_sec: f64, p99_us: f64, failed: u64) -> ScenarioResult {
+        ScenarioResult {
+            name: name.to_owned(),
+            what: String::new(),
+            throughput: Throughput {
+                ok: 1_000,
+                failures: if failed > 0 {
+                    BTreeMap::from([("http 503 unavailable".to_owned(), failed)])
+                } else {
+                    BTreeMap::new()
+                },
+                elapsed_secs: 1.0,
+                per_sec,
+                latency: Latency {
+                    p99_us,
+                    ..Latency::default()
+                },
+            },
+            service_cpu_us_per_request: 0.0,
+            client_cpu_us_per_request: 0.0,
+            in_use_case: None,
+            store_calls: BTreeMap::new(),
+            concurrency: 1,
+            offered_rate: None,
+            signing_secs: None,
+        }
+    }
+
+    fn results(args: &[&str], scenarios: Vec<ScenarioResult>, fetches: usize) -> Results {
+        let cli = Cli::parse_from(std::iter::once("trustmint-bench").chain(args.iter().copied()));
+        let mut run = RunInfo::new(&cli.profile(), 0);
+        run.release_build = true;
+        Results {
+            format: crate::report::RESULTS_FORMAT,
+            run,
+            warm_up: None,
+            floor: None,
+            scenarios,
+            rotation: Some(RotationResult {
+                exchanges: 1_000,
+                ok: 1_000,
+                failures: BTreeMap::new(),
+                jwks_fetches: fetches,
+                service_jwks_fetches: fetches as f64,
+                cooldown_skips: 0.0,
+                elapsed_secs: 0.3,
+                latency: Latency::default(),
+            }),
+            rss: None,
+            service_peak_rss_bytes: None,
+            targets: Vec::new(),
+            notes: Vec::new(),
+        }
+    }
+
+    fn verdicts(results: &Results) -> Vec<(&'static str, Verdict)> {
+        judge(results)
+            .into_iter()
+            .map(|check| (check.target, check.verdict))
+            .collect()
+    }
+
+    #[test]
+    fn judges_each_target_from_its_rows() {
+        let rows = vec![
+            row("exchange_c16", 4_900.0, 4_000.0, 0),
+            row("exchange_c64", 5_200.0, 15_000.0, 0),
+            row("verify_c64", 19_000.0, 6_000.0, 0),
+            row("exchange_at_1000_per_sec", 1_000.0, 9_900.0, 0),
+            row("verify_at_5000_per_sec", 5_000.0, 4_000.0, 3),
+        ];
+        assert_eq!(
+            verdicts(&results(&[], rows, 2)),
+            vec![
+                ("exchange >= 5,000/s with Redis", Verdict::Met),
+                ("exchange p99 <= 10 ms at 1,000/s", Verdict::Met),
+                ("verify >= 20,000/s", Verdict::Missed),
+                // p99 met, but requests failed.
+                ("verify p99 <= 5 ms at 5,000/s", Verdict::Missed),
+                (
+                    "RSS <= 64 MiB after 1,000,000 exchanges",
+                    Verdict::NotJudged("not run".to_owned())
+                ),
+                (
+                    "exactly 1 JWKS fetch in the rotation storm",
+                    Verdict::Missed
+                ),
+            ]
+        );
+    }
+
+    #[test]
+    fn a_smoke_run_judges_only_the_storm_and_memory_runs_not_the_redis_target() {
+        let rows = vec![row("exchange_c4", 9_000.0, 1_000.0, 0)];
+        let smoke = results(&["--smoke"], rows.clone(), 1);
+        assert_eq!(
+            verdicts(&smoke)[0].1,
+            Verdict::NotJudged("smoke run".to_owned())
+        );
+        assert_eq!(verdicts(&smoke)[5].1, Verdict::Met);
+        let memory = results(&["--memory"], rows, 1);
+        assert_eq!(
+            verdicts(&memory)[0].1,
+            Verdict::NotJudged("memory store (the target is with Redis)".to_owned())
+        );
+        assert_eq!(failed_requests(&memory), 0);
+    }
+}
