@@ -21,6 +21,10 @@ use crate::error::BenchError;
 /// [`ReadyLine`] as JSON.
 pub(crate) const READY_MARKER: &str = "TRUSTMINT-BENCH-READY ";
 
+/// `[exchange] jwks_refresh_cooldown_secs` of the service: short, so the rotation storm
+/// need not wait the production minute after the rotation issuer's first fetch.
+pub(crate) const JWKS_REFRESH_COOLDOWN_SECS: u64 = 1;
+
 /// The repository of the declared publisher (the testkit's default GitHub claims).
 pub(crate) const DECLARED_PROJECT: &str = "sampleproject";
 

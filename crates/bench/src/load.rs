@@ -47,6 +47,24 @@ impl LoadResult {
     pub(crate) fn failure_count(&self) -> u64 {
         self.failures.values().sum()
     }
+
+    /// Counts one request: its latency if it succeeded, its failure kind if not.
+    fn record(&mut self, outcome: Outcome, latency: Duration) {
+        match outcome {
+            Ok(()) => self
+                .latencies_ns
+                .push(u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX)),
+            Err(kind) => *self.failures.entry(kind).or_default() += 1,
+        }
+    }
+
+    /// Adds `other`'s requests to these.
+    fn merge(&mut self, other: LoadResult) {
+        self.latencies_ns.extend(other.latencies_ns);
+        for (kind, count) in other.failures {
+            *self.failures.entry(kind).or_default() += count;
+        }
+    }
 }
 
 /// Runs `plan`: worker `w` calls `call(clients[w % clients.len()].clone(), n)` for each
@@ -79,12 +97,8 @@ where
                     break;
                 }
                 let sent = Instant::now();
-                match call(client.clone(), number).await {
-                    Ok(()) => mine
-                        .latencies_ns
-                        .push(u64::try_from(sent.elapsed().as_nanos()).unwrap_or(u64::MAX)),
-                    Err(kind) => *mine.failures.entry(kind).or_default() += 1,
-                }
+                let outcome = call(client.clone(), number).await;
+                mine.record(outcome, sent.elapsed());
             }
             mine
         }));
@@ -92,18 +106,11 @@ where
     let mut total = LoadResult::default();
     for worker in workers {
         match worker.await {
-            Ok(mine) => {
-                total.latencies_ns.extend(mine.latencies_ns);
-                for (kind, count) in mine.failures {
-                    *total.failures.entry(kind).or_default() += count;
-                }
-            }
-            Err(error) => {
-                *total
-                    .failures
-                    .entry(format!("load worker panicked: {error}"))
-                    .or_default() += 1;
-            }
+            Ok(mine) => total.merge(mine),
+            Err(error) => total.record(
+                Err(format!("load worker panicked: {error}")),
+                Duration::ZERO,
+            ),
         }
     }
     total.elapsed = started.elapsed();
@@ -132,7 +139,7 @@ where
     F: Fn(C, usize) -> Fut + Send + Sync + 'static,
     Fut: Future<Output = Outcome> + Send + 'static,
 {
-    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(Outcome, u64)>();
+    let (done_tx, mut done_rx) = tokio::sync::mpsc::unbounded_channel::<(Outcome, Duration)>();
     let runtime = tokio::runtime::Handle::current();
     let in_flight = Arc::new(tokio::sync::Semaphore::new(plan.max_in_flight.max(1)));
     let clients: Vec<C> = clients.to_vec();
@@ -153,23 +160,19 @@ where
             runtime.spawn(async move {
                 let _permit = in_flight.acquire_owned().await;
                 let outcome = request.await;
-                let latency = u64::try_from(due.elapsed().as_nanos()).unwrap_or(u64::MAX);
-                let _ = done_tx.send((outcome, latency));
+                let _ = done_tx.send((outcome, due.elapsed()));
             });
         }
     });
     let mut total = LoadResult::default();
     while let Some((outcome, latency)) = done_rx.recv().await {
-        match outcome {
-            Ok(()) => total.latencies_ns.push(latency),
-            Err(kind) => *total.failures.entry(kind).or_default() += 1,
-        }
+        total.record(outcome, latency);
     }
     if dispatcher.join().is_err() {
-        *total
-            .failures
-            .entry("the dispatcher thread panicked".to_owned())
-            .or_default() += 1;
+        total.record(
+            Err("the dispatcher thread panicked".to_owned()),
+            Duration::ZERO,
+        );
     }
     total.elapsed = started.elapsed();
     total

@@ -129,7 +129,7 @@ fn verdict(cli: &Cli, profile: &Profile, results: &Results) -> Result<(), BenchE
     let storm_missed = results
         .targets
         .iter()
-        .any(|check| check.target.contains("JWKS fetch") && check.verdict == Verdict::Missed);
+        .any(|check| check.target == targets::STORM_TARGET && check.verdict == Verdict::Missed);
     let missed: Vec<&str> = results
         .targets
         .iter()

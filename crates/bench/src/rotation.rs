@@ -3,26 +3,28 @@
 //! keystore's single-flight must turn that into exactly one JWKS fetch, and every
 //! exchange must still succeed.
 //!
-//! The service runs with a 1 s refresh cooldown (see `child.rs`) and the rotation issuer
+//! The service runs with a short refresh cooldown (`JWKS_REFRESH_COOLDOWN_SECS`) and the rotation issuer
 //! is used only here and once in the warm-up, so by the time the storm starts its last
 //! fetch is older than the cooldown — as in production, where a rotation comes long
 //! after the previous fetch.
 
-use std::time::{Duration, Instant};
+use std::sync::Arc;
+use std::time::Duration;
 
-use futures::StreamExt as _;
 use serde::Serialize;
 use trustmint_testkit::claims::GitHubClaims;
 
+use crate::child::JWKS_REFRESH_COOLDOWN_SECS;
 use crate::clients::{self, mint_body};
 use crate::error::BenchError;
 use crate::jwts::sign_batch;
+use crate::load;
 use crate::run::Bench;
 use crate::service_metrics::MetricsSnapshot;
 use crate::stats::Latency;
 
-/// Longer than the service's refresh cooldown (1 s).
-const PAST_COOLDOWN: Duration = Duration::from_millis(1_200);
+/// Longer than the service's refresh cooldown.
+const PAST_COOLDOWN: Duration = Duration::from_millis(JWKS_REFRESH_COOLDOWN_SECS * 1_000 + 200);
 
 /// What the storm did.
 #[derive(Debug, Clone, Serialize)]
@@ -57,38 +59,25 @@ pub(crate) async fn rotation_storm(
     let metrics_before = MetricsSnapshot::fetch(bench.http(), &bench.service.http_url).await?;
     let fetches_before = bench.rotation.jwks_fetch_count();
 
-    let url = bench.service.http_url.clone();
-    let clients = bench.http_clients.clone();
-    let started = Instant::now();
-    let outcomes: Vec<(Result<String, String>, Duration)> =
-        futures::stream::iter(batch.jwts.iter().enumerate().map(|(n, jwt)| {
-            let client = clients[n % clients.len()].clone();
-            let (url, body) = (url.clone(), mint_body(jwt));
-            async move {
-                let sent = Instant::now();
-                let outcome = clients::mint(&client, &url, body).await;
-                (outcome, sent.elapsed())
-            }
-        }))
-        .buffer_unordered(exchanges)
-        .collect()
-        .await;
-    let elapsed_secs = started.elapsed().as_secs_f64();
+    // One worker per exchange: all are in flight at once.
+    let bodies: Arc<Vec<String>> = Arc::new(batch.jwts.iter().map(|jwt| mint_body(jwt)).collect());
+    let url: Arc<str> = Arc::from(bench.service.http_url.as_str());
+    let mut result = load::run(
+        bench.plan_at(exchanges, exchanges),
+        &bench.http_clients,
+        move |client, n| {
+            let (body, url) = (bodies.get(n).cloned().unwrap_or_default(), url.clone());
+            async move { clients::mint(&client, &url, body).await.map(|_| ()) }
+        },
+    )
+    .await;
 
     let jwks_fetches = bench.rotation.jwks_fetch_count() - fetches_before;
     let metrics_after = MetricsSnapshot::fetch(bench.http(), &bench.service.http_url).await?;
-    let mut failures = std::collections::BTreeMap::new();
-    let mut latencies_ns = Vec::with_capacity(outcomes.len());
-    for (outcome, latency) in outcomes {
-        match outcome {
-            Ok(_) => latencies_ns.push(u64::try_from(latency.as_nanos()).unwrap_or(u64::MAX)),
-            Err(kind) => *failures.entry(kind).or_insert(0) += 1,
-        }
-    }
     Ok(RotationResult {
         exchanges,
-        ok: latencies_ns.len(),
-        failures,
+        ok: result.latencies_ns.len(),
+        failures: std::mem::take(&mut result.failures),
         jwks_fetches,
         service_jwks_fetches: metrics_after.delta_since(
             &metrics_before,
@@ -100,7 +89,7 @@ pub(crate) async fn rotation_storm(
             "trustmint_jwks_cooldown_skips_total",
             None,
         ),
-        elapsed_secs,
-        latency: Latency::of(&mut latencies_ns),
+        elapsed_secs: result.elapsed.as_secs_f64(),
+        latency: Latency::of(&mut result.latencies_ns),
     })
 }

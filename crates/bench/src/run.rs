@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 use trustmint_testkit::{IssuerOptions, KeyAlgorithm, TestIssuer};
 
-use crate::child::{ChildSpec, IssuerSpec, RedisSpec};
+use crate::child::{ChildSpec, IssuerSpec, JWKS_REFRESH_COOLDOWN_SECS, RedisSpec};
 use crate::cli::{Cli, Profile};
 use crate::clients::{self, TokenClient};
 use crate::error::BenchError;
@@ -137,7 +137,7 @@ impl Bench {
             http_workers: profile.http_workers,
             grpc_auth_token: grpc_auth_token.clone(),
             logs: profile.service_logs,
-            jwks_refresh_cooldown_secs: 1,
+            jwks_refresh_cooldown_secs: JWKS_REFRESH_COOLDOWN_SECS,
         };
         // Redis first: without it the service would start, report not-ready and refuse
         // every exchange; better to say so at once.

@@ -33,6 +33,9 @@ pub(crate) struct TargetCheck {
 
 const MIB: f64 = 1024.0 * 1024.0;
 
+/// The storm's target: also judged in `--smoke` (a correctness property).
+pub(crate) const STORM_TARGET: &str = "exactly 1 JWKS fetch in the rotation storm";
+
 fn failed(row: &ScenarioResult) -> u64 {
     row.throughput.failures.values().sum()
 }
@@ -59,11 +62,9 @@ pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
     } else {
         Ok(())
     };
-    let mut checks = Vec::new();
-
     let throughput = |prefix: &str, minimum: f64, needs_redis: bool| {
         let Some(best) = best(results, prefix) else {
-            return ("-".to_owned(), Verdict::NotJudged("not run".to_owned()));
+            return not_run();
         };
         let measured = format!(
             "{:.0}/s ({}{})",
@@ -104,47 +105,17 @@ pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
         (measured, verdict)
     };
 
-    let (measured, verdict) = throughput("exchange_c", 5_000.0, true);
-    checks.push(TargetCheck {
-        target: "exchange >= 5,000/s with Redis",
-        measured,
-        verdict,
-    });
-    let (measured, verdict) = tail("exchange_at_1000_per_sec", 10_000.0);
-    checks.push(TargetCheck {
-        target: "exchange p99 <= 10 ms at 1,000/s",
-        measured,
-        verdict,
-    });
-    let (measured, verdict) = throughput("verify_c", 20_000.0, false);
-    checks.push(TargetCheck {
-        target: "verify >= 20,000/s",
-        measured,
-        verdict,
-    });
-    let (measured, verdict) = tail("verify_at_5000_per_sec", 5_000.0);
-    checks.push(TargetCheck {
-        target: "verify p99 <= 5 ms at 5,000/s",
-        measured,
-        verdict,
-    });
-
-    checks.push(match &results.rss {
-        None => TargetCheck {
-            target: "RSS <= 64 MiB after 1,000,000 exchanges",
-            measured: "-".to_owned(),
-            verdict: Verdict::NotJudged("not run".to_owned()),
-        },
-        Some(rss) => TargetCheck {
-            target: "RSS <= 64 MiB after 1,000,000 exchanges",
-            measured: format!(
+    let rss = match &results.rss {
+        None => not_run(),
+        Some(rss) => (
+            format!(
                 "peak {:.1} MiB, final {:.1} MiB after {} exchanges (idle {:.1} MiB)",
                 rss.peak_rss_bytes as f64 / MIB,
                 rss.final_rss_bytes as f64 / MIB,
                 rss.exchanges,
                 rss.idle_rss_bytes as f64 / MIB
             ),
-            verdict: if rss.exchanges < 1_000_000 {
+            if rss.exchanges < 1_000_000 {
                 Verdict::NotJudged(format!(
                     "{} exchanges (run `just bench-rss` for 1,000,000)",
                     rss.exchanges
@@ -154,29 +125,54 @@ pub(crate) fn judge(results: &Results) -> Vec<TargetCheck> {
             } else {
                 Verdict::Missed
             },
-        },
-    });
-
-    checks.push(match &results.rotation {
-        None => TargetCheck {
-            target: "exactly 1 JWKS fetch in the rotation storm",
-            measured: "-".to_owned(),
-            verdict: Verdict::NotJudged("not run".to_owned()),
-        },
-        Some(storm) => TargetCheck {
-            target: "exactly 1 JWKS fetch in the rotation storm",
-            measured: format!(
+        ),
+    };
+    let storm = match &results.rotation {
+        None => not_run(),
+        Some(storm) => (
+            format!(
                 "{} fetch(es) for {} concurrent exchanges, {} minted",
                 storm.jwks_fetches, storm.exchanges, storm.ok
             ),
-            verdict: if storm.jwks_fetches == 1 && storm.ok == storm.exchanges {
+            if storm.jwks_fetches == 1 && storm.ok == storm.exchanges {
                 Verdict::Met
             } else {
                 Verdict::Missed
             },
-        },
-    });
-    checks
+        ),
+    };
+    [
+        (
+            "exchange >= 5,000/s with Redis",
+            throughput("exchange_c", 5_000.0, true),
+        ),
+        (
+            "exchange p99 <= 10 ms at 1,000/s",
+            tail("exchange_at_1000_per_sec", 10_000.0),
+        ),
+        (
+            "verify >= 20,000/s",
+            throughput("verify_c", 20_000.0, false),
+        ),
+        (
+            "verify p99 <= 5 ms at 5,000/s",
+            tail("verify_at_5000_per_sec", 5_000.0),
+        ),
+        ("RSS <= 64 MiB after 1,000,000 exchanges", rss),
+        (STORM_TARGET, storm),
+    ]
+    .into_iter()
+    .map(|(target, (measured, verdict))| TargetCheck {
+        target,
+        measured,
+        verdict,
+    })
+    .collect()
+}
+
+/// What a target whose scenario did not run shows.
+fn not_run() -> (String, Verdict) {
+    ("-".to_owned(), Verdict::NotJudged("not run".to_owned()))
 }
 
 /// Requests that failed anywhere in the run.
