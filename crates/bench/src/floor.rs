@@ -17,9 +17,10 @@ use std::time::{Duration, Instant};
 use futures::StreamExt as _;
 use serde::Serialize;
 use trustmint_claims::{
-    HttpFetcher, IssuerKind, IssuerRegistry, IssuerSettings, JwtVerifier, KeyStore,
-    KeyStoreSettings, NoopObserver,
+    HttpFetcher, IssuerRegistry, IssuerSettings, JwtVerifier, KeyStore, KeyStoreSettings,
+    NoopObserver,
 };
+use trustmint_publishers::Provider;
 use trustmint_testkit::claims::GitHubClaims;
 
 use crate::error::BenchError;
@@ -70,7 +71,7 @@ pub(crate) async fn measure(bench: &Bench, secs: f64) -> Result<Floor, BenchErro
 async fn jwt_verifies_per_sec(bench: &Bench, window: Duration) -> Result<f64, BenchError> {
     let setup = |error: &dyn std::fmt::Display| BenchError::Setup(format!("floor: {error}"));
     let registry =
-        IssuerRegistry::new(&[IssuerSettings::exact(IssuerKind::GitHub, bench.rs256.url())])
+        IssuerRegistry::new(&[IssuerSettings::exact(Provider::GitHub, bench.rs256.url())])
             .map_err(|error| setup(&error))?;
     let keystore_settings = KeyStoreSettings::default();
     let fetcher = HttpFetcher::new(&keystore_settings).map_err(|error| setup(&error))?;

@@ -5,53 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::algorithm::Algorithm;
 use crate::issuer_url::UrlPattern;
-
-/// Which CI provider an issuer belongs to; decides the publisher rules applied later.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum IssuerKind {
-    /// GitHub Actions (github.com, enterprise slugs, GHES).
-    GitHub,
-    /// GitLab CI/CD (gitlab.com and self-managed instances).
-    GitLab,
-    /// Google Cloud service-account ID tokens.
-    Google,
-    /// ActiveState Platform.
-    ActiveState,
-}
-
-// === impl IssuerKind ===
-
-impl IssuerKind {
-    /// Every kind, in config order.
-    pub const ALL: [IssuerKind; 4] = [Self::GitHub, Self::GitLab, Self::Google, Self::ActiveState];
-
-    /// The config / metric spelling: `github`, `gitlab`, `google`, `activestate`.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::GitHub => "github",
-            Self::GitLab => "gitlab",
-            Self::Google => "google",
-            Self::ActiveState => "activestate",
-        }
-    }
-
-    /// The public (SaaS) issuer URL of this kind, as PyPI trusts it.
-    pub fn public_url(self) -> &'static str {
-        match self {
-            Self::GitHub => "https://token.actions.githubusercontent.com",
-            Self::GitLab => "https://gitlab.com",
-            Self::Google => "https://accounts.google.com",
-            Self::ActiveState => "https://platform.activestate.com/api/v1/oauth/oidc",
-        }
-    }
-}
-
-impl std::fmt::Display for IssuerKind {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+use trustmint_publishers::Provider;
 
 /// One `[[issuers]]` entry as written in the configuration.
 ///
@@ -70,7 +24,7 @@ pub struct IssuerSettings {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub url_pattern: Option<String>,
     /// The provider.
-    pub kind: IssuerKind,
+    pub kind: Provider,
     /// Fixed JWKS URL; without it keys come from OIDC discovery of the token's `iss`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub jwks_uri: Option<String>,
@@ -86,7 +40,7 @@ pub struct IssuerSettings {
 
 impl IssuerSettings {
     /// An exact-URL entry of `kind` with every optional field unset.
-    pub fn exact(kind: IssuerKind, url: impl Into<String>) -> Self {
+    pub fn exact(kind: Provider, url: impl Into<String>) -> Self {
         Self {
             name: None,
             url: Some(url.into()),
@@ -99,7 +53,7 @@ impl IssuerSettings {
     }
 
     /// A `url_pattern` entry of `kind` with every optional field unset.
-    pub fn pattern(kind: IssuerKind, url_pattern: impl Into<String>) -> Self {
+    pub fn pattern(kind: Provider, url_pattern: impl Into<String>) -> Self {
         Self {
             url: None,
             url_pattern: Some(url_pattern.into()),
@@ -115,7 +69,7 @@ pub struct Issuer {
     /// configured entry, never per concrete `iss`, so it is a bounded metric label.
     pub name: String,
     /// The provider.
-    pub kind: IssuerKind,
+    pub kind: Provider,
     /// Kill switch: callers must refuse tokens of a disabled issuer (`not-enabled`).
     pub enabled: bool,
     /// Allowed algorithms, never empty (default `[RS256]`).
@@ -169,11 +123,11 @@ mod tests {
 
     #[test]
     fn kinds_use_config_spelling() {
-        for kind in IssuerKind::ALL {
+        for &kind in Provider::ALL {
             let json = serde_json::to_string(&kind).expect("serialize");
             assert_eq!(json, format!("\"{}\"", kind.as_str()));
             assert_eq!(
-                serde_json::from_str::<IssuerKind>(&json).expect("parse"),
+                serde_json::from_str::<Provider>(&json).expect("parse"),
                 kind
             );
         }
@@ -192,7 +146,7 @@ mod tests {
             config.issuers[0].url.as_deref(),
             Some("https://gitlab.example.com")
         );
-        assert_eq!(config.issuers[0].kind, IssuerKind::GitLab);
+        assert_eq!(config.issuers[0].kind, Provider::GitLab);
         assert_eq!(config.issuers[1].enabled, Some(false));
     }
 

@@ -30,7 +30,7 @@ mod verifier;
 pub use algorithm::{Algorithm, AlgorithmError};
 pub use error::ClaimsError;
 pub use fetcher::{FetchError, HttpFetcher, JwksFetcher};
-pub use issuer::{Issuer, IssuerKind, IssuerSettings};
+pub use issuer::{Issuer, IssuerSettings};
 pub use keystore::{
     FetchResult, KeySetStatus, KeyStore, KeyStoreObserver, KeyStoreSettings, NoopObserver,
 };

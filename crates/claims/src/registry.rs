@@ -4,7 +4,9 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::algorithm::Algorithm;
-use crate::issuer::{Issuer, IssuerKind, IssuerMatcher, IssuerSettings};
+use trustmint_publishers::Provider;
+
+use crate::issuer::{Issuer, IssuerMatcher, IssuerSettings};
 use crate::issuer_url::{UrlPattern, normalize_issuer_url, parse_remote_url, trim_trailing_slash};
 
 /// Longest configured issuer name (it becomes a metric label).
@@ -135,9 +137,10 @@ impl IssuerRegistry {
     /// The four public issuers PyPI trusts: GitHub Actions, gitlab.com, Google and
     /// ActiveState, with default settings (RS256, enabled, OIDC discovery).
     pub fn public_issuers() -> Vec<IssuerSettings> {
-        IssuerKind::ALL
-            .into_iter()
-            .map(|kind| IssuerSettings::exact(kind, kind.public_url()))
+        Provider::ALL
+            .iter()
+            .copied()
+            .map(|kind| IssuerSettings::exact(kind, kind.public_issuer()))
             .collect()
     }
 
@@ -187,9 +190,9 @@ fn check_name(name: &str) -> Result<(), String> {
 }
 
 /// `github` for the kind's public URL, else `<kind>:<host and path>`.
-fn derive_name(kind: IssuerKind, matcher: &IssuerMatcher, display_url: &str) -> String {
+fn derive_name(kind: Provider, matcher: &IssuerMatcher, display_url: &str) -> String {
     if let IssuerMatcher::Exact(url) = matcher
-        && url == kind.public_url()
+        && url == kind.public_issuer()
     {
         return kind.as_str().to_owned();
     }
@@ -218,11 +221,11 @@ fn disambiguate_derived_names(issuers: &mut [Issuer], settings: &[IssuerSettings
 mod tests {
     use super::*;
 
-    fn exact(kind: IssuerKind, url: &str) -> IssuerSettings {
+    fn exact(kind: Provider, url: &str) -> IssuerSettings {
         IssuerSettings::exact(kind, url)
     }
 
-    fn pattern(kind: IssuerKind, url_pattern: &str) -> IssuerSettings {
+    fn pattern(kind: Provider, url_pattern: &str) -> IssuerSettings {
         IssuerSettings::pattern(kind, url_pattern)
     }
 
@@ -238,15 +241,15 @@ mod tests {
         let rows = [
             (
                 "https://token.actions.githubusercontent.com",
-                IssuerKind::GitHub,
+                Provider::GitHub,
                 "github",
             ),
-            ("https://gitlab.com", IssuerKind::GitLab, "gitlab"),
-            ("https://gitlab.com/", IssuerKind::GitLab, "gitlab"),
-            ("https://accounts.google.com", IssuerKind::Google, "google"),
+            ("https://gitlab.com", Provider::GitLab, "gitlab"),
+            ("https://gitlab.com/", Provider::GitLab, "gitlab"),
+            ("https://accounts.google.com", Provider::Google, "google"),
             (
                 "https://platform.activestate.com/api/v1/oauth/oidc",
-                IssuerKind::ActiveState,
+                Provider::ActiveState,
                 "activestate",
             ),
         ];
@@ -273,14 +276,14 @@ mod tests {
             IssuerSettings {
                 name: Some("slugs".into()),
                 ..pattern(
-                    IssuerKind::GitHub,
+                    Provider::GitHub,
                     "https://token.actions.githubusercontent.com/*",
                 )
             },
             IssuerSettings {
                 name: Some("octo".into()),
                 ..exact(
-                    IssuerKind::GitHub,
+                    Provider::GitHub,
                     "https://token.actions.githubusercontent.com/octo",
                 )
             },
@@ -310,13 +313,13 @@ mod tests {
     #[test]
     fn derived_names_are_per_entry() {
         let registry = IssuerRegistry::new(&[
-            exact(IssuerKind::GitLab, "https://gitlab.example.com/"),
+            exact(Provider::GitLab, "https://gitlab.example.com/"),
             pattern(
-                IssuerKind::GitHub,
+                Provider::GitHub,
                 "https://*.ghe.example.com/_services/token",
             ),
             exact(
-                IssuerKind::GitHub,
+                Provider::GitHub,
                 "https://token.actions.githubusercontent.com",
             ),
         ])
@@ -342,13 +345,10 @@ mod tests {
         let registry = IssuerRegistry::new(&[
             IssuerSettings {
                 name: Some("github".into()),
-                ..exact(
-                    IssuerKind::GitHub,
-                    "https://ghe.example.com/_services/token",
-                )
+                ..exact(Provider::GitHub, "https://ghe.example.com/_services/token")
             },
             exact(
-                IssuerKind::GitHub,
+                Provider::GitHub,
                 "https://token.actions.githubusercontent.com",
             ),
         ])
@@ -363,7 +363,7 @@ mod tests {
             jwks_uri: Some("http://127.0.0.1:9000/jwks".into()),
             algorithms: Some(vec!["ES256".into(), "RS256".into(), "ES256".into()]),
             enabled: Some(false),
-            ..exact(IssuerKind::GitLab, "https://gitlab.example.com")
+            ..exact(Provider::GitLab, "https://gitlab.example.com")
         }])
         .expect("valid");
         let issuer = registry
@@ -376,7 +376,7 @@ mod tests {
 
     #[test]
     fn config_error_table() {
-        let gitlab = |url: &str| exact(IssuerKind::GitLab, url);
+        let gitlab = |url: &str| exact(Provider::GitLab, url);
         let rows: Vec<(Vec<IssuerSettings>, &str)> = vec![
             (
                 vec![IssuerSettings {
@@ -407,14 +407,14 @@ mod tests {
                 vec![
                     gitlab("https://a.example.com"),
                     gitlab("https://b.example.com"),
-                    pattern(IssuerKind::GitHub, "https://x*.com"),
+                    pattern(Provider::GitHub, "https://x*.com"),
                 ],
                 "issuers[2].url_pattern: `*` must be a whole host label",
             ),
             (
                 vec![
-                    pattern(IssuerKind::GitHub, "https://h.example.com/*"),
-                    pattern(IssuerKind::GitHub, "https://h.example.com/*/"),
+                    pattern(Provider::GitHub, "https://h.example.com/*"),
+                    pattern(Provider::GitHub, "https://h.example.com/*/"),
                 ],
                 "issuers[1].url_pattern: duplicate of issuers[0].url_pattern",
             ),
@@ -492,7 +492,7 @@ mod tests {
 
     #[test]
     fn error_carries_index_and_key() {
-        let error = IssuerRegistry::new(&[exact(IssuerKind::GitHub, "ftp://x.example.com")])
+        let error = IssuerRegistry::new(&[exact(Provider::GitHub, "ftp://x.example.com")])
             .expect_err("bad scheme");
         assert_eq!((error.index, error.key), (0, "url"));
     }

@@ -7,7 +7,9 @@ use trustmint_testkit::claims::{GitHubClaims, GoogleClaims};
 use trustmint_testkit::{KeyAlgorithm, SignOptions, TestKey};
 
 use super::*;
-use crate::issuer::{IssuerKind, IssuerSettings};
+use trustmint_publishers::Provider;
+
+use crate::issuer::IssuerSettings;
 use crate::keystore::KeyStoreSettings;
 use crate::test_support::{FakeFetcher, jwks};
 
@@ -34,7 +36,7 @@ fn fixture_with(algorithm: KeyAlgorithm, algorithms: &[&str]) -> Fixture {
     fetcher.serve_json(GITHUB_JWKS, &jwks(&[&key]));
     let settings = IssuerSettings {
         algorithms: Some(algorithms.iter().map(|a| (*a).to_owned()).collect()),
-        ..IssuerSettings::exact(IssuerKind::GitHub, GITHUB)
+        ..IssuerSettings::exact(Provider::GitHub, GITHUB)
     };
     let registry = IssuerRegistry::new(&[settings]).expect("registry");
     let keystore = KeyStore::new(
@@ -365,7 +367,7 @@ async fn disabled_issuer_is_refused_by_verify() {
     let key = TestKey::generate(KeyAlgorithm::RS256, "key-1").expect("key");
     let registry = IssuerRegistry::new(&[IssuerSettings {
         enabled: Some(false),
-        ..IssuerSettings::exact(IssuerKind::GitHub, GITHUB)
+        ..IssuerSettings::exact(Provider::GitHub, GITHUB)
     }])
     .expect("registry");
     let fetcher = FakeFetcher::new();

@@ -6,9 +6,10 @@ use std::sync::Arc;
 
 use serde_json::Value;
 use trustmint_claims::{
-    HttpFetcher, IssuerKind, IssuerRegistry, IssuerSettings, JwtVerifier, KeyStore,
-    KeyStoreSettings, NoopObserver,
+    HttpFetcher, IssuerRegistry, IssuerSettings, JwtVerifier, KeyStore, KeyStoreSettings,
+    NoopObserver,
 };
+use trustmint_publishers::Provider;
 
 #[tokio::test]
 async fn dev_issuer_tokens_verify_for_every_kind() {
@@ -20,10 +21,10 @@ async fn dev_issuer_tokens_verify_for_every_kind() {
     }));
 
     let kinds = [
-        (IssuerKind::GitHub, "github", ""),
-        (IssuerKind::GitLab, "gitlab", "/gitlab"),
-        (IssuerKind::Google, "google", "/google"),
-        (IssuerKind::ActiveState, "activestate", "/activestate"),
+        (Provider::GitHub, "github", ""),
+        (Provider::GitLab, "gitlab", "/gitlab"),
+        (Provider::Google, "google", "/google"),
+        (Provider::ActiveState, "activestate", "/activestate"),
     ];
     let settings: Vec<IssuerSettings> = kinds
         .iter()

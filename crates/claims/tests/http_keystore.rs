@@ -8,9 +8,10 @@ use serde_json::Value;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpListener;
 use trustmint_claims::{
-    ClaimsError, FetchError, HttpFetcher, IssuerKind, IssuerRegistry, IssuerSettings, JwksFetcher,
-    JwtVerifier, KeyStore, KeyStoreSettings, NoopObserver, VerifiedClaims,
+    ClaimsError, FetchError, HttpFetcher, IssuerRegistry, IssuerSettings, JwksFetcher, JwtVerifier,
+    KeyStore, KeyStoreSettings, NoopObserver, VerifiedClaims,
 };
+use trustmint_publishers::Provider;
 use trustmint_testkit::claims::GitHubClaims;
 use trustmint_testkit::{IssuerOptions, KeyAlgorithm, SignOptions, TestIssuer};
 
@@ -63,7 +64,7 @@ async fn check(verifier: &JwtVerifier, jwt: &str) -> Result<VerifiedClaims, Clai
 async fn discovery_then_jwks() {
     let issuer = TestIssuer::start().await;
     let verifier = verifier(
-        IssuerSettings::exact(IssuerKind::GitHub, issuer.url()),
+        IssuerSettings::exact(Provider::GitHub, issuer.url()),
         KeyStoreSettings::default(),
     );
     let verified = check(&verifier, &token(&issuer)).await.expect("verifies");
@@ -100,7 +101,7 @@ async fn configured_jwks_uri_skips_discovery() {
     .await;
     let settings = IssuerSettings {
         jwks_uri: Some(issuer.jwks_uri()),
-        ..IssuerSettings::exact(IssuerKind::GitHub, issuer.url())
+        ..IssuerSettings::exact(Provider::GitHub, issuer.url())
     };
     let verifier = verifier(settings, KeyStoreSettings::default());
     check(&verifier, &token(&issuer)).await.expect("verifies");
@@ -114,7 +115,7 @@ async fn configured_jwks_uri_skips_discovery() {
 async fn key_rotation_is_picked_up() {
     let issuer = TestIssuer::start().await;
     let verifier = verifier(
-        IssuerSettings::exact(IssuerKind::GitHub, issuer.url()),
+        IssuerSettings::exact(Provider::GitHub, issuer.url()),
         eager(),
     );
     let old = token(&issuer);
@@ -141,7 +142,7 @@ async fn key_rotation_is_picked_up() {
 async fn issuer_down_cached_keys_still_verify_and_new_kids_are_unavailable() {
     let issuer = TestIssuer::start().await;
     let verifier = verifier(
-        IssuerSettings::exact(IssuerKind::GitHub, issuer.url()),
+        IssuerSettings::exact(Provider::GitHub, issuer.url()),
         eager(),
     );
     check(&verifier, &token(&issuer))
@@ -175,7 +176,7 @@ async fn oversized_jwks_is_rejected() {
     let issuer = TestIssuer::start().await;
     issuer.set_jwks_padding(300 * 1024);
     let verifier = verifier(
-        IssuerSettings::exact(IssuerKind::GitHub, issuer.url()),
+        IssuerSettings::exact(Provider::GitHub, issuer.url()),
         KeyStoreSettings::default(),
     );
     assert_eq!(
@@ -195,7 +196,7 @@ async fn slow_issuer_times_out() {
         ..KeyStoreSettings::default()
     };
     let verifier = verifier(
-        IssuerSettings::exact(IssuerKind::GitHub, issuer.url()),
+        IssuerSettings::exact(Provider::GitHub, issuer.url()),
         settings,
     );
     let started = Instant::now();
@@ -221,7 +222,7 @@ async fn enterprise_slug_through_a_url_pattern() {
     .await;
     let base = issuer.url().trim_end_matches("/octo-enterprise").to_owned();
     let verifier = verifier(
-        IssuerSettings::pattern(IssuerKind::GitHub, format!("{base}/*")),
+        IssuerSettings::pattern(Provider::GitHub, format!("{base}/*")),
         KeyStoreSettings::default(),
     );
     let verified = check(&verifier, &token(&issuer)).await.expect("verifies");
@@ -238,7 +239,7 @@ async fn ghes_style_issuer_path() {
     })
     .await;
     let verifier = verifier(
-        IssuerSettings::exact(IssuerKind::GitHub, issuer.url()),
+        IssuerSettings::exact(Provider::GitHub, issuer.url()),
         KeyStoreSettings::default(),
     );
     assert_eq!(
@@ -261,7 +262,7 @@ async fn algorithms_over_http() {
         .await;
         let settings = IssuerSettings {
             algorithms: Some(vec![name.into()]),
-            ..IssuerSettings::exact(IssuerKind::GitHub, issuer.url())
+            ..IssuerSettings::exact(Provider::GitHub, issuer.url())
         };
         let verifier = verifier(settings, KeyStoreSettings::default());
         assert_eq!(
@@ -278,7 +279,7 @@ async fn signing_with_an_extra_published_key() {
     let ec = issuer.add_key(KeyAlgorithm::ES256);
     let settings = IssuerSettings {
         algorithms: Some(vec!["RS256".into(), "ES256".into()]),
-        ..IssuerSettings::exact(IssuerKind::GitHub, issuer.url())
+        ..IssuerSettings::exact(Provider::GitHub, issuer.url())
     };
     let verifier = verifier(settings, KeyStoreSettings::default());
     let claims = GitHubClaims::new().build(&issuer.url(), "pypi", now());

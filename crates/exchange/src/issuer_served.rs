@@ -6,8 +6,6 @@
 use trustmint_claims::IssuerRegistry;
 use trustmint_publishers::{PublisherSpec, ValidationError};
 
-use crate::mint::provider_of;
-
 /// `Ok` when a configured issuer of the publisher's kind serves the issuer it trusts;
 /// otherwise the field to change (`issuer`, or `kind` for Google and ActiveState, which
 /// have no issuer field) and why.
@@ -18,18 +16,13 @@ pub fn check_issuer_served(
     let issuer_url = spec.issuer();
     if registry
         .resolve(issuer_url)
-        .is_some_and(|issuer| provider_of(issuer.kind) == spec.provider())
+        .is_some_and(|issuer| issuer.kind == spec.provider())
     {
         return Ok(());
     }
     let kind = spec.provider().as_str();
     let unserved = format!("no [[issuers]] entry of kind {kind} serves '{issuer_url}'");
-    let configured_issuer = match spec {
-        PublisherSpec::GitHub(p) => Some(p.issuer.as_str()),
-        PublisherSpec::GitLab(p) => Some(p.issuer.as_str()),
-        PublisherSpec::Google(_) | PublisherSpec::ActiveState(_) => None,
-    };
-    let (field, message) = match configured_issuer {
+    let (field, message) = match spec.configured_issuer() {
         Some(configured) if !configured.is_empty() => (
             "issuer",
             format!("{unserved}, so this publisher could never match"),

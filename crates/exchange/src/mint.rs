@@ -4,11 +4,9 @@ use std::net::IpAddr;
 use std::time::Instant;
 
 use tracing::Instrument as _;
-use trustmint_claims::{
-    ClaimsError, IssuerKind, ReplayKey, RoutedToken, VerifiedClaims, replay_expiry,
-};
+use trustmint_claims::{ClaimsError, ReplayKey, RoutedToken, VerifiedClaims, replay_expiry};
 use trustmint_publishers::{
-    ProjectName, Provider, Publisher, TokenClaims, find_match, lookup_key_for_claims,
+    ProjectName, Publisher, TokenClaims, find_match, lookup_key_for_claims,
 };
 use trustmint_store::{RateDecision, TokenRecord};
 use trustmint_telemetry::{AuditAction, AuditEvent};
@@ -56,16 +54,6 @@ impl Minted {
     /// The publisher named in the token.
     pub fn publisher(&self) -> Option<&Publisher> {
         self.publishers.first()
-    }
-}
-
-/// Maps an issuer kind to the publisher provider that owns its tokens.
-pub(crate) fn provider_of(kind: IssuerKind) -> Provider {
-    match kind {
-        IssuerKind::GitHub => Provider::GitHub,
-        IssuerKind::GitLab => Provider::GitLab,
-        IssuerKind::Google => Provider::Google,
-        IssuerKind::ActiveState => Provider::ActiveState,
     }
 }
 
@@ -159,7 +147,7 @@ impl Exchange {
         // a match below replaces these with the publisher's provenance claims.
         fill_identity(audit, &identity_claims(&verified.claims));
 
-        let provider = provider_of(verified.issuer.kind);
+        let provider = verified.issuer.kind;
         let token_claims = TokenClaims {
             issuer: &verified.iss,
             claims: &verified.claims,

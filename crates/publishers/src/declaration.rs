@@ -1,6 +1,9 @@
 //! Reading a publisher declaration: a `[[publishers]]` config entry or an API request
 //! body, as JSON: `{"kind": "github", "projects": [...], <fields of that kind>}`.
 //!
+//! The envelope (`kind`, `projects`) is read here; the fields go straight into the
+//! provider's spec type through serde (see `fields.rs` for the accepted spellings).
+//!
 //! Strict on purpose: an unknown key is an error naming it (a typo such as
 //! `enviroment` would otherwise silently widen the publisher to any environment), and
 //! the result is validated.
@@ -8,10 +11,7 @@
 use serde_json::{Map, Value};
 
 use crate::validation::ValidationError;
-use crate::{
-    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Origin, ProjectName,
-    Provider, Publisher, PublisherId, PublisherSpec,
-};
+use crate::{Origin, ProjectName, Provider, Publisher, PublisherId, PublisherSpec};
 
 /// A validated publisher declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -38,36 +38,6 @@ impl Declaration {
     }
 }
 
-/// Fields of each kind, in declaration order (also the order of "expected …" lists).
-const GITHUB_FIELDS: [&str; 7] = [
-    "repository_owner",
-    "repository_owner_id",
-    "repository_name",
-    "workflow_filename",
-    "environment",
-    "issuer",
-    "workflow_repository",
-];
-const GITLAB_FIELDS: [&str; 7] = [
-    "namespace",
-    "project",
-    "workflow_filepath",
-    "environment",
-    "issuer",
-    "namespace_id",
-    "project_id",
-];
-const GOOGLE_FIELDS: [&str; 2] = ["email", "sub"];
-const ACTIVESTATE_FIELDS: [&str; 4] = ["organization", "project", "actor", "actor_id"];
-
-/// Fields that are numeric ids on some platform and may be written as JSON numbers.
-const ID_FIELDS: [&str; 4] = [
-    "repository_owner_id",
-    "namespace_id",
-    "project_id",
-    "actor_id",
-];
-
 /// Parses and validates a declaration. Id fields (`repository_owner_id`,
 /// `namespace_id`, `project_id`, `actor_id`) may be JSON numbers or strings; `null`
 /// means "not set".
@@ -75,7 +45,11 @@ pub fn parse_declaration(value: &Value) -> Result<Declaration, ValidationError> 
     let object = value
         .as_object()
         .ok_or_else(|| ValidationError::new("publisher", "must be an object"))?;
-    let kinds = Provider::ALL.map(Provider::as_str).join(", ");
+    let kinds = Provider::ALL
+        .iter()
+        .map(|p| p.as_str())
+        .collect::<Vec<_>>()
+        .join(", ");
     let provider = match object.get("kind") {
         None | Some(Value::Null) => {
             return Err(ValidationError::new(
@@ -94,46 +68,15 @@ pub fn parse_declaration(value: &Value) -> Result<Declaration, ValidationError> 
         })?,
         Some(_) => return Err(ValidationError::new("kind", "must be a string")),
     };
-    let fields: &[&str] = match provider {
-        Provider::GitHub => &GITHUB_FIELDS,
-        Provider::GitLab => &GITLAB_FIELDS,
-        Provider::Google => &GOOGLE_FIELDS,
-        Provider::ActiveState => &ACTIVESTATE_FIELDS,
-    };
+    let fields = provider.spec_fields();
     reject_unknown_keys(object, provider, fields)?;
     let projects = projects(object.get("projects"))?;
-
-    let field = |name: &str| text_field(object, name);
-    let spec = match provider {
-        Provider::GitHub => PublisherSpec::GitHub(GitHubPublisher {
-            repository_owner: field("repository_owner")?,
-            repository_owner_id: field("repository_owner_id")?,
-            repository_name: field("repository_name")?,
-            workflow_filename: field("workflow_filename")?,
-            environment: field("environment")?,
-            issuer: field("issuer")?,
-            workflow_repository: field("workflow_repository")?,
-        }),
-        Provider::GitLab => PublisherSpec::GitLab(GitLabPublisher {
-            namespace: field("namespace")?,
-            project: field("project")?,
-            workflow_filepath: field("workflow_filepath")?,
-            environment: field("environment")?,
-            issuer: field("issuer")?,
-            namespace_id: field("namespace_id")?,
-            project_id: field("project_id")?,
-        }),
-        Provider::Google => PublisherSpec::Google(GooglePublisher {
-            email: field("email")?,
-            sub: field("sub")?,
-        }),
-        Provider::ActiveState => PublisherSpec::ActiveState(ActiveStatePublisher {
-            organization: field("organization")?,
-            project: field("project")?,
-            actor: field("actor")?,
-            actor_id: field("actor_id")?,
-        }),
-    };
+    let spec_fields: Map<String, Value> = object
+        .iter()
+        .filter(|(key, _)| !matches!(key.as_str(), "kind" | "projects"))
+        .map(|(key, value)| (key.clone(), value.clone()))
+        .collect();
+    let spec = provider.spec_from_fields(Value::Object(spec_fields))?;
     spec.validate()?;
     Ok(Declaration { projects, spec })
 }
@@ -200,24 +143,6 @@ fn projects(value: Option<&Value>) -> Result<Vec<ProjectName>, ValidationError> 
     projects.sort();
     projects.dedup();
     Ok(projects)
-}
-
-/// A string field; absent or `null` = empty; id fields also accept whole numbers.
-fn text_field(object: &Map<String, Value>, name: &str) -> Result<String, ValidationError> {
-    match object.get(name) {
-        None | Some(Value::Null) => Ok(String::new()),
-        Some(Value::String(text)) => Ok(text.clone()),
-        Some(Value::Number(number)) if ID_FIELDS.contains(&name) => {
-            number.as_u64().map(|id| id.to_string()).ok_or_else(|| {
-                ValidationError::new(name, "must be a string or a positive whole number")
-            })
-        }
-        Some(_) if ID_FIELDS.contains(&name) => Err(ValidationError::new(
-            name,
-            "must be a string or a positive whole number",
-        )),
-        Some(_) => Err(ValidationError::new(name, "must be a string")),
-    }
 }
 
 /// Echoed user input stays short.

@@ -1,55 +1,11 @@
-//! How a publisher presents itself to people: a short description, a link to where it
-//! publishes from, and a label that tells it from siblings in a diagnostic.
-
-use std::collections::BTreeMap;
-
-use crate::{PublisherSpec, activestate, github, gitlab, google};
-
-impl PublisherSpec {
-    /// The web page a publish came from, as PyPI's `publisher_url` (reference
-    /// §3.2–3.5): GitHub `https://github.com/{owner}/{repo}` (GitHub Enterprise Server:
-    /// its own host), plus `/commit/{sha}` when `stored_claims` has the sha; GitLab
-    /// `{issuer}/{namespace}/{project}`, plus `/commit/{sha}`; Google `None`;
-    /// ActiveState `https://platform.activestate.com/{organization}/{project}`.
-    pub fn publisher_url(
-        &self,
-        stored_claims: Option<&BTreeMap<String, String>>,
-    ) -> Option<String> {
-        match self {
-            PublisherSpec::GitHub(p) => Some(github::publisher_url(p, stored_claims)),
-            PublisherSpec::GitLab(p) => Some(gitlab::publisher_url(p, stored_claims)),
-            PublisherSpec::Google(_) => None,
-            PublisherSpec::ActiveState(p) => Some(activestate::publisher_url(p)),
-        }
-    }
-
-    /// A short human description, e.g.
-    /// `GitHub octo-org/sampleproject release.yml (environment pypi)`; a custom issuer is
-    /// appended as `on <issuer>`.
-    pub fn describe(&self) -> String {
-        match self {
-            PublisherSpec::GitHub(p) => github::describe(p),
-            PublisherSpec::GitLab(p) => gitlab::describe(p),
-            PublisherSpec::Google(p) => google::describe(p),
-            PublisherSpec::ActiveState(p) => activestate::describe(p),
-        }
-    }
-}
-
-/// What tells a publisher from others sharing its lookup key (same repository,
-/// project, email): `workflow 'release.yml', environment 'pypi'`.
-pub(crate) fn label(spec: &PublisherSpec) -> String {
-    match spec {
-        PublisherSpec::GitHub(p) => github::label(p),
-        PublisherSpec::GitLab(p) => gitlab::label(p),
-        PublisherSpec::Google(p) => google::label(p),
-        PublisherSpec::ActiveState(p) => activestate::label(p),
-    }
-}
+//! How publishers present themselves to people, across platforms: the tables pin
+//! `describe` and `publisher_url` (each platform implements them in its folder).
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use std::collections::BTreeMap;
+
+    use crate::PublisherSpec;
     use crate::{ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher};
 
     fn sha(value: &str) -> BTreeMap<String, String> {

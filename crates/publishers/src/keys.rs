@@ -46,41 +46,16 @@ pub(crate) fn canonical_issuer(issuer: &str) -> &str {
     issuer.trim_end_matches('/')
 }
 
-// Case folding is ASCII-only on purpose: every name these keys hold is ASCII once
-// validated, and Unicode folding would let a token spell `k` as KELVIN SIGN (U+212A,
-// which lowercases to `k`) and land on another repository's candidates.
 impl LookupKey {
-    /// GitHub: one repository (`owner/name`, case-insensitive) under one issuer.
-    pub(crate) fn github(issuer: &str, repository: &str) -> Self {
-        Self::from_parts(&[
-            Provider::GitHub.as_str(),
-            canonical_issuer(issuer),
-            &repository.to_ascii_lowercase(),
-        ])
-    }
-
-    /// GitLab: one project path (`namespace/project`, case-insensitive) under one issuer.
-    pub(crate) fn gitlab(issuer: &str, project_path: &str) -> Self {
-        Self::from_parts(&[
-            Provider::GitLab.as_str(),
-            canonical_issuer(issuer),
-            &project_path.to_ascii_lowercase(),
-        ])
-    }
-
-    /// Google: one service-account email, exact (PyPI compares it exactly).
-    pub(crate) fn google(issuer: &str, email: &str) -> Self {
-        Self::from_parts(&[Provider::Google.as_str(), canonical_issuer(issuer), email])
-    }
-
-    /// ActiveState: one organization and project, exact.
-    pub(crate) fn activestate(issuer: &str, organization: &str, project: &str) -> Self {
-        Self::from_parts(&[
-            Provider::ActiveState.as_str(),
-            canonical_issuer(issuer),
-            organization,
-            project,
-        ])
+    /// A platform's key: its kind, the canonical issuer, then what the platform groups
+    /// publishers by. Platforms fold case ASCII-only on purpose: every name these keys
+    /// hold is ASCII once validated, and Unicode folding would let a token spell `k` as
+    /// KELVIN SIGN (U+212A, which lowercases to `k`) and land on another repository's
+    /// candidates.
+    pub(crate) fn for_platform(provider: Provider, issuer: &str, parts: &[&str]) -> Self {
+        let mut all = vec![provider.as_str(), canonical_issuer(issuer)];
+        all.extend_from_slice(parts);
+        Self::from_parts(&all)
     }
 }
 
@@ -90,54 +65,12 @@ impl PublisherSpec {
         self.lookup_key_with_issuer(self.issuer())
     }
 
-    /// The key this publisher would have if it trusted `issuer`: lets the matcher tell
-    /// "same repository, other issuer" (reported as an issuer mismatch) from "another
-    /// repository" (not a candidate at all).
-    pub(crate) fn lookup_key_with_issuer(&self, issuer: &str) -> LookupKey {
-        match self {
-            PublisherSpec::GitHub(p) => LookupKey::github(
-                issuer,
-                &format!("{}/{}", p.repository_owner, p.repository_name),
-            ),
-            PublisherSpec::GitLab(p) => {
-                LookupKey::gitlab(issuer, &format!("{}/{}", p.namespace, p.project))
-            }
-            PublisherSpec::Google(p) => LookupKey::google(issuer, &p.email),
-            PublisherSpec::ActiveState(p) => {
-                LookupKey::activestate(issuer, &p.organization, &p.project)
-            }
-        }
-    }
-
     /// The identity key of this publisher: every field that decides a match, with
     /// case-insensitive fields lowercased and empty optional fields kept empty.
     pub fn identity_key(&self) -> String {
         let kind = self.provider().as_str();
         let issuer = canonical_issuer(self.issuer());
-        let parts: Vec<String> = match self {
-            PublisherSpec::GitHub(p) => vec![
-                p.repository_owner.to_ascii_lowercase(),
-                p.repository_owner_id.clone(),
-                p.repository_name.to_ascii_lowercase(),
-                p.workflow_filename.clone(),
-                p.environment.to_lowercase(),
-                p.workflow_repository.to_ascii_lowercase(),
-            ],
-            PublisherSpec::GitLab(p) => vec![
-                p.namespace.to_ascii_lowercase(),
-                p.project.to_ascii_lowercase(),
-                p.workflow_filepath.clone(),
-                p.environment.clone(),
-                p.namespace_id.clone(),
-                p.project_id.clone(),
-            ],
-            PublisherSpec::Google(p) => vec![p.email.clone(), p.sub.clone()],
-            PublisherSpec::ActiveState(p) => vec![
-                p.organization.clone(),
-                p.project.clone(),
-                p.actor_id.clone(),
-            ],
-        };
+        let parts = self.identity_parts();
         let mut all = vec![kind.to_owned(), issuer.to_owned()];
         all.extend(parts);
         serde_json::to_string(&all).unwrap_or_default()

@@ -12,6 +12,9 @@
 //!    provenance to store with the token) or a [`NoMatch`] whose reason is PyPI's,
 //!    followed by what each near-miss publisher expected.
 //!
+//! Each CI platform is one folder (`github/`, `gitlab/`, `google/`, `activestate/`)
+//! implementing the crate's `Platform` trait, registered once in `registry.rs`.
+//!
 //! For input, [`parse_declaration`] reads a config entry or API body and
 //! [`PublisherSpec::validate`] applies PyPI's and crates.io's field rules.
 
@@ -21,37 +24,37 @@ mod compare;
 mod declaration;
 mod describe;
 mod diagnostics;
+mod fields;
 mod github;
 mod gitlab;
 mod google;
 mod id;
 mod keys;
 mod matching;
+mod platform;
 mod project;
-mod provider;
 mod publisher;
 mod reasons;
+mod registry;
 mod stored;
-mod token;
 mod validation;
 mod verdict;
 
 #[cfg(test)]
 mod test_support;
 
+pub use activestate::{ACTIVESTATE_ISSUER_URL, ActiveStatePublisher};
 pub use claims::TokenClaims;
 pub use declaration::{Declaration, parse_declaration};
 pub use diagnostics::{MAX_DESCRIBED_PUBLISHERS, NoMatch, NoMatchKind};
+pub use github::{GITHUB_ISSUER_URL, GitHubPublisher};
+pub use gitlab::{GITLAB_ISSUER_URL, GitLabPublisher};
+pub use google::{GOOGLE_ISSUER_URL, GooglePublisher};
 pub use id::PublisherId;
 pub use keys::LookupKey;
 pub use matching::{Match, find_match, lookup_key_for_claims};
 pub use project::{MAX_PROJECT_NAME_LEN, ProjectName, ProjectNameError};
-pub use provider::{
-    ACTIVESTATE_ISSUER_URL, GITHUB_ISSUER_URL, GITLAB_ISSUER_URL, GOOGLE_ISSUER_URL, Provider,
-};
-pub use publisher::{
-    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Origin,
-    PENDING_PUBLISHER_TTL_SECS, Publisher, PublisherSpec,
-};
+pub use publisher::{Origin, PENDING_PUBLISHER_TTL_SECS, Publisher};
 pub use reasons::MAX_ECHOED_CHARS;
+pub use registry::{Provider, PublisherSpec};
 pub use validation::{MAX_FIELD_LEN, ValidationError};

@@ -5,10 +5,9 @@
 use std::collections::{BTreeMap, HashSet};
 
 use crate::claims::TokenClaims;
-use crate::describe::label;
 use crate::diagnostics::{self, NoMatch, Rejected};
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::token::ProviderToken;
+use crate::registry::ProviderToken;
 use crate::verdict::Verdict;
 use crate::{ProjectName, Provider, Publisher};
 
@@ -142,7 +141,7 @@ pub fn find_match(
         .into_iter()
         .filter_map(|(publisher, verdict)| match verdict {
             Verdict::Fail(failure) => Some(Rejected {
-                label: label(&publisher.spec),
+                label: publisher.spec.label(),
                 failure,
             }),
             Verdict::Pass { .. } => None,

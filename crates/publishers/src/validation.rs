@@ -7,8 +7,6 @@
 
 use url::{Host, Url};
 
-use crate::{PublisherSpec, activestate, github, gitlab, google};
-
 /// Longest value of any publisher field, in characters (crates.io's limit).
 pub const MAX_FIELD_LEN: usize = 255;
 
@@ -28,20 +26,6 @@ impl ValidationError {
         Self {
             field: field.into(),
             message: message.into(),
-        }
-    }
-}
-
-impl PublisherSpec {
-    /// Checks every input rule of this publisher kind; the first broken rule is the
-    /// error. Required fields must be non-empty; every field is at most
-    /// [`MAX_FIELD_LEN`] characters.
-    pub fn validate(&self) -> Result<(), ValidationError> {
-        match self {
-            PublisherSpec::GitHub(p) => github::validate(p),
-            PublisherSpec::GitLab(p) => gitlab::validate(p),
-            PublisherSpec::Google(p) => google::validate(p),
-            PublisherSpec::ActiveState(p) => activestate::validate(p),
         }
     }
 }

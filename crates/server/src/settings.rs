@@ -177,11 +177,20 @@ impl Settings {
 
 /// Valid values of the enums a config key can hold, for "unknown value" messages
 /// (config-rs only says which enum refused the value).
-const ENUM_VALUES: [(&str, &str); 3] = [
-    ("IssuerKind", "github, gitlab, google, activestate"),
-    ("Backend", "memory, redis"),
-    ("LogFormat", "text, json"),
-];
+fn enum_values(enum_name: &str) -> Option<String> {
+    match enum_name {
+        "Provider" => Some(
+            trustmint_publishers::Provider::ALL
+                .iter()
+                .map(|p| p.as_str())
+                .collect::<Vec<_>>()
+                .join(", "),
+        ),
+        "Backend" => Some("memory, redis".to_owned()),
+        "LogFormat" => Some("text, json".to_owned()),
+        _ => None,
+    }
+}
 
 /// A config-rs error as `<key>: <what is wrong> (in <file or the environment>)`, so the
 /// key comes first as in every other configuration error.
@@ -246,8 +255,8 @@ fn describe_enum_error(message: &str) -> String {
     let Some((enum_name, value)) = parsed else {
         return message.to_owned();
     };
-    match ENUM_VALUES.iter().find(|(name, _)| *name == enum_name) {
-        Some((_, values)) => format!("unknown value {value:?}; expected one of: {values}"),
+    match enum_values(enum_name) {
+        Some(values) => format!("unknown value {value:?}; expected one of: {values}"),
         None => format!("unknown value {value:?}"),
     }
 }

@@ -16,12 +16,12 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use docs_configuration::reference::{
-    EXAMPLE, INTRO, ISSUER_FIELDS, ISSUERS_TEXT, KEYS, Key, PUBLISHER_FIELDS, PUBLISHERS_TEXT,
-    SECRET_KEYS,
+    EXAMPLE, INTRO, ISSUER_FIELDS, ISSUERS_TEXT, KEYS, Key, PUBLISHERS_TEXT, SECRET_KEYS,
 };
 use serde_json::{Map, Value, json};
 use trustmint::Settings;
-use trustmint_claims::{IssuerKind, IssuerSettings};
+use trustmint_claims::IssuerSettings;
+use trustmint_publishers::Provider;
 
 const REGENERATE: &str = "TRUSTMINT_BLESS_DOCS=1 cargo test -p trustmint --test docs_configuration";
 
@@ -130,9 +130,13 @@ fn render() -> String {
     let _ = writeln!(out, "## `[[publishers]]`\n");
     let _ = writeln!(out, "| kind | fields besides `kind` and `projects` |");
     let _ = writeln!(out, "|---|---|");
-    for (kind, fields) in PUBLISHER_FIELDS {
-        let fields: Vec<String> = fields.iter().map(|f| format!("`{f}`")).collect();
-        let _ = writeln!(out, "| `{kind}` | {} |", fields.join(", "));
+    for provider in Provider::ALL {
+        let fields: Vec<String> = provider
+            .spec_fields()
+            .iter()
+            .map(|f| format!("`{f}`"))
+            .collect();
+        let _ = writeln!(out, "| `{provider}` | {} |", fields.join(", "));
     }
     let _ = writeln!(out, "\n{PUBLISHERS_TEXT}\n");
     let _ = writeln!(out, "## Example\n");
@@ -249,7 +253,7 @@ fn issuer_and_publisher_fields_match_what_the_parsers_accept() {
         name: Some("n".into()),
         url: Some("https://a.example".into()),
         url_pattern: Some("https://*.example".into()),
-        kind: IssuerKind::GitHub,
+        kind: Provider::GitHub,
         jwks_uri: Some("https://a.example/jwks".into()),
         algorithms: Some(vec!["RS256".into()]),
         enabled: Some(true),
@@ -262,15 +266,16 @@ fn issuer_and_publisher_fields_match_what_the_parsers_accept() {
     let mut documented: Vec<String> = ISSUER_FIELDS.iter().map(|f| f.0.to_owned()).collect();
     documented.sort();
     assert_eq!(fields, documented, "[[issuers]] fields; then {REGENERATE}");
-    for kind in IssuerKind::ALL {
+    for &kind in Provider::ALL {
         assert!(
-            ISSUERS_TEXT.contains(&format!("`{}` ({})", kind.public_url(), kind.as_str())),
+            ISSUERS_TEXT.contains(&format!("`{}` ({})", kind.public_issuer(), kind.as_str())),
             "the public {kind} issuer is not named in ISSUERS_TEXT"
         );
     }
 
     // The parser lists the fields of a kind when it refuses an unknown one.
-    for (kind, documented) in PUBLISHER_FIELDS {
+    for provider in Provider::ALL {
+        let (kind, documented) = (provider.as_str(), provider.spec_fields());
         let error = trustmint_publishers::parse_declaration(
             &json!({ "kind": kind, "projects": ["p"], "zz_not_a_field": "x" }),
         )

@@ -5,19 +5,22 @@
 //! then `builder`.
 
 mod checks;
+mod spec;
 mod validation;
 
 use std::collections::BTreeMap;
 
-use crate::ActiveStatePublisher;
+use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::provider::ACTIVESTATE_ISSUER_URL;
+use crate::platform::Platform;
 use crate::reasons::shown;
 use crate::stored::StoredClaims;
+use crate::validation::ValidationError;
 use crate::verdict::{Problem, Verdict, plain, token_value};
 
+pub use spec::{ACTIVESTATE_ISSUER_URL, ActiveStatePublisher};
 pub(crate) use validation::validate;
 
 /// Claims every ActiveState token must carry, in the order PyPI reports them missing.
@@ -64,7 +67,7 @@ impl ActiveStateToken {
 
     /// The organization/project lookup key.
     pub(crate) fn lookup_key(&self) -> LookupKey {
-        LookupKey::activestate(&self.issuer, &self.organization, &self.project)
+        lookup_key(&self.issuer, &self.organization, &self.project)
     }
 
     /// `project '<organization>/<project>'`.
@@ -143,6 +146,74 @@ pub(crate) fn describe(p: &ActiveStatePublisher) -> String {
 /// `https://platform.activestate.com/{organization}/{project}`.
 pub(crate) fn publisher_url(p: &ActiveStatePublisher) -> String {
     format!("{ACTIVESTATE_WEB_URL}/{}/{}", p.organization, p.project)
+}
+
+/// The ActiveState platform, as registered in `registry.rs`.
+#[derive(Debug)]
+pub(crate) struct ActiveState;
+
+impl Platform for ActiveState {
+    type Spec = ActiveStatePublisher;
+    type Token = ActiveStateToken;
+
+    const DISPLAY_NAME: &'static str = "ActiveState";
+    const PUBLIC_ISSUER: &'static str = ACTIVESTATE_ISSUER_URL;
+
+    fn lookup_key(spec: &ActiveStatePublisher, issuer: &str) -> LookupKey {
+        lookup_key(issuer, &spec.organization, &spec.project)
+    }
+
+    fn identity_parts(spec: &ActiveStatePublisher) -> Vec<String> {
+        vec![
+            spec.organization.clone(),
+            spec.project.clone(),
+            spec.actor_id.clone(),
+        ]
+    }
+
+    fn validate(spec: &ActiveStatePublisher) -> Result<(), ValidationError> {
+        validate(spec)
+    }
+
+    fn describe(spec: &ActiveStatePublisher) -> String {
+        describe(spec)
+    }
+
+    fn label(spec: &ActiveStatePublisher) -> String {
+        label(spec)
+    }
+
+    fn publisher_url(
+        spec: &ActiveStatePublisher,
+        _stored: Option<&BTreeMap<String, String>>,
+    ) -> Option<String> {
+        Some(publisher_url(spec))
+    }
+
+    fn read_token(claims: &TokenClaims<'_>) -> Result<ActiveStateToken, NoMatch> {
+        ActiveStateToken::read(claims)
+    }
+
+    fn token_lookup_key(token: &ActiveStateToken) -> LookupKey {
+        token.lookup_key()
+    }
+
+    fn token_subject(token: &ActiveStateToken) -> String {
+        token.subject()
+    }
+
+    fn token_stored_claims(token: &ActiveStateToken) -> BTreeMap<String, String> {
+        token.stored_claims()
+    }
+
+    fn evaluate(token: &ActiveStateToken, spec: &ActiveStatePublisher) -> Verdict {
+        token.evaluate(spec)
+    }
+}
+
+/// One organization and project, exact.
+fn lookup_key(issuer: &str, organization: &str, project: &str) -> LookupKey {
+    LookupKey::for_platform(Provider::ActiveState, issuer, &[organization, project])
 }
 
 #[cfg(test)]

@@ -4,6 +4,7 @@ use serde_json::{Value, json};
 
 use super::*;
 use crate::test_support::project;
+use crate::{ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher};
 
 fn github_entry() -> Value {
     json!({

@@ -9,20 +9,23 @@
 //! nearly matches can be explained.
 
 mod checks;
+mod spec;
 mod validation;
 mod workflow_ref;
 
 use std::collections::BTreeMap;
 
-use crate::GitHubPublisher;
+use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::provider::GITHUB_ISSUER_URL;
+use crate::platform::Platform;
 use crate::reasons::{GITHUB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
+use crate::validation::ValidationError;
 use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
 
+pub use spec::{GITHUB_ISSUER_URL, GitHubPublisher};
 pub(crate) use validation::validate;
 use workflow_ref::{WORKFLOWS_DIR, extract_workflow_filename, git_ref_of, workflow_repository_of};
 
@@ -102,7 +105,7 @@ impl GitHubToken {
 
     /// The repository's lookup key under the token's issuer.
     pub(crate) fn lookup_key(&self) -> LookupKey {
-        LookupKey::github(&self.issuer, &self.repository)
+        lookup_key(&self.issuer, &self.repository)
     }
 
     /// `repository '<owner/repo>'`, naming what all candidates share.
@@ -352,6 +355,96 @@ fn origin(url: &str) -> &str {
         Some(path_start) => &url[..authority_start + path_start],
         None => url,
     }
+}
+
+/// The GitHub platform, as registered in `registry.rs`.
+#[derive(Debug)]
+pub(crate) struct GitHub;
+
+impl Platform for GitHub {
+    type Spec = GitHubPublisher;
+    type Token = GitHubToken;
+
+    const DISPLAY_NAME: &'static str = "GitHub";
+    const PUBLIC_ISSUER: &'static str = GITHUB_ISSUER_URL;
+
+    fn configured_issuer(spec: &GitHubPublisher) -> Option<&str> {
+        Some(&spec.issuer)
+    }
+
+    fn lookup_key(spec: &GitHubPublisher, issuer: &str) -> LookupKey {
+        lookup_key(
+            issuer,
+            &format!("{}/{}", spec.repository_owner, spec.repository_name),
+        )
+    }
+
+    fn identity_parts(spec: &GitHubPublisher) -> Vec<String> {
+        vec![
+            spec.repository_owner.to_ascii_lowercase(),
+            spec.repository_owner_id.clone(),
+            spec.repository_name.to_ascii_lowercase(),
+            spec.workflow_filename.clone(),
+            spec.environment.to_lowercase(),
+            spec.workflow_repository.to_ascii_lowercase(),
+        ]
+    }
+
+    fn validate(spec: &GitHubPublisher) -> Result<(), ValidationError> {
+        validate(spec)
+    }
+
+    fn describe(spec: &GitHubPublisher) -> String {
+        describe(spec)
+    }
+
+    fn label(spec: &GitHubPublisher) -> String {
+        label(spec)
+    }
+
+    fn publisher_url(
+        spec: &GitHubPublisher,
+        stored: Option<&BTreeMap<String, String>>,
+    ) -> Option<String> {
+        Some(publisher_url(spec, stored))
+    }
+
+    fn read_token(claims: &TokenClaims<'_>) -> Result<GitHubToken, NoMatch> {
+        GitHubToken::read(claims)
+    }
+
+    fn token_lookup_key(token: &GitHubToken) -> LookupKey {
+        token.lookup_key()
+    }
+
+    fn token_subject(token: &GitHubToken) -> String {
+        token.subject()
+    }
+
+    fn token_stored_claims(token: &GitHubToken) -> BTreeMap<String, String> {
+        token.stored_claims()
+    }
+
+    fn evaluate(token: &GitHubToken, spec: &GitHubPublisher) -> Verdict {
+        token.evaluate(spec)
+    }
+
+    fn reusable_workflow_used(token: &GitHubToken) -> bool {
+        token.reusable_workflow_used()
+    }
+
+    fn hints(token: &GitHubToken, checked: &[&GitHubPublisher]) -> Vec<String> {
+        token.hints(checked.iter().copied())
+    }
+}
+
+/// One repository (`owner/name`, case-insensitive) under one issuer.
+fn lookup_key(issuer: &str, repository: &str) -> LookupKey {
+    LookupKey::for_platform(
+        Provider::GitHub,
+        issuer,
+        &[&repository.to_ascii_lowercase()],
+    )
 }
 
 #[cfg(test)]

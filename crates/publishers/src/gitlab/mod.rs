@@ -9,20 +9,23 @@
 
 mod checks;
 mod ci_config_ref;
+mod spec;
 mod validation;
 
 use std::collections::BTreeMap;
 
-use crate::GitLabPublisher;
+use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::provider::GITLAB_ISSUER_URL;
+use crate::platform::Platform;
 use crate::reasons::{GITLAB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
+use crate::validation::ValidationError;
 use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
 
 use ci_config_ref::{extract_workflow_filepath, issuer_host};
+pub use spec::{GITLAB_ISSUER_URL, GitLabPublisher};
 pub(crate) use validation::validate;
 
 /// Claims every GitLab token must carry, in the order PyPI reports them missing.
@@ -94,7 +97,7 @@ impl GitLabToken {
 
     /// The project's lookup key under the token's issuer.
     pub(crate) fn lookup_key(&self) -> LookupKey {
-        LookupKey::gitlab(&self.issuer, &self.project_path)
+        lookup_key(&self.issuer, &self.project_path)
     }
 
     /// `project '<namespace/project>'`.
@@ -249,6 +252,85 @@ pub(crate) fn publisher_url(
         Some(sha) => format!("{base}/commit/{sha}"),
         None => base,
     }
+}
+
+/// The GitLab platform, as registered in `registry.rs`.
+#[derive(Debug)]
+pub(crate) struct GitLab;
+
+impl Platform for GitLab {
+    type Spec = GitLabPublisher;
+    type Token = GitLabToken;
+
+    const DISPLAY_NAME: &'static str = "GitLab";
+    const PUBLIC_ISSUER: &'static str = GITLAB_ISSUER_URL;
+
+    fn configured_issuer(spec: &GitLabPublisher) -> Option<&str> {
+        Some(&spec.issuer)
+    }
+
+    fn lookup_key(spec: &GitLabPublisher, issuer: &str) -> LookupKey {
+        lookup_key(issuer, &format!("{}/{}", spec.namespace, spec.project))
+    }
+
+    fn identity_parts(spec: &GitLabPublisher) -> Vec<String> {
+        vec![
+            spec.namespace.to_ascii_lowercase(),
+            spec.project.to_ascii_lowercase(),
+            spec.workflow_filepath.clone(),
+            spec.environment.clone(),
+            spec.namespace_id.clone(),
+            spec.project_id.clone(),
+        ]
+    }
+
+    fn validate(spec: &GitLabPublisher) -> Result<(), ValidationError> {
+        validate(spec)
+    }
+
+    fn describe(spec: &GitLabPublisher) -> String {
+        describe(spec)
+    }
+
+    fn label(spec: &GitLabPublisher) -> String {
+        label(spec)
+    }
+
+    fn publisher_url(
+        spec: &GitLabPublisher,
+        stored: Option<&BTreeMap<String, String>>,
+    ) -> Option<String> {
+        Some(publisher_url(spec, stored))
+    }
+
+    fn read_token(claims: &TokenClaims<'_>) -> Result<GitLabToken, NoMatch> {
+        GitLabToken::read(claims)
+    }
+
+    fn token_lookup_key(token: &GitLabToken) -> LookupKey {
+        token.lookup_key()
+    }
+
+    fn token_subject(token: &GitLabToken) -> String {
+        token.subject()
+    }
+
+    fn token_stored_claims(token: &GitLabToken) -> BTreeMap<String, String> {
+        token.stored_claims()
+    }
+
+    fn evaluate(token: &GitLabToken, spec: &GitLabPublisher) -> Verdict {
+        token.evaluate(spec)
+    }
+}
+
+/// One project path (`namespace/project`, case-insensitive) under one issuer.
+fn lookup_key(issuer: &str, project_path: &str) -> LookupKey {
+    LookupKey::for_platform(
+        Provider::GitLab,
+        issuer,
+        &[&project_path.to_ascii_lowercase()],
+    )
 }
 
 #[cfg(test)]

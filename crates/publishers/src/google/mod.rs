@@ -5,21 +5,24 @@
 //! are `email`, `email_verified` (JSON `true`), then the optional `sub`.
 
 mod checks;
+mod spec;
 mod validation;
 
 use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-use crate::GooglePublisher;
+use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::provider::GOOGLE_ISSUER_URL;
+use crate::platform::Platform;
 use crate::reasons::shown;
 use crate::stored::StoredClaims;
+use crate::validation::ValidationError;
 use crate::verdict::{Problem, Verdict, plain, token_value};
 
+pub use spec::{GOOGLE_ISSUER_URL, GooglePublisher};
 pub(crate) use validation::validate;
 
 /// Claims every Google token must carry, in the order PyPI reports them missing.
@@ -53,7 +56,7 @@ impl GoogleToken {
 
     /// The email's lookup key.
     pub(crate) fn lookup_key(&self) -> LookupKey {
-        LookupKey::google(&self.issuer, &self.email)
+        lookup_key(&self.issuer, &self.email)
     }
 
     /// `email '<email>'`.
@@ -112,6 +115,70 @@ pub(crate) fn describe(p: &GooglePublisher) -> String {
     } else {
         format!("Google {} (sub {})", p.email, p.sub)
     }
+}
+
+/// The Google platform, as registered in `registry.rs`.
+#[derive(Debug)]
+pub(crate) struct Google;
+
+impl Platform for Google {
+    type Spec = GooglePublisher;
+    type Token = GoogleToken;
+
+    const DISPLAY_NAME: &'static str = "Google";
+    const PUBLIC_ISSUER: &'static str = GOOGLE_ISSUER_URL;
+
+    fn lookup_key(spec: &GooglePublisher, issuer: &str) -> LookupKey {
+        lookup_key(issuer, &spec.email)
+    }
+
+    fn identity_parts(spec: &GooglePublisher) -> Vec<String> {
+        vec![spec.email.clone(), spec.sub.clone()]
+    }
+
+    fn validate(spec: &GooglePublisher) -> Result<(), ValidationError> {
+        validate(spec)
+    }
+
+    fn describe(spec: &GooglePublisher) -> String {
+        describe(spec)
+    }
+
+    fn label(spec: &GooglePublisher) -> String {
+        label(spec)
+    }
+
+    fn publisher_url(
+        _spec: &GooglePublisher,
+        _stored: Option<&BTreeMap<String, String>>,
+    ) -> Option<String> {
+        None
+    }
+
+    fn read_token(claims: &TokenClaims<'_>) -> Result<GoogleToken, NoMatch> {
+        GoogleToken::read(claims)
+    }
+
+    fn token_lookup_key(token: &GoogleToken) -> LookupKey {
+        token.lookup_key()
+    }
+
+    fn token_subject(token: &GoogleToken) -> String {
+        token.subject()
+    }
+
+    fn token_stored_claims(token: &GoogleToken) -> BTreeMap<String, String> {
+        token.stored_claims()
+    }
+
+    fn evaluate(token: &GoogleToken, spec: &GooglePublisher) -> Verdict {
+        token.evaluate(spec)
+    }
+}
+
+/// One service-account email, exact (PyPI compares it exactly).
+fn lookup_key(issuer: &str, email: &str) -> LookupKey {
+    LookupKey::for_platform(Provider::Google, issuer, &[email])
 }
 
 #[cfg(test)]

@@ -284,39 +284,6 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
     ),
 ];
 
-/// Publisher fields per kind, as documented (checked against what the parser accepts).
-pub const PUBLISHER_FIELDS: &[(&str, &[&str])] = &[
-    (
-        "github",
-        &[
-            "repository_owner",
-            "repository_owner_id",
-            "repository_name",
-            "workflow_filename",
-            "environment",
-            "issuer",
-            "workflow_repository",
-        ],
-    ),
-    (
-        "gitlab",
-        &[
-            "namespace",
-            "project",
-            "workflow_filepath",
-            "environment",
-            "issuer",
-            "namespace_id",
-            "project_id",
-        ],
-    ),
-    ("google", &["email", "sub"]),
-    (
-        "activestate",
-        &["organization", "project", "actor", "actor_id"],
-    ),
-];
-
 /// The text before the section tables.
 pub const INTRO: &str = r#"`trustmint serve --config trustmint.toml` reads, in this order, each overriding the one
 before:

@@ -1,0 +1,71 @@
+//! What a CI platform is to trustmint: one implementation of [`Platform`] per folder
+//! (`github/`, `gitlab/`, …), registered once in `registry.rs`. Everything the rest of
+//! the service does per platform (config kinds, metric labels, proto conversion,
+//! matching, diagnostics, provenance) goes through this trait, so adding a platform
+//! touches no `match` outside its folder and the registration line.
+
+use std::collections::BTreeMap;
+use std::fmt::Debug;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::claims::TokenClaims;
+use crate::diagnostics::NoMatch;
+use crate::keys::LookupKey;
+use crate::validation::ValidationError;
+use crate::verdict::Verdict;
+
+/// One CI platform family: its publisher spec and how its tokens are read and matched.
+pub(crate) trait Platform {
+    /// The identity a publisher of this platform trusts: serde-derived with
+    /// `deny_unknown_fields`; its field names are the config keys and the proto fields.
+    type Spec: Clone + Debug + Default + PartialEq + Eq + Serialize + DeserializeOwned;
+    /// A token's claims, checked for presence and read once.
+    type Token: Debug;
+
+    /// The name PyPI uses in events ("GitHub", "GitLab", …).
+    const DISPLAY_NAME: &'static str;
+    /// The public issuer trusted by a publisher that names no issuer.
+    const PUBLIC_ISSUER: &'static str;
+
+    /// The issuer a publisher configured (`None` when the platform has a fixed issuer;
+    /// `Some("")` when it can name one but did not).
+    fn configured_issuer(_spec: &Self::Spec) -> Option<&str> {
+        None
+    }
+    /// The lookup key the publisher would have under `issuer` (see `keys.rs`).
+    fn lookup_key(spec: &Self::Spec, issuer: &str) -> LookupKey;
+    /// Every field that decides a match, case-folded where matching folds case.
+    fn identity_parts(spec: &Self::Spec) -> Vec<String>;
+    /// The platform's input rules; the first broken rule is the error.
+    fn validate(spec: &Self::Spec) -> Result<(), ValidationError>;
+    /// A short human description (`GitHub octo-org/sampleproject release.yml`).
+    fn describe(spec: &Self::Spec) -> String;
+    /// What tells a publisher from siblings sharing its lookup key.
+    fn label(spec: &Self::Spec) -> String;
+    /// PyPI's `publisher_url`, when the platform has a web page for the publish.
+    fn publisher_url(
+        spec: &Self::Spec,
+        stored: Option<&BTreeMap<String, String>>,
+    ) -> Option<String>;
+
+    /// PyPI's steps before its lookup: fixed-issuer check, required claims, workflow.
+    fn read_token(claims: &TokenClaims<'_>) -> Result<Self::Token, NoMatch>;
+    /// The lookup key the token selects.
+    fn token_lookup_key(token: &Self::Token) -> LookupKey;
+    /// What every candidate shares, for diagnostics (`repository 'o/r'`).
+    fn token_subject(token: &Self::Token) -> String;
+    /// Provenance kept with a minted token (without `publisher_url`).
+    fn token_stored_claims(token: &Self::Token) -> BTreeMap<String, String>;
+    /// Checks one publisher in the platform's order.
+    fn evaluate(token: &Self::Token, spec: &Self::Spec) -> Verdict;
+    /// Whether the job ran a reusable workflow (GitHub's notion; false elsewhere).
+    fn reusable_workflow_used(_token: &Self::Token) -> bool {
+        false
+    }
+    /// Remarks about the token itself, given the candidates that were checked.
+    fn hints(_token: &Self::Token, _checked: &[&Self::Spec]) -> Vec<String> {
+        Vec::new()
+    }
+}
