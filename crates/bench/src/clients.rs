@@ -186,7 +186,11 @@ pub(crate) async fn mint_refused(
 /// VerifyToken: success is `allowed = true`.
 pub(crate) async fn verify(mut client: TokenClient, token: String, project: String) -> Outcome {
     match client
-        .verify_token(pb::VerifyTokenRequest { token, project })
+        .verify_token(pb::VerifyTokenRequest {
+            token,
+            project,
+            ecosystem: String::new(),
+        })
         .await
     {
         Ok(response) if response.get_ref().allowed => Ok(()),

@@ -127,6 +127,19 @@ impl JwtVerifier {
         routed: &RoutedToken,
         now: i64,
     ) -> Result<VerifiedClaims, ClaimsError> {
+        self.verify_for_audience(routed, now, &self.audience).await
+    }
+
+    /// [`JwtVerifier::verify`] with `aud` checked against `audience` instead of the
+    /// verifier's own: each front door of one instance has its own audience (PyPI's
+    /// `pypi`, crates.io's `crates.io`, npm's `npm:registry.example.org`), so a token
+    /// requested for one index is refused at another's door.
+    pub async fn verify_for_audience(
+        &self,
+        routed: &RoutedToken,
+        now: i64,
+        audience: &str,
+    ) -> Result<VerifiedClaims, ClaimsError> {
         let issuer = &routed.issuer;
         if !issuer.enabled {
             return Err(ClaimsError::InvalidToken(format!(
@@ -164,8 +177,7 @@ impl JwtVerifier {
 
         // Authenticated from here on.
         let claims = routed.unverified.payload.clone();
-        let times =
-            check_registered_claims(&claims, &routed.iss, &self.audience, now, self.leeway)?;
+        let times = check_registered_claims(&claims, &routed.iss, audience, now, self.leeway)?;
         let jti = match claims.get("jti") {
             None => None,
             Some(Value::String(jti)) if jti.len() > MAX_JTI_BYTES => {

@@ -42,6 +42,7 @@ pub struct Exchange {
     pub(crate) backends: ExchangeBackends,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) doors: crate::DoorSettings,
 }
 
 impl Exchange {
@@ -85,12 +86,23 @@ impl Exchange {
             backends,
             metrics,
             clock,
+            doors: crate::DoorSettings::default(),
         }
     }
 
     /// The `aud` CI runners must request.
     pub fn audience(&self) -> &str {
         &self.settings.audience
+    }
+
+    /// The macaroon location (`[server] location`): the index this service mints for.
+    pub fn location(&self) -> &str {
+        &self.location
+    }
+
+    /// Unix seconds, by the exchange's clock.
+    pub fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     /// Whether trusted publishing is switched on globally.

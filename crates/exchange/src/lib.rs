@@ -4,9 +4,11 @@
 //! one error type, [`ExchangeError`], carries the wire codes both report.
 
 mod clock;
+mod doors;
 mod error;
 mod exchange;
 mod issuer_served;
+mod leak;
 mod manage;
 mod mint;
 mod pending;
@@ -16,6 +18,7 @@ mod settings;
 mod verify;
 
 pub use clock::{Clock, SystemClock};
+pub use doors::{CratesSettings, Door, DoorSettings, NpmSettings, TokenExchangeSettings};
 pub use error::{ExchangeError, NOT_ENABLED_DESCRIPTION};
 pub use exchange::{Exchange, ExchangeBackends};
 pub use issuer_served::check_issuer_served;
@@ -23,4 +26,6 @@ pub use manage::{ConfirmedPublisher, CreatedPublisher, NewPublisher};
 pub use mint::{MintRequest, Minted};
 pub use revoke::Revocation;
 pub use settings::ExchangeSettings;
+/// The ecosystems, re-exported for the adapters (which know nothing else of publishers).
+pub use trustmint_publishers::Ecosystem;
 pub use verify::{Allowed, REVOKED_OR_EXPIRED, Verification, VerifyRequest};

@@ -1,7 +1,8 @@
 //! Publisher management for the index: create, read, list, delete, confirm.
 
 use trustmint_publishers::{
-    Origin, PENDING_PUBLISHER_TTL_SECS, ProjectName, Publisher, PublisherId, PublisherSpec,
+    Ecosystem, Origin, PENDING_PUBLISHER_TTL_SECS, ProjectName, Publisher, PublisherId,
+    PublisherSpec,
 };
 use trustmint_store::{Confirmed, RegistryError};
 use trustmint_telemetry::{AuditAction, AuditEvent};
@@ -17,6 +18,19 @@ pub struct NewPublisher {
     pub projects: Vec<String>,
     /// `true` for a project that does not exist in the index yet (exactly one project).
     pub pending: bool,
+}
+
+impl Exchange {
+    /// [`Exchange::create_publisher`] for a publisher of `ecosystem`: its projects are
+    /// validated and normalised by that ecosystem's rules, and only that ecosystem's
+    /// door mints for it.
+    pub async fn create_publisher_in(
+        &self,
+        new: NewPublisher,
+        ecosystem: Ecosystem,
+    ) -> Result<CreatedPublisher, ExchangeError> {
+        self.create_publisher_of(new, ecosystem).await
+    }
 }
 
 /// The result of [`Exchange::create_publisher`].
@@ -62,6 +76,14 @@ impl Exchange {
         &self,
         new: NewPublisher,
     ) -> Result<CreatedPublisher, ExchangeError> {
+        self.create_publisher_of(new, Ecosystem::Pypi).await
+    }
+
+    async fn create_publisher_of(
+        &self,
+        new: NewPublisher,
+        ecosystem: Ecosystem,
+    ) -> Result<CreatedPublisher, ExchangeError> {
         new.spec
             .validate()
             .map_err(|error| invalid(&error.field, error.message))?;
@@ -80,7 +102,9 @@ impl Exchange {
             .projects
             .iter()
             .map(|raw| {
-                ProjectName::parse(raw).map_err(|error| invalid("projects", error.to_string()))
+                ecosystem
+                    .project(raw)
+                    .map_err(|error| invalid("projects", error.to_string()))
             })
             .collect::<Result<Vec<_>, _>>()?;
         projects.sort();
@@ -94,6 +118,7 @@ impl Exchange {
             origin: Origin::Api,
             created_at: now,
             expires_at: new.pending.then_some(now + PENDING_PUBLISHER_TTL_SECS),
+            ecosystem,
         };
         let started = std::time::Instant::now();
         let result = self.backends.publishers.create(publisher).await;
@@ -121,10 +146,18 @@ impl Exchange {
             .ok_or_else(|| ExchangeError::NotFound(format!("no publisher with id '{id}'")))
     }
 
-    /// Every publisher (config-declared and registered) that lists `project`.
+    /// Every publisher (config-declared and registered) that lists `project`. A name
+    /// PyPI's rules refuse (an npm `@scope/name`) is looked up as the first other
+    /// ecosystem's name it is valid as.
     pub async fn list_publishers(&self, project: &str) -> Result<Vec<Publisher>, ExchangeError> {
-        let project =
-            ProjectName::parse(project).map_err(|error| invalid("project", error.to_string()))?;
+        let project = ProjectName::parse(project)
+            .or_else(|pypi_error| {
+                Ecosystem::ALL
+                    .iter()
+                    .find_map(|ecosystem| ecosystem.project(project).ok())
+                    .ok_or(pypi_error)
+            })
+            .map_err(|error| invalid("project", error.to_string()))?;
         self.store_call(
             "publisher_list",
             self.backends.publishers.list_by_project(&project),

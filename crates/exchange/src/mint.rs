@@ -6,14 +6,14 @@ use std::time::Instant;
 use tracing::Instrument as _;
 use trustmint_claims::{ClaimsError, ReplayKey, RoutedToken, VerifiedClaims, replay_expiry};
 use trustmint_publishers::{
-    ProjectName, Publisher, TokenClaims, find_match, lookup_key_for_claims,
+    Ecosystem, ProjectName, Publisher, TokenClaims, find_match, lookup_key_for_claims,
 };
 use trustmint_store::{RateDecision, TokenRecord};
 use trustmint_telemetry::{AuditAction, AuditEvent};
-use trustmint_tokens::{MintRequest as TokenMintRequest, MintedToken, mint};
+use trustmint_tokens::{MintRequest as TokenMintRequest, MintedToken, mint_for_ecosystem};
 
 use crate::provenance::{fill_identity, identity_claims};
-use crate::{Exchange, ExchangeError};
+use crate::{Door, Exchange, ExchangeError};
 
 /// A mint-token request.
 #[derive(Clone)]
@@ -62,19 +62,41 @@ impl Exchange {
     /// for their projects. Errors carry PyPI's codes. A JWT is burnt (recorded as used)
     /// only when a token was actually minted: any failure after the replay claim
     /// releases it, so the CI job can retry with the same JWT.
-    #[tracing::instrument(name = "exchange.mint", skip_all, fields(issuer_kind, code))]
     pub async fn mint(&self, request: MintRequest) -> Result<Minted, ExchangeError> {
+        self.mint_through(Door::Pypi, request, None).await
+    }
+
+    /// [`Exchange::mint`] through `door`: the OIDC token must carry that door's
+    /// audience, only publishers of the door's ecosystem match, and the token is that
+    /// ecosystem's (its prefix; an Ecosystem caveat unless PyPI). `only_projects`
+    /// narrows the token to those of the matched projects (npm's package, RFC 8693's
+    /// `scope`); when none of them is matched, the exchange fails as `invalid-publisher`.
+    #[tracing::instrument(name = "exchange.mint", skip_all, fields(issuer_kind, code, door = door.as_str()))]
+    pub async fn mint_through(
+        &self,
+        door: Door,
+        request: MintRequest,
+        only_projects: Option<&[ProjectName]>,
+    ) -> Result<Minted, ExchangeError> {
         let started = Instant::now();
         let mut audit = AuditEvent::new(AuditAction::Exchange, self.clock.now());
+        audit.door = door.as_str().to_owned();
         audit.client_ip = request
             .client_ip
             .map(|ip| ip.to_string())
             .unwrap_or_default();
         let mut issuer_kind = "unknown";
 
-        let result = self
-            .mint_inner(&request, &mut audit, &mut issuer_kind)
-            .await;
+        // PyPI's switch is judged after routing, with PyPI's per-issuer message.
+        let result = if door == Door::Pypi || self.door_enabled(door) {
+            self.mint_inner(door, only_projects, &request, &mut audit, &mut issuer_kind)
+                .await
+        } else {
+            Err(ExchangeError::NotEnabled(format!(
+                "the {} door is not enabled",
+                door.as_str()
+            )))
+        };
 
         let span = tracing::Span::current();
         span.record("issuer_kind", issuer_kind);
@@ -87,6 +109,10 @@ impl Exchange {
                 self.metrics
                     .exchanges
                     .with_label_values(&[issuer_kind, "success", ""])
+                    .inc();
+                self.metrics
+                    .door_exchanges
+                    .with_label_values(&[door.as_str(), "success", ""])
                     .inc();
                 self.metrics.tokens_minted.inc();
             }
@@ -102,6 +128,10 @@ impl Exchange {
                 self.metrics
                     .exchanges
                     .with_label_values(&[issuer_kind, "failure", error.code()])
+                    .inc();
+                self.metrics
+                    .door_exchanges
+                    .with_label_values(&[door.as_str(), "failure", error.code()])
                     .inc();
                 match error {
                     ExchangeError::InvalidReuseToken => self.metrics.replays_rejected.inc(),
@@ -122,6 +152,8 @@ impl Exchange {
 
     async fn mint_inner(
         &self,
+        door: Door,
+        only_projects: Option<&[ProjectName]>,
         request: &MintRequest,
         audit: &mut AuditEvent,
         issuer_kind: &mut &'static str,
@@ -139,9 +171,10 @@ impl Exchange {
 
         let verified = self
             .verifier
-            .verify(&routed, self.clock.now())
+            .verify_for_audience(&routed, self.clock.now(), self.audience_of(door))
             .await
             .map_err(map_claims_error)?;
+        let ecosystem = self.ecosystem_of(door);
         audit.subject = verified.subject.clone().unwrap_or_default();
         // Refusals from here on are attributed to the token's repository and workflow;
         // a match below replaces these with the publisher's provenance claims.
@@ -163,6 +196,11 @@ impl Exchange {
                         .candidates(&lookup_key, self.clock.now()),
                 )
                 .await?;
+            // One identity may publish to several ecosystems; this door mints for one.
+            let candidates: Vec<Publisher> = candidates
+                .into_iter()
+                .filter(|publisher| publisher.ecosystem == ecosystem)
+                .collect();
             find_match(provider, &token_claims, &candidates, self.clock.now())
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))
         }
@@ -170,13 +208,14 @@ impl Exchange {
         .await?;
         // A pending publisher whose project the index has since created is stale.
         let publishers = self.without_stale_pending(matched.publishers).await?;
+        let publishers = narrowed(publishers, only_projects)?;
         fill_identity(audit, &matched.stored_claims);
         audit.publisher_id = publishers
             .iter()
             .map(|p| p.id.as_str())
             .collect::<Vec<_>>()
             .join(",");
-        let projects = projects_of(&publishers);
+        let projects = projects_of(&publishers, only_projects);
         audit.projects = projects
             .iter()
             .map(ProjectName::as_str)
@@ -201,7 +240,7 @@ impl Exchange {
         }
 
         match self
-            .mint_for(&publishers, projects, matched.stored_claims)
+            .mint_for(ecosystem, &publishers, projects, matched.stored_claims)
             .await
         {
             Ok(minted) => Ok(minted),
@@ -278,6 +317,7 @@ impl Exchange {
 
     async fn mint_for(
         &self,
+        ecosystem: Ecosystem,
         publishers: &[Publisher],
         projects: Vec<ProjectName>,
         claims: std::collections::BTreeMap<String, String>,
@@ -293,16 +333,18 @@ impl Exchange {
         let project_names: Vec<String> = projects.iter().map(|p| p.as_str().to_owned()).collect();
         let (token, identifier) = {
             let _span = tracing::info_span!("exchange.mint_token").entered();
-            mint(
+            mint_for_ecosystem(
                 &self.keyring,
                 &TokenMintRequest {
                     location: &self.location,
-                    prefix: &self.settings.token_prefix,
+                    prefix: self.token_prefix_of(ecosystem),
                     publisher_id: primary.id.as_str(),
                     projects: &project_names,
                     not_before,
                     expires_at,
                 },
+                // PyPI's tokens stay exactly Warehouse's three caveats.
+                (ecosystem != Ecosystem::Pypi).then_some(ecosystem.as_str()),
             )
         };
         let record = TokenRecord {
@@ -326,12 +368,42 @@ impl Exchange {
     }
 }
 
-/// The projects a token for `publishers` may upload to: the union of theirs, sorted,
-/// without duplicates.
-fn projects_of(publishers: &[Publisher]) -> Vec<ProjectName> {
+/// The publishers that list one of `only_projects` (all of them without a narrowing);
+/// none is `invalid-publisher`, naming the projects asked for.
+fn narrowed(
+    publishers: Vec<Publisher>,
+    only_projects: Option<&[ProjectName]>,
+) -> Result<Vec<Publisher>, ExchangeError> {
+    let Some(wanted) = only_projects else {
+        return Ok(publishers);
+    };
+    let kept: Vec<Publisher> = publishers
+        .into_iter()
+        .filter(|publisher| wanted.iter().any(|project| publisher.lists(project)))
+        .collect();
+    if kept.is_empty() {
+        let names = wanted
+            .iter()
+            .map(|project| format!("'{project}'"))
+            .collect::<Vec<_>>()
+            .join(", ");
+        return Err(ExchangeError::InvalidPublisher(format!(
+            "the trusted publisher matching this token is not a publisher of {names}"
+        )));
+    }
+    Ok(kept)
+}
+
+/// The projects a token for `publishers` may upload to: the union of theirs (within
+/// `only_projects` when given), sorted, without duplicates.
+fn projects_of(
+    publishers: &[Publisher],
+    only_projects: Option<&[ProjectName]>,
+) -> Vec<ProjectName> {
     let mut projects: Vec<ProjectName> = publishers
         .iter()
         .flat_map(|p| p.projects.iter().cloned())
+        .filter(|project| only_projects.is_none_or(|wanted| wanted.contains(project)))
         .collect();
     projects.sort();
     projects.dedup();

@@ -28,7 +28,11 @@ impl Exchange {
         token: &str,
         client_ip: Option<IpAddr>,
     ) -> Result<Revocation, ExchangeError> {
-        let Ok(parsed) = parse_token(token, &self.settings.token_prefix) else {
+        // A token of any door may be revoked here: its prefix says which.
+        let Some(ecosystem) = self.ecosystem_of_token(token) else {
+            return Ok(Revocation::NothingToRevoke);
+        };
+        let Ok(parsed) = parse_token(token, self.token_prefix_of(ecosystem)) else {
             return Ok(Revocation::NothingToRevoke);
         };
         if verify_signature(&parsed, &self.keyring).is_err() {

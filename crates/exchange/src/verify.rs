@@ -3,9 +3,9 @@
 use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
-use trustmint_publishers::{ProjectName, Publisher};
+use trustmint_publishers::{Ecosystem, ProjectName, Publisher};
 use trustmint_telemetry::{AuditAction, AuditEvent};
-use trustmint_tokens::{VerifyContext, parse_token, verify};
+use trustmint_tokens::{Caveat, VerifyContext, parse_token, verify};
 
 use crate::{Exchange, ExchangeError};
 
@@ -65,16 +65,28 @@ impl Exchange {
     /// still exists and still lists the project (a pending one only while no normal
     /// publisher lists it). A denial is `Ok(Denied)`; errors are for malformed requests
     /// and unavailable backends.
-    #[tracing::instrument(name = "exchange.verify", skip_all, fields(outcome))]
     pub async fn verify(&self, request: VerifyRequest) -> Result<Verification, ExchangeError> {
+        self.verify_in(request, Ecosystem::Pypi).await
+    }
+
+    /// [`Exchange::verify`] for an index of `ecosystem`: the project is named by that
+    /// ecosystem's rules, and only a token minted through that ecosystem's door (its
+    /// prefix and Ecosystem caveat, a publisher of that ecosystem) is allowed. An npm
+    /// token never verifies as a PyPI upload, nor the reverse.
+    #[tracing::instrument(name = "exchange.verify", skip_all, fields(outcome, ecosystem = ecosystem.as_str()))]
+    pub async fn verify_in(
+        &self,
+        request: VerifyRequest,
+        ecosystem: Ecosystem,
+    ) -> Result<Verification, ExchangeError> {
         let started = Instant::now();
-        let project = ProjectName::parse(&request.project).map_err(|error| {
+        let project = ecosystem.project(&request.project).map_err(|error| {
             ExchangeError::InvalidArgument {
                 field: "project".to_owned(),
                 message: error.to_string(),
             }
         })?;
-        let result = self.verify_inner(&request.token, &project).await;
+        let result = self.verify_inner(&request.token, &project, ecosystem).await;
         let outcome = match &result {
             Ok(Verification::Allowed(_)) => "allowed",
             Ok(Verification::Denied { .. }) => "denied",
@@ -102,7 +114,7 @@ impl Exchange {
                 event.reason = reason.clone();
                 event.projects = project.to_string();
                 event.token_sha256 = sha256_hex(&request.token);
-                if let Ok(parsed) = parse_token(&request.token, &self.settings.token_prefix) {
+                if let Ok(parsed) = parse_token(&request.token, self.token_prefix_of(ecosystem)) {
                     event.token_id = parsed.identifier.token_id.clone();
                 }
                 self.audit(event).await;
@@ -116,15 +128,21 @@ impl Exchange {
         &self,
         token: &str,
         project: &ProjectName,
+        ecosystem: Ecosystem,
     ) -> Result<Verification, ExchangeError> {
         let denied = |reason: &str| {
             Ok(Verification::Denied {
                 reason: reason.to_owned(),
             })
         };
-        let parsed = match parse_token(token, &self.settings.token_prefix) {
+        let parsed = match parse_token(token, self.token_prefix_of(ecosystem)) {
             Ok(parsed) => parsed,
-            Err(denial) => return denied(denial.reason()),
+            Err(denial) => {
+                if let Some(other) = self.ecosystem_of_token(token).filter(|e| *e != ecosystem) {
+                    return denied(&wrong_ecosystem(other, ecosystem));
+                }
+                return denied(denial.reason());
+            }
         };
         let Some(record) = self
             .store_call(
@@ -153,6 +171,24 @@ impl Exchange {
             Ok(verified) => verified,
             Err(denial) => return denied(denial.reason()),
         };
+        // Every Ecosystem caveat must name this ecosystem; none means PyPI. (The
+        // publisher's own ecosystem is checked below too, so a holder appending one
+        // to a PyPI token gains nothing.)
+        if let Some(other) = verified.caveats.iter().find_map(|caveat| match caveat {
+            Caveat::Ecosystem(name) if name != ecosystem.as_str() => Some(name.clone()),
+            _ => None,
+        }) {
+            return denied(&format!(
+                "token was minted for {other} packages, not {ecosystem}"
+            ));
+        }
+        let carries_ecosystem = verified
+            .caveats
+            .iter()
+            .any(|caveat| matches!(caveat, Caveat::Ecosystem(_)));
+        if ecosystem != Ecosystem::Pypi && !carries_ecosystem {
+            return denied(&wrong_ecosystem(Ecosystem::Pypi, ecosystem));
+        }
         if !record.projects.contains(project) {
             return denied(&format!(
                 "project-scoped token is not valid for project: '{project}'"
@@ -170,6 +206,9 @@ impl Exchange {
                 continue;
             };
             any_publisher_exists = true;
+            if publisher.ecosystem != ecosystem {
+                return denied(&wrong_ecosystem(publisher.ecosystem, ecosystem));
+            }
             if publisher.lists(project) {
                 // A pending publisher loses the project once the index gave it to
                 // another publisher (see pending.rs).
@@ -211,6 +250,11 @@ impl Exchange {
             denied("the trusted publisher this token was minted for no longer exists")
         }
     }
+}
+
+/// The denial of a token of `minted` checked for `asked`.
+fn wrong_ecosystem(minted: Ecosystem, asked: Ecosystem) -> String {
+    format!("token was minted for {minted} packages, not {asked}")
 }
 
 /// SHA-256 hex of a token string, for audit events (never the token itself).

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use trustmint_exchange::NewPublisher;
-use trustmint_publishers::{Origin, Publisher, PublisherSpec};
+use trustmint_publishers::{Ecosystem, Origin, Publisher, PublisherSpec};
 
 use crate::pb;
 
@@ -38,8 +38,19 @@ pub(crate) fn publisher_to_pb(publisher: &Publisher) -> pb::Publisher {
             Origin::Api => "api",
         }
         .to_owned(),
+        ecosystem: publisher.ecosystem.as_str().to_owned(),
         kind,
     }
+}
+
+/// The ecosystem a message names (`""` = `pypi`), or the INVALID_ARGUMENT to answer.
+pub(crate) fn ecosystem_from_pb(field: &str, text: &str) -> Result<Ecosystem, tonic::Status> {
+    Ecosystem::parse(text).ok_or_else(|| {
+        tonic::Status::invalid_argument(format!(
+            "{field}: unknown ecosystem '{}'; expected one of: pypi, crates, npm",
+            text.chars().take(64).collect::<String>()
+        ))
+    })
 }
 
 /// The publisher a CreatePublisher request asks for; `None` when no kind is set.
@@ -80,6 +91,7 @@ mod tests {
                 origin: Origin::Api,
                 created_at: 0,
                 expires_at: None,
+                ecosystem: Default::default(),
             };
             let message = publisher_to_pb(&publisher);
             assert!(message.kind.is_some(), "{provider}: no proto message");

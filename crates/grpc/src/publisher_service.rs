@@ -8,7 +8,7 @@ use tonic::{Request, Response, Status};
 use tracing::Instrument as _;
 use trustmint_exchange::{Exchange, ExchangeError};
 
-use crate::convert::{new_publisher_from_pb, publisher_to_pb};
+use crate::convert::{ecosystem_from_pb, new_publisher_from_pb, publisher_to_pb};
 use crate::observe::{record, request_span};
 use crate::pb;
 use crate::status::status_from;
@@ -55,10 +55,11 @@ impl pb::publisher_service_server::PublisherService for PublisherApi {
         let (metadata, _, body) = request.into_parts();
         self.observed("CreatePublisher", &metadata, async {
             let publisher = body.publisher.ok_or_else(|| missing("publisher"))?;
+            let ecosystem = ecosystem_from_pb("publisher.ecosystem", &publisher.ecosystem)?;
             let new = new_publisher_from_pb(publisher).ok_or_else(|| missing("publisher.kind"))?;
             let created = self
                 .exchange
-                .create_publisher(new)
+                .create_publisher_in(new, ecosystem)
                 .await
                 .map_err(|error| status_from(&error))?;
             Ok(publisher_to_pb(&created.publisher))

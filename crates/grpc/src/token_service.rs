@@ -71,12 +71,16 @@ impl TokenApi {
         &self,
         request: pb::VerifyTokenRequest,
     ) -> Result<pb::VerifyTokenResponse, Status> {
+        let ecosystem = crate::convert::ecosystem_from_pb("ecosystem", &request.ecosystem)?;
         let verification = self
             .exchange
-            .verify(VerifyRequest {
-                token: request.token,
-                project: request.project,
-            })
+            .verify_in(
+                VerifyRequest {
+                    token: request.token,
+                    project: request.project,
+                },
+                ecosystem,
+            )
             .await
             .map_err(|error| status_from(&error))?;
         Ok(match verification {

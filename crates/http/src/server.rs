@@ -12,7 +12,7 @@ use tracing::Instrument as _;
 use trustmint_telemetry::link_remote_parent;
 
 use crate::error::error_with_status;
-use crate::{HttpState, oidc, ops};
+use crate::{HttpState, doors, oidc, ops};
 
 /// Registers every route on `config`.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -26,7 +26,8 @@ pub fn configure(config: &mut web::ServiceConfig) {
         .route("/_/oidc/revoke-token", web::post().to(oidc::revoke_token))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/healthz", web::get().to(ops::healthz))
-        .route("/readyz", web::get().to(ops::readyz));
+        .route("/readyz", web::get().to(ops::readyz))
+        .configure(doors::configure);
 }
 
 async fn not_found() -> HttpResponse {
@@ -103,12 +104,19 @@ pub fn bind(
 ) -> std::io::Result<(Server, SocketAddr)> {
     let listener = TcpListener::bind(addr)?;
     let bound = listener.local_addr()?;
+    let secret_scanning_path = state
+        .secret_scanning
+        .as_ref()
+        .map(|scanning| scanning.path().to_owned());
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
         App::new()
             .app_data(data.clone())
             .wrap(middleware::from_fn(record_metrics))
             .configure(configure)
+            .configure(|config| {
+                doors::secret_scanning::configure(config, secret_scanning_path.as_deref())
+            })
             .default_service(web::to(not_found))
     })
     .workers(workers.max(1))

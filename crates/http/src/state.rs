@@ -18,6 +18,8 @@ pub struct HttpState {
     pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Largest accepted request body in bytes.
     pub body_limit: usize,
+    /// GitHub secret scanning's endpoint, when `[secret_scanning] enabled`.
+    pub(crate) secret_scanning: Option<Arc<crate::doors::SecretScanning>>,
 }
 
 impl HttpState {
@@ -27,6 +29,17 @@ impl HttpState {
             exchange,
             trusted_proxies: Arc::new(trusted_proxies),
             body_limit: DEFAULT_BODY_LIMIT,
+            secret_scanning: None,
         }
+    }
+
+    /// The state with GitHub secret scanning's endpoint as `settings` say (nothing
+    /// when disabled). The error names the key.
+    pub fn with_secret_scanning(
+        mut self,
+        settings: &crate::SecretScanningSettings,
+    ) -> Result<Self, String> {
+        self.secret_scanning = crate::doors::SecretScanning::new(settings)?.map(Arc::new);
+        Ok(self)
     }
 }

@@ -11,7 +11,10 @@
 use serde_json::{Map, Value};
 
 use crate::validation::ValidationError;
-use crate::{Origin, ProjectName, Provider, Publisher, PublisherId, PublisherSpec};
+use crate::{Ecosystem, Origin, ProjectName, Provider, Publisher, PublisherId, PublisherSpec};
+
+/// The envelope's keys, next to the provider's fields.
+const ENVELOPE_KEYS: [&str; 3] = ["kind", "projects", "ecosystem"];
 
 /// A validated publisher declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,14 +23,22 @@ pub struct Declaration {
     pub projects: Vec<ProjectName>,
     /// The identity, validated.
     pub spec: PublisherSpec,
+    /// The ecosystem of the projects (`ecosystem`, default `pypi`).
+    pub ecosystem: Ecosystem,
 }
 
 impl Declaration {
     /// The config-declared publisher this declaration makes: always in force, read-only,
     /// with an id derived from its identity so every replica and restart agrees on it.
     pub fn into_declared_publisher(self) -> Publisher {
+        // PyPI publishers keep the ids they had before ecosystems existed.
+        let identity = match self.ecosystem {
+            Ecosystem::Pypi => self.spec.identity_key(),
+            other => format!("{other}:{}", self.spec.identity_key()),
+        };
         Publisher {
-            id: PublisherId::for_declared(&self.spec.identity_key()),
+            id: PublisherId::for_declared(&identity),
+            ecosystem: self.ecosystem,
             projects: self.projects,
             pending: false,
             spec: self.spec,
@@ -70,15 +81,20 @@ pub fn parse_declaration(value: &Value) -> Result<Declaration, ValidationError> 
     };
     let fields = provider.spec_fields();
     reject_unknown_keys(object, provider, fields)?;
-    let projects = projects(object.get("projects"))?;
+    let ecosystem = ecosystem(object.get("ecosystem"))?;
+    let projects = projects(object.get("projects"), ecosystem)?;
     let spec_fields: Map<String, Value> = object
         .iter()
-        .filter(|(key, _)| !matches!(key.as_str(), "kind" | "projects"))
+        .filter(|(key, _)| !ENVELOPE_KEYS.contains(&key.as_str()))
         .map(|(key, value)| (key.clone(), value.clone()))
         .collect();
     let spec = provider.spec_from_fields(Value::Object(spec_fields))?;
     spec.validate()?;
-    Ok(Declaration { projects, spec })
+    Ok(Declaration {
+        projects,
+        spec,
+        ecosystem,
+    })
 }
 
 /// The first unknown key (in sorted order, whatever the map's order) is the error.
@@ -89,9 +105,7 @@ fn reject_unknown_keys(
 ) -> Result<(), ValidationError> {
     let mut unknown: Vec<&String> = object
         .keys()
-        .filter(|key| {
-            !matches!(key.as_str(), "kind" | "projects") && !fields.contains(&key.as_str())
-        })
+        .filter(|key| !ENVELOPE_KEYS.contains(&key.as_str()) && !fields.contains(&key.as_str()))
         .collect();
     unknown.sort();
     match unknown.first() {
@@ -106,8 +120,33 @@ fn reject_unknown_keys(
     }
 }
 
-/// `projects`: a non-empty list of valid project names, normalised and deduplicated.
-fn projects(value: Option<&Value>) -> Result<Vec<ProjectName>, ValidationError> {
+/// `ecosystem`: `pypi` (also when absent), `crates` or `npm`.
+fn ecosystem(value: Option<&Value>) -> Result<Ecosystem, ValidationError> {
+    let expected = Ecosystem::ALL.map(Ecosystem::as_str).join(", ");
+    match value {
+        None | Some(Value::Null) => Ok(Ecosystem::Pypi),
+        Some(Value::String(text)) if !text.is_empty() => Ecosystem::parse(text).ok_or_else(|| {
+            ValidationError::new(
+                "ecosystem",
+                format!(
+                    "unknown ecosystem '{}'; expected one of: {expected}",
+                    truncate(text)
+                ),
+            )
+        }),
+        Some(_) => Err(ValidationError::new(
+            "ecosystem",
+            format!("must be one of: {expected}"),
+        )),
+    }
+}
+
+/// `projects`: a non-empty list of valid project names of `ecosystem`, normalised and
+/// deduplicated.
+fn projects(
+    value: Option<&Value>,
+    ecosystem: Ecosystem,
+) -> Result<Vec<ProjectName>, ValidationError> {
     let items = match value {
         None | Some(Value::Null) => {
             return Err(ValidationError::new(
@@ -137,7 +176,9 @@ fn projects(value: Option<&Value>) -> Result<Vec<ProjectName>, ValidationError> 
             let raw = item
                 .as_str()
                 .ok_or_else(|| ValidationError::new(&field, "must be a string"))?;
-            ProjectName::parse(raw).map_err(|error| ValidationError::new(&field, error.to_string()))
+            ecosystem
+                .project(raw)
+                .map_err(|error| ValidationError::new(&field, error.to_string()))
         })
         .collect::<Result<Vec<_>, _>>()?;
     projects.sort();

@@ -31,6 +31,16 @@ pub enum ProjectNameError {
         "project name '{0}' is not valid: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit"
     )]
     Invalid(String),
+    /// The name breaks a rule of a non-PyPI ecosystem (see `Ecosystem::project`).
+    #[error("{what} name '{name}' is not valid: {rule}")]
+    NotValidIn {
+        /// What kind of name (`crate`, `npm package`).
+        what: &'static str,
+        /// The raw input, truncated.
+        name: String,
+        /// The rule it breaks.
+        rule: &'static str,
+    },
 }
 
 impl ProjectName {
@@ -68,6 +78,12 @@ impl ProjectName {
         Ok(Self(normalised))
     }
 
+    /// A name already validated and normalised by its ecosystem's rules
+    /// (`Ecosystem::project`).
+    pub(crate) fn from_normalised(normalised: String) -> Self {
+        Self(normalised)
+    }
+
     /// The normalised name.
     pub fn as_str(&self) -> &str {
         &self.0
@@ -99,10 +115,23 @@ impl Serialize for ProjectName {
     }
 }
 
+/// Reads a stored name back: a name already in the normal form of some ecosystem is kept
+/// as it is (a crate's `serde_json`, an npm `@scope/name`); anything else is read as a
+/// PyPI name and normalised (PEP 503), as before ecosystems existed. Input from config
+/// and the API goes through `Ecosystem::project` instead, which knows the ecosystem.
 impl<'de> Deserialize<'de> for ProjectName {
     fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
         let raw = String::deserialize(deserializer)?;
-        Self::parse(&raw).map_err(serde::de::Error::custom)
+        let already_normal = crate::Ecosystem::ALL.iter().find_map(|ecosystem| {
+            ecosystem
+                .project(&raw)
+                .ok()
+                .filter(|name| name.as_str() == raw)
+        });
+        match already_normal {
+            Some(name) => Ok(name),
+            None => Self::parse(&raw).map_err(serde::de::Error::custom),
+        }
     }
 }
 

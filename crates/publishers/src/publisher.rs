@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{ProjectName, PublisherId, PublisherSpec};
+use crate::{Ecosystem, ProjectName, PublisherId, PublisherSpec};
 
 /// How long a pending publisher lives before it expires unused (PyPI: 30 days).
 pub const PENDING_PUBLISHER_TTL_SECS: i64 = 30 * 24 * 60 * 60;
@@ -27,6 +27,10 @@ pub struct Publisher {
     pub created_at: i64,
     /// Unix seconds after which a pending publisher is gone; `None` for normal ones.
     pub expires_at: Option<i64>,
+    /// The ecosystem its projects belong to (records from before ecosystems: `pypi`).
+    /// Only that ecosystem's door mints for it, and its tokens verify only there.
+    #[serde(default)]
+    pub ecosystem: Ecosystem,
 }
 
 /// Where a publisher was declared.

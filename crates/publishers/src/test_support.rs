@@ -21,6 +21,7 @@ pub(crate) fn publisher(id: &str, spec: PublisherSpec) -> Publisher {
         origin: Origin::Api,
         created_at: 0,
         expires_at: None,
+        ecosystem: Default::default(),
     }
 }
 

@@ -69,7 +69,9 @@ impl Application {
         let state = HttpState::new(
             service.exchange.clone(),
             settings.rate_limit.trusted_proxies.clone(),
-        );
+        )
+        .with_secret_scanning(&settings.secret_scanning)
+        .map_err(ConfigError)?;
         let (http_server, http_addr) =
             trustmint_http::bind(state, http_addr, settings.server.http_workers).map_err(
                 |source| StartupError::Bind {

@@ -7,8 +7,11 @@ use std::path::{Path, PathBuf};
 use config::{Config, Environment, File, FileFormat};
 use serde::{Deserialize, Serialize, Serializer};
 use trustmint_claims::IssuerSettings;
-use trustmint_exchange::ExchangeSettings;
+use trustmint_exchange::{
+    CratesSettings, DoorSettings, ExchangeSettings, NpmSettings, TokenExchangeSettings,
+};
 use trustmint_grpc::GrpcSettings;
+use trustmint_http::SecretScanningSettings;
 use trustmint_store::{RateLimitSettings, StoreSettings};
 use trustmint_telemetry::TelemetrySettings;
 
@@ -101,6 +104,25 @@ pub struct Settings {
     pub issuers: Vec<IssuerSettings>,
     /// `[[publishers]]`: declared publishers, always in force.
     pub publishers: Vec<serde_json::Value>,
+    /// `[crates]`: crates.io's Trusted Publishing door.
+    pub crates: CratesSettings,
+    /// `[npm]`: npm's OIDC exchange door.
+    pub npm: NpmSettings,
+    /// `[token_exchange]`: the RFC 8693 door.
+    pub token_exchange: TokenExchangeSettings,
+    /// `[secret_scanning]`: GitHub secret scanning's leaked-token endpoint.
+    pub secret_scanning: SecretScanningSettings,
+}
+
+impl Settings {
+    /// The settings of the doors beyond PyPI's.
+    pub fn doors(&self) -> DoorSettings {
+        DoorSettings {
+            crates: self.crates.clone(),
+            npm: self.npm.clone(),
+            token_exchange: self.token_exchange.clone(),
+        }
+    }
 }
 
 impl Settings {
@@ -147,6 +169,8 @@ impl Settings {
     fn validate_sections(&self) -> Result<(), ConfigError> {
         self.telemetry.validate().map_err(ConfigError)?;
         self.exchange.validate().map_err(ConfigError)?;
+        self.doors().validate().map_err(ConfigError)?;
+        self.secret_scanning.validate().map_err(ConfigError)?;
         self.store
             .validate()
             .map_err(|error| ConfigError(error.to_string()))?;

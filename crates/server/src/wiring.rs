@@ -144,7 +144,8 @@ pub async fn build_service(settings: &Settings) -> Result<Service, ConfigError> 
         },
         metrics.clone(),
         Arc::new(SystemClock),
-    );
+    )
+    .with_doors(settings.doors());
     Ok(Service {
         exchange: Arc::new(exchange),
         metrics,

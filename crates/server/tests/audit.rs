@@ -110,6 +110,7 @@ async fn every_kind_of_event_is_in_the_stream_field_by_field() {
         .expect("connect");
     let denied = client
         .verify_token(pb::VerifyTokenRequest {
+            ecosystem: String::new(),
             token: token.clone(),
             project: "another-project".to_owned(),
         })
@@ -120,6 +121,7 @@ async fn every_kind_of_event_is_in_the_stream_field_by_field() {
     // An allowed verification is not an audit event.
     let allowed = client
         .verify_token(pb::VerifyTokenRequest {
+            ecosystem: String::new(),
             token: token.clone(),
             project: PROJECT.to_owned(),
         })

@@ -162,6 +162,7 @@ impl Grpc {
         self.tokens
             .clone()
             .verify_token(pb::VerifyTokenRequest {
+                ecosystem: String::new(),
                 token: token.to_owned(),
                 project: project.to_owned(),
             })

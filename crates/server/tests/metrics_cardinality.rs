@@ -43,6 +43,7 @@ async fn hostile_round(app: &TestApp) -> Vec<String> {
         assert_eq!(app.get(&format!("/{random}")).await.0, 404);
         let _ = client
             .verify_token(pb::VerifyTokenRequest {
+                ecosystem: String::new(),
                 token: format!("pypi-{random}"),
                 project: format!("project-{random}"),
             })

@@ -19,6 +19,7 @@ async fn verify_revoke_and_grpc_calls_move_their_series() {
     let token = body["token"].as_str().expect("token").to_owned();
     let mut client = grpc(&app).await;
     let verify = |project: &str| pb::VerifyTokenRequest {
+        ecosystem: String::new(),
         token: token.clone(),
         project: project.to_owned(),
     };
@@ -196,6 +197,7 @@ async fn store_errors_are_counted_per_operation() {
     let unavailable = grpc(&app)
         .await
         .verify_token(pb::VerifyTokenRequest {
+            ecosystem: String::new(),
             token: minted["token"].as_str().expect("token").to_owned(),
             project: PROJECT.to_owned(),
         })

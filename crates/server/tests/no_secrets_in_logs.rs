@@ -98,6 +98,7 @@ async fn a_full_exchange_at_trace_level_logs_no_secret() {
         .await
         .expect("connect");
     let verify = |project: &str| pb::VerifyTokenRequest {
+        ecosystem: String::new(),
         token: token.clone(),
         project: project.to_owned(),
     };

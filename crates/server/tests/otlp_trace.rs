@@ -87,6 +87,7 @@ async fn exchange_and_verify_spans_reach_the_collector_under_the_callers_trace()
         .await
         .expect("connect");
     let mut request = tonic::Request::new(pb::VerifyTokenRequest {
+        ecosystem: String::new(),
         token: token.clone(),
         project: PROJECT.to_owned(),
     });

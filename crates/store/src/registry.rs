@@ -169,6 +169,7 @@ mod tests {
             origin: Origin::Config,
             created_at: 0,
             expires_at: None,
+            ecosystem: Default::default(),
         }
     }
 
@@ -181,6 +182,7 @@ mod tests {
             origin: Origin::Api,
             created_at: NOW,
             expires_at: None,
+            ecosystem: Default::default(),
         }
     }
 

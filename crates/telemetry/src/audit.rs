@@ -24,6 +24,8 @@ pub enum AuditAction {
     PublisherDelete,
     /// A pending publisher was confirmed.
     PublisherConfirm,
+    /// A token reported leaked (GitHub secret scanning) was revoked.
+    Leak,
 }
 
 impl AuditAction {
@@ -36,6 +38,7 @@ impl AuditAction {
             AuditAction::PublisherCreate => "publisher_create",
             AuditAction::PublisherDelete => "publisher_delete",
             AuditAction::PublisherConfirm => "publisher_confirm",
+            AuditAction::Leak => "leak",
         }
     }
 }
@@ -82,6 +85,10 @@ pub struct AuditEvent {
     pub token_sha256: String,
     /// Token expiry, unix seconds (0 = not applicable).
     pub expires_at: i64,
+    /// The front door of the request (`pypi`, `crates`, `npm`, `token_exchange`).
+    pub door: String,
+    /// Where a leaked token was found (secret scanning's `url`).
+    pub url: String,
 }
 
 impl AuditEvent {
@@ -114,6 +121,8 @@ impl AuditEvent {
             ("projects", &self.projects),
             ("token_id", &self.token_id),
             ("token_sha256", &self.token_sha256),
+            ("door", &self.door),
+            ("url", &self.url),
         ];
         let mut fields: Vec<(&'static str, String)> = vec![("time", self.time.to_string())];
         fields.extend(

@@ -25,6 +25,12 @@ pub struct Metrics {
     registry: Registry,
     /// `trustmint_exchanges_total{issuer_kind,outcome,code}`: every mint-token outcome.
     pub exchanges: IntCounterVec,
+    /// `trustmint_door_exchanges_total{door,outcome,code}`: every exchange by the front
+    /// door it came through (`pypi`, `crates`, `npm`, `token_exchange`).
+    pub door_exchanges: IntCounterVec,
+    /// `trustmint_leaked_tokens_total{label}`: tokens reported by secret scanning
+    /// (`true_positive` ones were revoked).
+    pub leaked_tokens: IntCounterVec,
     /// `trustmint_exchange_duration_seconds{issuer_kind}`.
     pub exchange_duration: HistogramVec,
     /// `trustmint_verifications_total{outcome}` (`allowed`, `denied`, `error`).
@@ -120,6 +126,16 @@ impl Metrics {
             "trustmint_exchanges_total",
             "OIDC token exchanges by issuer kind, outcome (success|failure) and error code",
             &["issuer_kind", "outcome", "code"],
+        );
+        let door_exchanges = counter_vec(
+            "trustmint_door_exchanges_total",
+            "OIDC token exchanges by front door, outcome (success|failure) and error code",
+            &["door", "outcome", "code"],
+        );
+        let leaked_tokens = counter_vec(
+            "trustmint_leaked_tokens_total",
+            "Tokens reported leaked by secret scanning, by label (true_positive|false_positive)",
+            &["label"],
         );
         let exchange_duration = histogram_vec(
             "trustmint_exchange_duration_seconds",
@@ -254,6 +270,8 @@ impl Metrics {
         Self {
             registry,
             exchanges,
+            door_exchanges,
+            leaked_tokens,
             exchange_duration,
             verifications,
             verify_duration,

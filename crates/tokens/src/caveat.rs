@@ -9,6 +9,7 @@
 //! | 2 | [`Caveat::ProjectId`] | `project_ids: [str]` |
 //! | 3 | [`Caveat::RequestUser`] | `user_id: str` |
 //! | 4 | [`Caveat::OidcPublisher`] | `oidc_publisher_id: str, oidc_claims: null` (deprecated, defaults to null) |
+//! | 10 | [`Caveat::Ecosystem`] | `ecosystem: str` (trustmint's; Warehouse has none) |
 //!
 //! Parsing follows Warehouse's `deserialize` and uses its error texts, with strict
 //! types (`[0,"50",10]` is invalid; booleans and floats are not integers). It is
@@ -30,6 +31,9 @@ pub const TAG_PROJECT_ID: i64 = 2;
 pub const TAG_REQUEST_USER: i64 = 3;
 /// Tag of [`Caveat::OidcPublisher`].
 pub const TAG_OIDC_PUBLISHER: i64 = 4;
+/// Tag of [`Caveat::Ecosystem`]: well clear of Warehouse's tags, so a future Warehouse
+/// caveat cannot be mistaken for it.
+pub const TAG_ECOSYSTEM: i64 = 10;
 
 /// A first-party caveat trustmint understands.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -52,6 +56,10 @@ pub enum Caveat {
         /// The publisher the token was minted for.
         publisher_id: String,
     },
+    /// `[10, "npm"]`: the door (package ecosystem) the token was minted through; only
+    /// verifications for that ecosystem accept it. PyPI tokens carry none, so they stay
+    /// byte-identical to Warehouse's.
+    Ecosystem(String),
 }
 
 /// Why a predicate is not a caveat trustmint understands. `Display` texts are
@@ -98,6 +106,7 @@ impl Caveat {
             Caveat::OidcPublisher { publisher_id } => {
                 json!([TAG_OIDC_PUBLISHER, publisher_id, null])
             }
+            Caveat::Ecosystem(ecosystem) => json!([TAG_ECOSYSTEM, ecosystem]),
         };
         escape_non_ascii(&value.to_string())
     }
@@ -140,6 +149,10 @@ impl Caveat {
                     Some(_) => Err(CaveatError::InvalidValues),
                 }
             }
+            Some(TAG_ECOSYSTEM) => {
+                fields.expect_count(1, 1)?;
+                Ok(Caveat::Ecosystem(fields.required(0, string)?))
+            }
             _ => Err(CaveatError::UnknownTag(tag_text(tag))),
         }
     }
@@ -152,6 +165,7 @@ impl Caveat {
             Caveat::ProjectId(_) => "ProjectID",
             Caveat::RequestUser(_) => "RequestUser",
             Caveat::OidcPublisher { .. } => "OIDCPublisher",
+            Caveat::Ecosystem(_) => "Ecosystem",
         }
     }
 }

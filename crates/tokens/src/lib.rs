@@ -49,14 +49,14 @@ mod token;
 mod verify;
 
 pub use caveat::{
-    Caveat, CaveatError, TAG_EXPIRATION, TAG_OIDC_PUBLISHER, TAG_PROJECT_ID, TAG_PROJECT_NAME,
-    TAG_REQUEST_USER,
+    Caveat, CaveatError, TAG_ECOSYSTEM, TAG_EXPIRATION, TAG_OIDC_PUBLISHER, TAG_PROJECT_ID,
+    TAG_PROJECT_NAME, TAG_REQUEST_USER,
 };
 pub use chain::{chain_signature, derive_macaroon_key};
 pub use denial::{Denial, DenialKind};
 pub use keyring::{EPHEMERAL_KEY_ID, Keyring, KeyringError, MAX_KEY_ID_LEN, MIN_SECRET_LEN};
 pub use macaroon::{CodecError, MAX_CAVEATS, MAX_FIELD_LEN, Macaroon, RawCaveat, SIGNATURE_LEN};
-pub use mint::{MINTED_CAVEAT_COUNT, MintRequest, mint};
+pub use mint::{MINTED_CAVEAT_COUNT, MintRequest, mint, mint_for_ecosystem};
 pub use token::{
     DEFAULT_TOKEN_PREFIX, MAX_TOKEN_LEN, MintedToken, ParsedToken, TokenIdentifier,
     TokenIdentifierError, parse_token,

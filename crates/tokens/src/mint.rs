@@ -33,7 +33,18 @@ pub struct MintRequest<'a> {
 ///
 /// Returns the secret token and its identifier (whose `token_id` is the store key).
 pub fn mint(keyring: &Keyring, request: &MintRequest<'_>) -> (MintedToken, TokenIdentifier) {
+    mint_for_ecosystem(keyring, request, None)
+}
+
+/// [`mint`], plus an `[10, "<ecosystem>"]` caveat after the three when `ecosystem` is
+/// given: the token of a non-PyPI door, which verifies for that ecosystem only.
+pub fn mint_for_ecosystem(
+    keyring: &Keyring,
+    request: &MintRequest<'_>,
+    ecosystem: Option<&str>,
+) -> (MintedToken, TokenIdentifier) {
     let (identifier, root_key) = keyring.new_identifier_with_root_key();
+    let door = ecosystem.map(|ecosystem| Caveat::Ecosystem(ecosystem.to_owned()));
     let caveats: Vec<RawCaveat> = [
         Caveat::Expiration {
             expires_at: request.expires_at,
@@ -45,6 +56,7 @@ pub fn mint(keyring: &Keyring, request: &MintRequest<'_>) -> (MintedToken, Token
         },
     ]
     .iter()
+    .chain(door.as_ref())
     .map(|caveat| RawCaveat::first_party(caveat.to_predicate()))
     .collect();
     let identifier_bytes = identifier.to_string().into_bytes();
@@ -87,6 +99,25 @@ mod tests {
             not_before: 1_700_000_000,
             expires_at: 1_700_000_900,
         }
+    }
+
+    #[test]
+    fn a_door_token_carries_its_ecosystem_after_the_three_caveats() {
+        let projects = vec!["@octo-org/sampleproject".to_string()];
+        let keyring = keyring();
+        let mut npm = request(&projects);
+        npm.prefix = "npm_";
+        let (token, identifier) = mint_for_ecosystem(&keyring, &npm, Some("npm"));
+        let parsed = parse_token(token.expose_secret(), "npm_").expect("parses");
+        let last = parsed.macaroon.caveats.last().expect("caveats");
+        assert_eq!(parsed.macaroon.caveats.len(), MINTED_CAVEAT_COUNT + 1);
+        assert_eq!(last.identifier, br#"[10,"npm"]"#);
+        assert_eq!(
+            Caveat::parse(&last.identifier),
+            Ok(Caveat::Ecosystem("npm".to_owned()))
+        );
+        let root_key = keyring.root_key(&identifier).expect("current key");
+        assert!(chain::signature_matches(&parsed.macaroon, &root_key));
     }
 
     #[test]

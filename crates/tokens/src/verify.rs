@@ -127,8 +127,14 @@ pub fn verify(
     let required =
         required.map_err(|missing| Denial::new(DenialKind::CaveatFailed, missing.join(", ")))?;
 
+    // A door's token carries its Ecosystem caveat right after the three minted ones.
+    let minted_count = MINTED_CAVEAT_COUNT
+        + usize::from(matches!(
+            caveats.get(MINTED_CAVEAT_COUNT),
+            Some(Caveat::Ecosystem(_))
+        ));
     Ok(VerifiedToken {
-        attenuated: caveats.len() > MINTED_CAVEAT_COUNT,
+        attenuated: caveats.len() > minted_count,
         caveats,
         expires_at: required.expires_at,
         not_before: required.not_before,
@@ -162,6 +168,9 @@ fn check(caveat: &Caveat, context: &VerifyContext<'_>) -> Result<(), String> {
                 return Err(PUBLISHER_MISMATCH.into());
             }
         }
+        // Which ecosystem a token may be used for is the exchange's to judge (it knows
+        // the door a verification asks for): see `VerifiedToken::ecosystem`.
+        Caveat::Ecosystem(_) => {}
         Caveat::ProjectId(_) => {
             return Err(
                 "token with project ID restriction cannot be verified by this service".into(),
@@ -239,7 +248,7 @@ impl Required {
                 Caveat::OidcPublisher { publisher_id: id } => {
                     publisher_id.get_or_insert(id);
                 }
-                Caveat::ProjectId(_) | Caveat::RequestUser(_) => {}
+                Caveat::ProjectId(_) | Caveat::RequestUser(_) | Caveat::Ecosystem(_) => {}
             }
         }
         match (window, projects, publisher_id) {

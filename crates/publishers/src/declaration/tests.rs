@@ -269,3 +269,82 @@ fn refusal_table() {
         );
     }
 }
+
+#[test]
+fn ecosystem_decides_the_project_rules_and_the_declared_id() {
+    let pypi = parse_declaration(&github_entry()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(pypi.ecosystem, Ecosystem::Pypi);
+    let npm_entry = edited(github_entry(), |map| {
+        map.insert("ecosystem".into(), "npm".into());
+        map.insert(
+            "projects".into(),
+            json!(["@octo-org/sampleproject", "sampleproject"]),
+        );
+    });
+    let npm = parse_declaration(&npm_entry).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(npm.ecosystem, Ecosystem::Npm);
+    assert_eq!(
+        npm.projects
+            .iter()
+            .map(ProjectName::as_str)
+            .collect::<Vec<_>>(),
+        ["@octo-org/sampleproject", "sampleproject"]
+    );
+    let crates_entry = edited(github_entry(), |map| {
+        map.insert("ecosystem".into(), "crates".into());
+        map.insert("projects".into(), json!(["Serde-Json"]));
+    });
+    let crates = parse_declaration(&crates_entry).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(crates.projects[0].as_str(), "serde_json");
+    // One identity declared for two ecosystems is two publishers.
+    let (pypi, npm) = (
+        pypi.into_declared_publisher(),
+        npm.into_declared_publisher(),
+    );
+    assert_ne!(pypi.id, npm.id);
+    assert_eq!(npm.ecosystem, Ecosystem::Npm);
+
+    for (ecosystem, projects, field, message) in [
+        (
+            json!("cargo"),
+            json!(["x"]),
+            "ecosystem",
+            "unknown ecosystem 'cargo'; expected one of: pypi, crates, npm",
+        ),
+        (
+            json!(3),
+            json!(["x"]),
+            "ecosystem",
+            "must be one of: pypi, crates, npm",
+        ),
+        (
+            json!("pypi"),
+            json!(["@octo-org/x"]),
+            "projects[0]",
+            "project name '@octo-org/x' is not valid: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit",
+        ),
+        (
+            json!("npm"),
+            json!(["ok", "Upper"]),
+            "projects[1]",
+            "npm package name 'Upper' is not valid: npm names use lowercase letters, digits, '-', '.', '_' and '~' (and one '@scope/')",
+        ),
+        (
+            json!("crates"),
+            json!(["9lives"]),
+            "projects[0]",
+            "crate name '9lives' is not valid: crate names use ASCII letters, digits, '-' and '_', starting with a letter",
+        ),
+    ] {
+        let entry = edited(github_entry(), |map| {
+            map.insert("ecosystem".into(), ecosystem.clone());
+            map.insert("projects".into(), projects.clone());
+        });
+        let error = parse_declaration(&entry).expect_err("refused");
+        assert_eq!(
+            (error.field.as_str(), error.message.as_str()),
+            (field, message),
+            "{entry}"
+        );
+    }
+}

@@ -40,6 +40,7 @@ async fn mint_token_returns_token_projects_publisher_and_claims() {
         expires_at: 0,
         created_at: 0,
         origin: "config".to_owned(),
+        ecosystem: "pypi".to_owned(),
         kind: Some(pb::publisher::Kind::Github(pb::GitHubPublisher {
             repository_owner: OWNER.to_owned(),
             repository_owner_id: OWNER_ID.to_owned(),

@@ -214,6 +214,7 @@ pub async fn grpc_verify(
     token_client(addr)
         .await
         .verify_token(pb::VerifyTokenRequest {
+            ecosystem: String::new(),
             token: token.to_owned(),
             project: project.to_owned(),
         })

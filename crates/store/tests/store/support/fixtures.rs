@@ -75,6 +75,7 @@ pub fn github(owner: &str, repo: &str, workflow: &str, projects: &[&str]) -> Pub
         origin: Origin::Api,
         created_at: now(),
         expires_at: None,
+        ecosystem: Default::default(),
     }
 }
 
