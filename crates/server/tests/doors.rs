@@ -87,7 +87,7 @@ async fn each_door_has_its_audience_and_pypi_is_unchanged() {
     // PyPI's door: only PyPI's audience, only the PyPI publisher's project.
     let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
     assert_eq!(status, 200, "{body}");
-    let pypi_token = body["token"].as_str().unwrap().to_owned();
+    let pypi_token = body["token"].as_str().expect("a string").to_owned();
     assert!(pypi_token.starts_with("pypi-"), "{pypi_token}");
     let (status, body) = app
         .mint(&app.jwt_for(GitHubClaims::new(), CRATES_AUDIENCE))

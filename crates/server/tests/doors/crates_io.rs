@@ -53,7 +53,7 @@ async fn a_matching_jwt_gets_a_crates_token_that_verifies_for_crates_only() {
         Some(1),
         "only `token`: {body}"
     );
-    let token = body["token"].as_str().unwrap().to_owned();
+    let token = body["token"].as_str().expect("a string").to_owned();
     assert!(token.starts_with("cio_tp_"), "{token}");
 
     // `Serde-Json`, `serde_json` and `serde-json` are one crate.
@@ -71,10 +71,7 @@ async fn a_matching_jwt_gets_a_crates_token_that_verifies_for_crates_only() {
             "token was minted for crates packages, not pypi".to_owned()
         )
     );
-    assert_eq!(
-        app.verify_in(&token, "other_crate", "crates").await.0,
-        false
-    );
+    assert!(!app.verify_in(&token, "other_crate", "crates").await.0);
 
     // The action's post step revokes it.
     assert_eq!(
@@ -149,7 +146,7 @@ async fn refusals_have_crates_io_statuses_and_error_bodies() {
     );
     let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
     assert_eq!(status, 200, "{body}");
-    let pypi_token = body["token"].as_str().unwrap();
+    let pypi_token = body["token"].as_str().expect("a string");
     assert_eq!(
         delete(&app, Some(&format!("Bearer {pypi_token}"))).await,
         (

@@ -30,7 +30,7 @@ async fn a_scoped_package_gets_a_token_for_exactly_that_package() {
     let jwt = app.jwt_for(GitHubClaims::new(), NPM_AUDIENCE);
     let (status, body) = exchange(&app, "@octo-org%2fsampleproject", Some(&jwt)).await;
     assert_eq!(status, 201, "{body}");
-    let token = body["token"].as_str().unwrap().to_owned();
+    let token = body["token"].as_str().expect("a string").to_owned();
     assert!(token.starts_with("npm_"), "{token}");
     assert_eq!(
         app.verify_in(&token, NPM_PACKAGE, "npm").await,

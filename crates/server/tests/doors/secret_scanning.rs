@@ -97,7 +97,7 @@ async fn spawn_scanned(key: &PKey<Private>) -> TestApp {
 async fn minted(app: &TestApp) -> (String, String) {
     let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
     assert_eq!(status, 200, "{body}");
-    let pypi = body["token"].as_str().unwrap().to_owned();
+    let pypi = body["token"].as_str().expect("a string").to_owned();
     let response = app
         .client
         .post(format!("{}/api/v1/trusted_publishing/tokens", app.http))
@@ -108,7 +108,7 @@ async fn minted(app: &TestApp) -> (String, String) {
         .expect("sent");
     let body: Value =
         serde_json::from_str(&response.text().await.unwrap_or_default()).expect("json");
-    (pypi, body["token"].as_str().unwrap().to_owned())
+    (pypi, body["token"].as_str().expect("a string").to_owned())
 }
 
 #[tokio::test]

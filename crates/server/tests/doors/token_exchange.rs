@@ -32,6 +32,9 @@ async fn token(app: &TestApp, form: &[(&str, &str)]) -> (u16, Value) {
     )
 }
 
+/// Form fields, in order.
+type Form<'a> = Vec<(&'a str, &'a str)>;
+
 fn oauth_error(error: &str, description: &str) -> Value {
     json!({ "error": error, "error_description": description })
 }
@@ -52,7 +55,7 @@ async fn an_id_token_is_exchanged_for_an_access_token() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    let access_token = body["access_token"].as_str().unwrap().to_owned();
+    let access_token = body["access_token"].as_str().expect("a string").to_owned();
     assert!(access_token.starts_with("pypi-"), "{access_token}");
     assert_eq!(
         body["issued_token_type"],
@@ -60,7 +63,7 @@ async fn an_id_token_is_exchanged_for_an_access_token() {
     );
     assert_eq!(body["token_type"], "Bearer");
     assert_eq!(body["scope"], "project:sampleproject");
-    let expires_in = body["expires_in"].as_i64().unwrap();
+    let expires_in = body["expires_in"].as_i64().expect("a number");
     assert!(
         (900 - (now() - before) - 1..=900).contains(&expires_in),
         "{expires_in}"
@@ -91,7 +94,7 @@ async fn scope_narrows_the_projects() {
     .await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "project:other");
-    let access_token = body["access_token"].as_str().unwrap();
+    let access_token = body["access_token"].as_str().expect("a string");
     assert!(app.verify_in(access_token, "other", "pypi").await.0);
     assert_eq!(
         app.verify_in(access_token, "sampleproject", "pypi").await,
@@ -127,7 +130,7 @@ async fn scope_narrows_the_projects() {
 async fn refusals_are_rfc_6749_errors() {
     let app = spawn_doors().await;
     let jwt = app.github_jwt(GitHubClaims::new());
-    let cases: Vec<(Vec<(&str, &str)>, u16, Value)> = vec![
+    let cases: Vec<(Form<'_>, u16, Value)> = vec![
         (
             vec![("subject_token", &jwt), ("subject_token_type", ID_TOKEN)],
             400,
