@@ -236,6 +236,78 @@ pub const KEYS: &[Key] = &[
         "trustmint-eu",
         "`service.name` resource attribute of exported spans.",
     ),
+    key(
+        "crates.enabled",
+        "boolean",
+        "true",
+        "Serve crates.io's Trusted Publishing API (`POST`/`DELETE /api/v1/trusted_publishing/tokens`, as `crates-io-auth-action` calls it). Off: 404.",
+    ),
+    key(
+        "crates.audience",
+        "string",
+        "crates.example.org",
+        "The `aud` of OIDC tokens at the crates door: the registry URL without scheme, as crates-io-auth-action requests it; 1–255 characters.",
+    ),
+    key(
+        "crates.token_prefix",
+        "string",
+        "cio_tp_x",
+        "Prefix of tokens minted for crates (crates.io's own is `cio_tp_`), 1–16 characters of `[A-Za-z0-9_-]`; secret scanners match on it.",
+    ),
+    key(
+        "npm.enabled",
+        "boolean",
+        "true",
+        "Serve npm's OIDC exchange (`POST /-/npm/v1/oidc/token/exchange/package/{name}`, as the npm CLI 11 calls it). Off: 404.",
+    ),
+    key(
+        "npm.audience",
+        "string",
+        "npm:registry.example.org",
+        "The `aud` of OIDC tokens at the npm door: `npm:<registry hostname>` (no port, no path), as the npm CLI requests it; 1–255 characters.",
+    ),
+    key(
+        "npm.token_prefix",
+        "string",
+        "npmx_",
+        "Prefix of tokens minted for npm packages, 1–16 characters of `[A-Za-z0-9_-]`; secret scanners match on it.",
+    ),
+    key(
+        "token_exchange.enabled",
+        "boolean",
+        "true",
+        "Serve RFC 8693 token exchange at `POST /oauth2/token`. Off: 404.",
+    ),
+    key(
+        "token_exchange.audience",
+        "string",
+        "oauth-index",
+        "The `aud` of subject tokens at `/oauth2/token`; empty = `exchange.audience`.",
+    ),
+    key(
+        "token_exchange.ecosystem",
+        "`pypi`, `crates` or `npm`",
+        "crates",
+        "Whose publishers `/oauth2/token` mints for; its tokens are that ecosystem's (prefix, verification).",
+    ),
+    key(
+        "secret_scanning.enabled",
+        "boolean",
+        "true",
+        "Serve GitHub secret scanning's partner endpoint at `secret_scanning.path`: signed reports of leaked tokens; every trustmint token among them is revoked and audited (`leak`).",
+    ),
+    key(
+        "secret_scanning.keys_url",
+        "string",
+        "http://127.0.0.1:9000/keys",
+        "Where the reports' verification keys are (`{\"public_keys\": [{\"key_identifier\", \"key\", …}]}`, ECDSA P-256 PEM); fetched when an unknown key id arrives, at most every 30 s.",
+    ),
+    key(
+        "secret_scanning.path",
+        "string",
+        "/_/leaks",
+        "The endpoint's path, registered with GitHub as the partner URL.",
+    ),
 ];
 
 /// One field of an `[[issuers]]` entry: (name, type, default, description).
@@ -312,8 +384,9 @@ them entirely: list the public ones you still want."#;
 
 /// After the publisher field lists.
 pub const PUBLISHERS_TEXT: &str = r#"Declared publishers are always in force, held in memory by every replica, and cannot
-be changed or deleted over gRPC. Each names `kind`, `projects` (at least one) and the
-fields of its kind (the proto message's field names); an unknown field is an error, so a
+be changed or deleted over gRPC. Each names `kind`, `projects` (at least one), optionally
+`ecosystem` (`pypi`, the default, `crates` or `npm`: the name rules `projects` follow and
+the only door that mints for the publisher), and the fields of its kind (the proto message's field names); an unknown field is an error, so a
 typo cannot widen a publisher. Every declared publisher must be reachable through a
 configured issuer of its kind. Matching rules and what each field means:
 [`publishers.md`](publishers.md)."#;
