@@ -20,8 +20,12 @@ pub(crate) const EXCHANGE_ROUTE: &str = "/-/npm/v1/oidc/token/exchange/package/{
 /// What comes before the escaped package name in the raw path.
 const EXCHANGE_PREFIX: &str = "/-/npm/v1/oidc/token/exchange/package/";
 
+/// npm's registry error body, `{"error": …}`; the same text is in `message`, which is
+/// what the npm CLI logs when an exchange fails ("Failed token exchange request with
+/// body message: …"), so the job's log shows the diagnostics.
 fn error(status: StatusCode, text: impl Into<String>) -> HttpResponse {
-    HttpResponse::build(status).json(json!({ "error": text.into() }))
+    let text = text.into();
+    HttpResponse::build(status).json(json!({ "error": text, "message": text }))
 }
 
 /// npm registry statuses: 400 malformed, 401 a token that does not verify, 404 no

@@ -24,6 +24,11 @@ async fn exchange(app: &TestApp, escaped: &str, jwt: Option<&str>) -> (u16, Valu
     (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }
 
+/// npm's error body (the text also in `message`, which the npm CLI logs).
+fn npm_error(text: &str) -> Value {
+    json!({ "error": text, "message": text })
+}
+
 #[tokio::test]
 async fn a_scoped_package_gets_a_token_for_exactly_that_package() {
     let app = spawn_doors().await;
@@ -54,28 +59,32 @@ async fn refusals_are_npm_statuses_with_an_error_body() {
         exchange(&app, "left-pad", Some(&jwt)).await,
         (
             404,
-            json!({ "error": "valid token, but no corresponding publisher (the trusted publisher matching this token is not a publisher of 'left-pad')" })
+            npm_error(
+                "valid token, but no corresponding publisher (the trusted publisher matching this token is not a publisher of 'left-pad')"
+            )
         )
     );
     assert_eq!(
         exchange(&app, "Upper", Some(&jwt)).await,
         (
             400,
-            json!({ "error": "npm package name 'Upper' is not valid: npm names use lowercase letters, digits, '-', '.', '_' and '~' (and one '@scope/')" })
+            npm_error(
+                "npm package name 'Upper' is not valid: npm names use lowercase letters, digits, '-', '.', '_' and '~' (and one '@scope/')"
+            )
         )
     );
     assert_eq!(
         exchange(&app, "@octo-org%2fsampleproject", None).await,
         (
             401,
-            json!({ "error": "an OIDC ID token is required as `Authorization: Bearer <token>`" })
+            npm_error("an OIDC ID token is required as `Authorization: Bearer <token>`")
         )
     );
     // PyPI's audience is not npm's.
     let pypi_jwt = app.github_jwt(GitHubClaims::new());
     assert_eq!(
         exchange(&app, "@octo-org%2fsampleproject", Some(&pypi_jwt)).await,
-        (401, json!({ "error": "malformed or invalid token" }))
+        (401, npm_error("malformed or invalid token"))
     );
     // The refused exchange for left-pad did not burn the JWT.
     assert_eq!(
