@@ -44,6 +44,7 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     write_keys(&mut toml, settings, &keyring);
     write_grpc(&mut toml, settings);
     write_telemetry(&mut toml, settings);
+    write_doors(&mut toml, settings);
     write_issuers(&mut toml, settings, &issuers);
     write_publishers(&mut toml, &publishers);
     Ok(format!("configuration OK\n{}", toml.finish()))
@@ -71,6 +72,46 @@ fn write_exchange(toml: &mut TomlText, settings: &Settings) {
         "jwks_refresh_cooldown_secs",
         exchange.jwks_refresh_cooldown_secs,
     );
+}
+
+/// The doors beyond PyPI's, each only when enabled (a disabled door is all defaults
+/// and serves nothing).
+fn write_doors(toml: &mut TomlText, settings: &Settings) {
+    for (section, enabled, audience, prefix) in [
+        (
+            "crates",
+            settings.crates.enabled,
+            &settings.crates.audience,
+            &settings.crates.token_prefix,
+        ),
+        (
+            "npm",
+            settings.npm.enabled,
+            &settings.npm.audience,
+            &settings.npm.token_prefix,
+        ),
+    ] {
+        if enabled {
+            toml.table(section);
+            toml.plain("enabled", true);
+            toml.string("audience", audience);
+            toml.string("token_prefix", prefix);
+        }
+    }
+    let token_exchange = &settings.token_exchange;
+    if token_exchange.enabled {
+        toml.table("token_exchange");
+        toml.plain("enabled", true);
+        toml.string("audience", &token_exchange.audience);
+        toml.string("ecosystem", token_exchange.ecosystem.as_str());
+    }
+    let scanning = &settings.secret_scanning;
+    if scanning.enabled {
+        toml.table("secret_scanning");
+        toml.plain("enabled", true);
+        toml.string("keys_url", &scanning.keys_url);
+        toml.string("path", &scanning.path);
+    }
 }
 
 fn write_store(toml: &mut TomlText, settings: &Settings) {
@@ -197,6 +238,9 @@ fn write_publishers(toml: &mut TomlText, publishers: &[Publisher]) {
         let projects: Vec<&str> = publisher.projects.iter().map(|p| p.as_str()).collect();
         toml.string("kind", publisher.spec.provider().as_str());
         toml.strings("projects", &projects);
+        if publisher.ecosystem != trustmint_publishers::Ecosystem::Pypi {
+            toml.string("ecosystem", publisher.ecosystem.as_str());
+        }
         // The spec's own serialisation has every field (and `kind`); unset ones are empty.
         if let Ok(Value::Object(fields)) = serde_json::to_value(&publisher.spec) {
             for (name, value) in &fields {

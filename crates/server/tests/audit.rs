@@ -187,6 +187,7 @@ async fn every_kind_of_event_is_in_the_stream_field_by_field() {
         &events[0],
         &[
             ("action", "exchange"),
+            ("door", "pypi"),
             ("outcome", "success"),
             ("client_ip", "127.0.0.1"),
             ("issuer", &issuer_url),
@@ -210,6 +211,7 @@ async fn every_kind_of_event_is_in_the_stream_field_by_field() {
         &events[1],
         &[
             ("action", "exchange"),
+            ("door", "pypi"),
             ("outcome", "failure"),
             ("code", "invalid-publisher"),
             ("reason", &refusal_reason),
