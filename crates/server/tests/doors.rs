@@ -129,3 +129,83 @@ async fn an_unknown_ecosystem_in_verify_is_invalid_argument() {
         "ecosystem: unknown ecosystem 'cargo'; expected one of: pypi, crates, npm"
     );
 }
+
+#[tokio::test]
+async fn registered_publishers_keep_their_ecosystem_apart() {
+    let app = spawn_doors().await;
+    let mut publishers =
+        trustmint_grpc::pb::publisher_service_client::PublisherServiceClient::connect(format!(
+            "http://{}",
+            app.grpc_addr
+        ))
+        .await
+        .expect("connect");
+    let publisher = |ecosystem: &str, projects: &[&str]| pb::Publisher {
+        projects: projects.iter().map(|p| (*p).to_owned()).collect(),
+        ecosystem: ecosystem.to_owned(),
+        kind: Some(pb::publisher::Kind::Github(pb::GitHubPublisher {
+            repository_owner: "octo-org".into(),
+            repository_owner_id: "92345678".into(),
+            repository_name: "registered".into(),
+            workflow_filename: "release.yml".into(),
+            issuer: app.issuer.url(),
+            ..pb::GitHubPublisher::default()
+        })),
+        ..pb::Publisher::default()
+    };
+    let client = publishers.clone();
+    let create = |publisher: pb::Publisher| {
+        let mut client = client.clone();
+        async move {
+            client
+                .create_publisher(pb::CreatePublisherRequest {
+                    publisher: Some(publisher),
+                })
+                .await
+                .map(tonic::Response::into_inner)
+        }
+    };
+    let pypi = create(publisher("", &["registered"])).await.expect("pypi");
+    let npm = create(publisher("npm", &["@octo-org/registered"]))
+        .await
+        .expect("npm");
+    assert_eq!(pypi.ecosystem, "pypi");
+    assert_eq!(npm.ecosystem, "npm");
+    // The same identity in two ecosystems is two publishers: the npm one did not add
+    // its package to the PyPI one.
+    assert_ne!(pypi.id, npm.id);
+    assert_eq!(npm.projects, ["@octo-org/registered"]);
+    let listed = publishers
+        .list_publishers(pb::ListPublishersRequest {
+            project: "registered".into(),
+        })
+        .await
+        .expect("list")
+        .into_inner();
+    assert_eq!(
+        listed
+            .publishers
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>(),
+        [pypi.id.as_str()]
+    );
+    let refused = create(publisher("npm", &["Registered"]))
+        .await
+        .expect_err("uppercase is not an npm name");
+    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
+    assert!(
+        refused
+            .message()
+            .contains("npm package name 'Registered' is not valid"),
+        "{}",
+        refused.message()
+    );
+    let refused = create(publisher("cargo", &["x"]))
+        .await
+        .expect_err("unknown");
+    assert_eq!(
+        refused.message(),
+        "publisher.ecosystem: unknown ecosystem 'cargo'; expected one of: pypi, crates, npm"
+    );
+}
