@@ -16,7 +16,7 @@ mod revoke;
 mod settings;
 mod verify;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use error::{ErrorCode, ExchangeError, NOT_ENABLED_DESCRIPTION};
 pub use exchange::{Exchange, ExchangeBackends};
 pub use issuer_served::check_issuer_served;
