@@ -9,6 +9,7 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use tracing::Instrument as _;
+use trustmint_exchange::ErrorCode;
 use trustmint_telemetry::link_remote_parent;
 
 use crate::error::error_with_status;
@@ -32,7 +33,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 async fn not_found() -> HttpResponse {
     error_with_status(
         StatusCode::NOT_FOUND,
-        "not-found",
+        ErrorCode::NotFound,
         "no such endpoint".to_owned(),
     )
 }
@@ -80,15 +81,11 @@ async fn record_metrics(
     let response = next.call(request).instrument(span.clone()).await?;
     span.record("http.response.status_code", response.status().as_u16());
     if let Some(state) = state {
-        let metrics = state.exchange.metrics();
-        metrics
-            .http_requests
-            .with_label_values(&[route.as_str(), response.status().as_str()])
-            .inc();
-        metrics
-            .http_duration
-            .with_label_values(&[route.as_str()])
-            .observe(started.elapsed().as_secs_f64());
+        state.exchange.metrics().record_http_request(
+            &route,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
     }
     Ok(response)
 }

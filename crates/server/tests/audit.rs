@@ -304,7 +304,7 @@ async fn the_stream_is_capped_near_its_maxlen() {
         let verification = app
             .app
             .verify(VerifyRequest {
-                token: last_token.clone(),
+                token: last_token.clone().into(),
                 project: PROJECT.to_owned(),
             })
             .await

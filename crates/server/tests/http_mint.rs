@@ -461,7 +461,7 @@ async fn revoked_tokens_stop_verifying_and_revoke_is_idempotent() {
     let token = body["token"].as_str().unwrap().to_owned();
     let verify = || {
         app.app.verify(trustmint_exchange::VerifyRequest {
-            token: token.clone(),
+            token: token.clone().into(),
             project: PROJECT.to_owned(),
         })
     };
