@@ -7,10 +7,22 @@
 //! * [`claims`] — builders shaped like real GitHub, GitLab, Google and ActiveState tokens.
 //! * [`TestKey`] — a standalone signing key, for unit tests that need no server.
 //! * [`run_dev_issuer`] — the development issuer (token endpoint, `id`-package endpoint).
+//!
+//! With the `fixtures` feature (tests only), what the crates' tests share:
+//! * [`redis_processes`] — the local Redis check with its "how to start one" message,
+//!   unique key prefixes, `redis-server` processes and clusters on free ports.
+//! * [`publisher_fixtures`] — realistic publishers and token records.
+//! * [`memory_exchange`] — the use cases on the memory backends with a fixed clock.
 
 pub mod claims;
 mod dev_issuer;
 mod keys;
+#[cfg(feature = "fixtures")]
+pub mod memory_exchange;
+#[cfg(feature = "fixtures")]
+pub mod publisher_fixtures;
+#[cfg(feature = "fixtures")]
+pub mod redis_processes;
 mod server;
 mod test_issuer;
 
