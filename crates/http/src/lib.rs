@@ -3,6 +3,7 @@
 //!
 //! Routes: `GET /_/oidc/audience`, `POST /_/oidc/mint-token`,
 //! `POST /_/oidc/github/mint-token` (legacy alias), `POST /_/oidc/revoke-token`,
+//! `POST /_/oidc/burn-token`,
 //! `GET /metrics`, `GET /healthz`, `GET /readyz`.
 
 mod body;

@@ -24,6 +24,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::post().to(oidc::mint_token),
         )
         .route("/_/oidc/revoke-token", web::post().to(oidc::revoke_token))
+        .route("/_/oidc/burn-token", web::post().to(oidc::burn_token))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz));

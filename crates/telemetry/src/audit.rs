@@ -24,6 +24,10 @@ pub enum AuditAction {
     PublisherDelete,
     /// A pending publisher was confirmed.
     PublisherConfirm,
+    /// A token burned by its holder after use (`/_/oidc/burn-token`).
+    Burn,
+    /// An upload through the upload gateway, allowed or refused.
+    Upload,
 }
 
 impl AuditAction {
@@ -36,6 +40,8 @@ impl AuditAction {
             AuditAction::PublisherCreate => "publisher_create",
             AuditAction::PublisherDelete => "publisher_delete",
             AuditAction::PublisherConfirm => "publisher_confirm",
+            AuditAction::Burn => "burn",
+            AuditAction::Upload => "upload",
         }
     }
 }
@@ -82,6 +88,12 @@ pub struct AuditEvent {
     pub token_sha256: String,
     /// Token expiry, unix seconds (0 = not applicable).
     pub expires_at: i64,
+    /// Uploads: the release version from the upload form.
+    pub version: String,
+    /// Uploads: the uploaded file's name.
+    pub file_name: String,
+    /// Uploads: the HTTP status the index answered (empty when it was not reached).
+    pub upstream_status: String,
 }
 
 impl AuditEvent {
@@ -114,6 +126,9 @@ impl AuditEvent {
             ("projects", &self.projects),
             ("token_id", &self.token_id),
             ("token_sha256", &self.token_sha256),
+            ("version", &self.version),
+            ("file_name", &self.file_name),
+            ("upstream_status", &self.upstream_status),
         ];
         let mut fields: Vec<(&'static str, String)> = vec![("time", self.time.to_string())];
         fields.extend(
