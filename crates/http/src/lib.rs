@@ -9,11 +9,15 @@
 mod body;
 mod client_ip;
 mod error;
+mod gateway;
 mod oidc;
 mod ops;
 mod server;
 mod state;
+mod tls;
 
 pub use error::{ApiError, TOKEN_REQUEST_FAILED};
-pub use server::{bind, configure};
+pub use gateway::{DEFAULT_MAX_UPLOAD_BYTES, Gateway, GatewayConfig, GatewaySettings};
+pub use server::{bind, bind_with_tls, configure};
 pub use state::{DEFAULT_BODY_LIMIT, HttpState};
+pub use tls::{TlsError, server_config};
