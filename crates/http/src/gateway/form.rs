@@ -187,6 +187,11 @@ impl FormScanner {
                 }
                 State::Start => {
                     if self.pending.len() < self.delimiter.len() {
+                        if !self.delimiter.starts_with(&self.pending) {
+                            return Err(FormError::Malformed(
+                                "the body does not start with the boundary",
+                            ));
+                        }
                         return Ok(());
                     }
                     if !self.pending.starts_with(&self.delimiter) {
