@@ -3,6 +3,7 @@
 //! listener with a CA generated here. The real clients and a real pypiserver are in
 //! `tests/interop/test_gateway.py`; this file pins the error mapping.
 
+mod observability;
 mod support;
 
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
@@ -448,6 +449,97 @@ async fn index_failures_map_to_502_and_504() {
     index.status.store(409, Ordering::SeqCst);
     let (status, _, text) = post_upload(&app, Some(&basic(&token)), body).await;
     assert_eq!((status, text.as_str()), (409, "index says 409"));
+}
+
+#[tokio::test]
+async fn every_upload_is_an_audit_event_in_the_stream() {
+    use observability::audit_stream::{delete_prefix, local_redis, read_events, unique_prefix};
+    let mut redis = local_redis().await;
+    let prefix = unique_prefix();
+    let (_index, upstream) = start_index();
+    let stream_prefix = prefix.clone();
+    let app = gateway_app(&upstream, move |settings| {
+        settings.store.backend = trustmint_store::Backend::Redis;
+        settings.store.redis_url = observability::audit_stream::LOCAL_REDIS_URL.to_owned();
+        settings.store.key_prefix = stream_prefix;
+    })
+    .await;
+    let token = mint(&app).await;
+    let token_id = trustmint_tokens::parse_token(&token, "pypi-")
+        .unwrap()
+        .identifier
+        .token_id;
+    let publisher_id = app.app.list_publishers(PROJECT).await.unwrap()[0]
+        .id
+        .to_string();
+    let body = upload_form("SampleProject", "sampleproject-1.0.tar.gz", b"x", &[]);
+    assert_eq!(post_upload(&app, Some(&basic(&token)), body).await.0, 200);
+    let other = upload_form("other-project", "other_project-1.0.tar.gz", b"x", &[]);
+    assert_eq!(post_upload(&app, Some(&basic(&token)), other).await.0, 403);
+    assert_eq!(post_upload(&app, None, b"x".to_vec()).await.0, 401);
+
+    let events = read_events(&mut redis, &prefix).await;
+    delete_prefix(&mut redis, &prefix).await;
+    let uploads: Vec<_> = events
+        .iter()
+        .filter(|event| event["action"] == "upload")
+        .map(|event| {
+            let mut event = event.clone();
+            event.remove("time");
+            event
+        })
+        .collect();
+    let expected = |pairs: &[(&str, &str)]| -> observability::audit_stream::StoredEvent {
+        pairs
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect()
+    };
+    assert_eq!(
+        uploads,
+        [
+            expected(&[
+                ("action", "upload"),
+                ("outcome", "success"),
+                ("client_ip", "127.0.0.1"),
+                ("projects", PROJECT),
+                ("version", "1.0"),
+                ("file_name", "sampleproject-1.0.tar.gz"),
+                ("publisher_id", &publisher_id),
+                ("token_id", &token_id),
+                ("upstream_status", "200"),
+            ]),
+            expected(&[
+                ("action", "upload"),
+                ("outcome", "failure"),
+                ("code", "denied"),
+                (
+                    "reason",
+                    "project-scoped token is not valid for project: 'other-project'"
+                ),
+                ("client_ip", "127.0.0.1"),
+                ("projects", "other-project"),
+                ("version", "1.0"),
+                ("file_name", "other_project-1.0.tar.gz"),
+            ]),
+            expected(&[
+                ("action", "upload"),
+                ("outcome", "failure"),
+                ("code", "unauthenticated"),
+                (
+                    "reason",
+                    "authentication required: upload with username __token__ and a trustmint token as the password"
+                ),
+                ("client_ip", "127.0.0.1"),
+            ]),
+        ]
+    );
+    // Neither the token nor the index password is in any event.
+    for event in &events {
+        for value in event.values() {
+            assert!(!value.contains(&token) && !value.contains(UPSTREAM_PASSWORD));
+        }
+    }
 }
 
 // === TLS on the HTTP listener ===

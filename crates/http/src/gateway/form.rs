@@ -34,6 +34,11 @@ pub(crate) enum FormError {
     /// A field that decides the upload appears twice.
     #[error("the form field '{0}' appears more than once")]
     DuplicateField(String),
+    /// A file in another field than `content` (or a signature not named after it).
+    #[error(
+        "unexpected file in the form field '{0}': the distribution goes in 'content', a signature in 'gpg_signature' named '<file>.asc'"
+    )]
+    UnexpectedFile(String),
 }
 
 /// What precedes the file: the text fields in order, and the file part's names.
@@ -150,9 +155,6 @@ impl FormScanner {
 
     /// Scans the next chunk of the body.
     pub(crate) fn feed(&mut self, chunk: &[u8]) -> Result<(), FormError> {
-        if self.state == State::Done {
-            return Ok(());
-        }
         if !self.preamble_done {
             self.consumed = self.consumed.saturating_add(chunk.len());
         }
@@ -182,6 +184,11 @@ impl FormScanner {
         loop {
             match self.state {
                 State::Done => {
+                    // Clients end with CRLF. Anything else after the closing boundary is
+                    // refused: another parser might read it as more parts.
+                    if self.pending.iter().any(|b| !b.is_ascii_whitespace()) {
+                        return Err(FormError::Malformed("data after the closing boundary"));
+                    }
                     self.pending.clear();
                     return Ok(());
                 }
@@ -282,12 +289,27 @@ impl FormScanner {
             self.seen.push(name.clone());
         }
         if self.preamble_done {
+            // After the distribution only its signature may be another file: an index
+            // must never find a second distribution the token was not checked for.
+            if let Some(file_name) = file_name {
+                let signature = self
+                    .preamble
+                    .file_name
+                    .as_ref()
+                    .map(|content| format!("{content}.asc"));
+                if name != "gpg_signature" || signature.as_deref() != Some(file_name.as_str()) {
+                    return Err(FormError::UnexpectedFile(name));
+                }
+            }
             return Ok(Collect::Skip);
         }
         match file_name {
             Some(file_name) => {
                 if self.preamble.field("name").is_none() {
                     return Err(FormError::MissingName);
+                }
+                if name != "content" {
+                    return Err(FormError::UnexpectedFile(name));
                 }
                 self.preamble.file_field = Some(name);
                 self.preamble.file_name = Some(file_name);
@@ -315,15 +337,18 @@ impl FormScanner {
 /// `(name, filename)` from a part's `Content-Disposition: form-data; name=…; filename=…`.
 fn content_disposition(headers: &str) -> Result<(String, Option<String>), FormError> {
     let missing = FormError::Malformed("a part has no Content-Disposition form-data name");
-    let value = headers
-        .split("\r\n")
-        .find_map(|line| {
-            let (key, value) = line.split_once(':')?;
-            key.trim()
-                .eq_ignore_ascii_case("content-disposition")
-                .then_some(value)
-        })
-        .ok_or(missing.clone())?;
+    let mut dispositions = headers.split("\r\n").filter_map(|line| {
+        let (key, value) = line.split_once(':')?;
+        key.trim()
+            .eq_ignore_ascii_case("content-disposition")
+            .then_some(value)
+    });
+    let value = dispositions.next().ok_or(missing.clone())?;
+    if dispositions.next().is_some() {
+        return Err(FormError::Malformed(
+            "a part has more than one Content-Disposition",
+        ));
+    }
     let mut params = split_params(value)?.into_iter();
     let disposition = params.next().map(|(key, _)| key).unwrap_or_default();
     if !disposition.eq_ignore_ascii_case("form-data") {
@@ -520,12 +545,36 @@ mod tests {
                 "{field}"
             );
         }
-        // Other fields after the file (a signature, attestations) are fine.
+        // Other fields after the file (its signature, attestations) are fine.
         let body = upload(&[
-            ("gpg_signature", Some("x.asc"), b"sig"),
+            (
+                "gpg_signature",
+                Some("sample_project-1.0.tar.gz.asc"),
+                b"sig",
+            ),
             ("attestations", None, b"[]"),
         ]);
-        assert!(scan(&body, 9, 4096).is_ok());
+        assert_eq!(scan(&body, 9, 4096).err(), None);
+        // Any other file is refused, wherever it is.
+        for (field, file) in [
+            ("gpg_signature", "victim-1.0.tar.gz.asc"),
+            ("content2", "victim-1.0.tar.gz"),
+        ] {
+            let body = upload(&[(field, Some(file), b"x")]);
+            assert_eq!(
+                scan(&body, 9, 4096),
+                Err(FormError::UnexpectedFile(field.to_owned()))
+            );
+        }
+        let first_file_elsewhere = form(&[
+            ("name", None, b"x"),
+            ("upload", Some("x-1.0.tar.gz"), b"data"),
+            ("content", Some("victim-1.0.tar.gz"), b"data"),
+        ]);
+        assert_eq!(
+            scan(&first_file_elsewhere, 9, 4096),
+            Err(FormError::UnexpectedFile("upload".to_owned()))
+        );
     }
 
     #[test]
@@ -576,6 +625,14 @@ mod tests {
             (
                 format!("--{BOUNDARY}\r\nX: {}\r\n\r\n", "h".repeat(9000)).into_bytes(),
                 FormError::Malformed("a part's headers are too large"),
+            ),
+            (
+                format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"name\"\r\nContent-Disposition: form-data; name=\"x\"\r\n\r\nx\r\n--{BOUNDARY}--").into_bytes(),
+                FormError::Malformed("a part has more than one Content-Disposition"),
+            ),
+            (
+                good.iter().chain(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nvictim\r\n").as_bytes()).copied().collect(),
+                FormError::Malformed("data after the closing boundary"),
             ),
         ];
         for (body, expected) in cases {
