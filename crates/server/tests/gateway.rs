@@ -62,7 +62,7 @@ async fn index_upload(
             .unwrap_or_default()
             .to_owned()
     };
-    index.received.lock().unwrap().push(Received {
+    index.received.lock().expect("index state").push(Received {
         authorization: header("authorization"),
         content_type: header("content-type"),
         sha256: hex::encode(hasher.finalize()),
@@ -70,7 +70,7 @@ async fn index_upload(
     });
     tokio::time::sleep(Duration::from_millis(index.delay_ms.load(Ordering::SeqCst))).await;
     let status = index.status.load(Ordering::SeqCst);
-    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).unwrap())
+    HttpResponse::build(actix_web::http::StatusCode::from_u16(status).expect("a valid status"))
         .content_type("text/plain")
         .body(format!("index says {status}"))
 }
@@ -152,7 +152,7 @@ fn basic(token: &str) -> String {
 async fn mint(app: &TestApp) -> String {
     let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
     assert_eq!(status, 200, "{body}");
-    body["token"].as_str().unwrap().to_owned()
+    body["token"].as_str().expect("minted token").to_owned()
 }
 
 /// POSTs `body` to the gateway; (status, WWW-Authenticate, body text).
@@ -192,7 +192,7 @@ fn uploads_metric(metrics: &str, outcome: &str) -> u64 {
     metrics
         .lines()
         .find_map(|line| line.strip_prefix(&series))
-        .map_or(0, |value| value.trim().parse().unwrap())
+        .map_or(0, |value| value.trim().parse().expect("a metric value"))
 }
 
 #[tokio::test]
@@ -551,13 +551,13 @@ struct TestCa {
 
 impl TestCa {
     fn new() -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).unwrap();
+        let mut params = CertificateParams::new(Vec::<String>::new()).expect("test certificate");
         params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
         params
             .distinguished_name
             .push(DnType::CommonName, "trustmint test CA");
-        let key = KeyPair::generate().unwrap();
-        let cert = params.self_signed(&key).unwrap();
+        let key = KeyPair::generate().expect("test certificate");
+        let cert = params.self_signed(&key).expect("test certificate");
         Self {
             pem: cert.pem(),
             issuer: Issuer::new(params, key),
@@ -567,17 +567,20 @@ impl TestCa {
     /// (certificate PEM, key PEM) for localhost and 127.0.0.1.
     fn leaf(&self) -> (String, String) {
         let mut params =
-            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()]).unwrap();
+            CertificateParams::new(vec!["localhost".to_owned(), "127.0.0.1".to_owned()])
+                .expect("test certificate");
         params.use_authority_key_identifier_extension = true;
-        let key = KeyPair::generate().unwrap();
-        let cert = params.signed_by(&key, &self.issuer).unwrap();
+        let key = KeyPair::generate().expect("test certificate");
+        let cert = params
+            .signed_by(&key, &self.issuer)
+            .expect("test certificate");
         (cert.pem(), key.serialize_pem())
     }
 }
 
 #[tokio::test]
 async fn the_http_listener_serves_https_with_http1_and_h2() {
-    let dir = tempfile::tempdir().unwrap();
+    let dir = tempfile::tempdir().expect("test certificate");
     let ca = TestCa::new();
     let (cert, key) = ca.leaf();
     let cert_file = dir.path().join("tls.crt");
@@ -635,23 +638,30 @@ fn alpn(ca_pem: &str, port: &str, protocol: Vec<u8>) -> Option<Vec<u8>> {
     use std::io::Write as _;
     let mut roots = rustls::RootCertStore::empty();
     roots
-        .add(rustls::pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes()).unwrap())
-        .unwrap();
+        .add(
+            rustls::pki_types::CertificateDer::from_pem_slice(ca_pem.as_bytes())
+                .expect("TLS handshake"),
+        )
+        .expect("TLS handshake");
     let mut config = rustls::ClientConfig::builder_with_provider(Arc::new(
         rustls::crypto::ring::default_provider(),
     ))
     .with_safe_default_protocol_versions()
-    .unwrap()
+    .expect("TLS handshake")
     .with_root_certificates(roots)
     .with_no_client_auth();
     config.alpn_protocols = vec![protocol];
-    let mut connection =
-        rustls::ClientConnection::new(Arc::new(config), "localhost".try_into().unwrap()).unwrap();
-    let mut socket = std::net::TcpStream::connect(format!("127.0.0.1:{port}")).unwrap();
+    let mut connection = rustls::ClientConnection::new(
+        Arc::new(config),
+        "localhost".try_into().expect("TLS handshake"),
+    )
+    .expect("TLS handshake");
+    let mut socket =
+        std::net::TcpStream::connect(format!("127.0.0.1:{port}")).expect("TLS handshake");
     let mut stream = rustls::Stream::new(&mut connection, &mut socket);
-    stream.flush().unwrap();
+    stream.flush().expect("TLS handshake");
     while stream.conn.is_handshaking() {
-        stream.conn.complete_io(stream.sock).unwrap();
+        stream.conn.complete_io(stream.sock).expect("TLS handshake");
     }
     connection.alpn_protocol().map(<[u8]>::to_vec)
 }
