@@ -1,4 +1,5 @@
-//! PyPI's OIDC endpoints: audience, mint-token (and its legacy alias), revoke-token.
+//! PyPI's OIDC endpoints: audience, mint-token (and its legacy alias), revoke-token,
+//! burn-token.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
@@ -85,4 +86,24 @@ pub(crate) async fn revoke_token(
         .revoke(&token.into(), client_ip(&request, &state.trusted_proxies))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /_/oidc/burn-token {"token": "pypi-…"}`: PyPI's endpoint for a client to
+/// invalidate its token after use (uv calls it after `uv publish`). 202 whether or not
+/// the token was live, as on PyPI; the same revocation as revoke-token.
+pub(crate) async fn burn_token(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<HttpState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = match read_limited(payload, state.body_limit).await {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let token = token_from_body(&body)?;
+    state
+        .exchange
+        .burn(&token.into(), client_ip(&request, &state.trusted_proxies))
+        .await?;
+    Ok(HttpResponse::Accepted().finish())
 }

@@ -26,6 +26,10 @@ pub enum AuditAction {
     PublisherDelete,
     /// A pending publisher was confirmed.
     PublisherConfirm,
+    /// A token burned by its holder after use (`/_/oidc/burn-token`).
+    Burn,
+    /// An upload through the upload gateway, allowed or refused.
+    Upload,
 }
 
 impl AuditAction {
@@ -38,6 +42,8 @@ impl AuditAction {
             AuditAction::PublisherCreate => "publisher_create",
             AuditAction::PublisherDelete => "publisher_delete",
             AuditAction::PublisherConfirm => "publisher_confirm",
+            AuditAction::Burn => "burn",
+            AuditAction::Upload => "upload",
         }
     }
 }
@@ -70,6 +76,9 @@ pub enum AuditCode {
     Error(ErrorCode),
     /// A verification denied the token.
     Denied,
+    /// An upload through the gateway failed with this outcome label (`denied`,
+    /// `too-large`, `upstream-unreachable`, …, as in `trustmint_gateway_uploads_total`).
+    Upload(&'static str),
 }
 
 impl AuditCode {
@@ -78,6 +87,7 @@ impl AuditCode {
         match self {
             AuditCode::Error(code) => code.as_str(),
             AuditCode::Denied => "denied",
+            AuditCode::Upload(outcome) => outcome,
         }
     }
 }
@@ -146,6 +156,12 @@ pub struct AuditEvent {
     pub token_sha256: String,
     /// Token expiry, unix seconds (0 = not applicable).
     pub expires_at: i64,
+    /// Uploads: the release version from the upload form.
+    pub version: String,
+    /// Uploads: the uploaded file's name.
+    pub file_name: String,
+    /// Uploads: the HTTP status the index answered (empty when it was not reached).
+    pub upstream_status: String,
 }
 
 impl AuditEvent {
@@ -197,12 +213,15 @@ impl AuditEvent {
             token_id: String::new(),
             token_sha256: String::new(),
             expires_at: 0,
+            version: String::new(),
+            file_name: String::new(),
+            upstream_status: String::new(),
         }
     }
 
     /// The non-empty fields as (name, value) pairs, in a fixed order.
     pub fn fields(&self) -> Vec<(&'static str, String)> {
-        let text: [(&'static str, &str); 17] = [
+        let text: [(&'static str, &str); 20] = [
             ("action", self.action.as_str()),
             ("outcome", self.outcome.as_str()),
             ("code", self.code.map_or("", AuditCode::as_str)),
@@ -220,6 +239,9 @@ impl AuditEvent {
             ("projects", &self.projects),
             ("token_id", &self.token_id),
             ("token_sha256", &self.token_sha256),
+            ("version", &self.version),
+            ("file_name", &self.file_name),
+            ("upstream_status", &self.upstream_status),
         ];
         let mut fields: Vec<(&'static str, String)> = vec![("time", self.time.to_string())];
         fields.extend(

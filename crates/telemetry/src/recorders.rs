@@ -193,6 +193,13 @@ impl Metrics {
             .observe(elapsed.as_secs_f64());
     }
 
+    /// Counts and times one upload through the upload gateway by its outcome label
+    /// (`uploaded`, `denied`, `too-large`, `upstream-unreachable`, …).
+    pub fn record_gateway_upload(&self, outcome: &'static str, elapsed: Duration) {
+        self.gateway_uploads.with_label_values(&[outcome]).inc();
+        self.gateway_upload_duration.observe(elapsed.as_secs_f64());
+    }
+
     /// Counts and times one gRPC call by method and status code name (`OK`, …).
     pub fn record_grpc_request(&self, method: &str, code: &str, elapsed: Duration) {
         self.grpc_requests.with_label_values(&[method, code]).inc();
