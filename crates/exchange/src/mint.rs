@@ -10,10 +10,11 @@ use trustmint_claims::{
 use trustmint_publishers::{
     ProjectName, Provider, Publisher, TokenClaims, find_match, lookup_key_for_claims,
 };
-use trustmint_store::{RateDecision, TokenRecord};
+use trustmint_store::{PublisherGeneration, RateDecision, TokenRecord};
 use trustmint_telemetry::{AuditAction, AuditEvent};
 use trustmint_tokens::{MintRequest as TokenMintRequest, MintedToken, mint};
 
+use crate::commit::MintProgress;
 use crate::provenance::{fill_identity, identity_claims};
 use crate::{Exchange, ExchangeError};
 
@@ -83,9 +84,13 @@ impl Exchange {
             .map(|ip| ip.to_string())
             .unwrap_or_default();
         let mut issuer_kind = "unknown";
+        let mut progress = MintProgress::new(self);
 
         let result = self
-            .mint_inner(&request, &mut audit, &mut issuer_kind)
+            .mint_inner(&request, &mut audit, &mut issuer_kind, &mut progress)
+            .await;
+        let result = self
+            .count_refusal(request.client_ip, result, &progress)
             .await;
 
         let span = tracing::Span::current();
@@ -128,7 +133,11 @@ impl Exchange {
             .exchange_duration
             .with_label_values(&[issuer_kind])
             .observe(started.elapsed().as_secs_f64());
-        self.audit(audit).await;
+        if progress.audit_appended {
+            audit.log();
+        } else {
+            self.audit(audit).await;
+        }
         result
     }
 
@@ -137,8 +146,13 @@ impl Exchange {
         request: &MintRequest,
         audit: &mut AuditEvent,
         issuer_kind: &mut &'static str,
+        progress: &mut MintProgress,
     ) -> Result<Minted, ExchangeError> {
-        self.check_rate_limit(request.client_ip).await?;
+        if self.backends.commit.is_none() {
+            // The individual store calls: count the request first, as always. With one
+            // commit call the count is part of it (or of `count_refusal`).
+            self.check_rate_limit(request.client_ip).await?;
+        }
 
         let routed = self
             .verifier
@@ -159,24 +173,99 @@ impl Exchange {
         // a match below replaces these with the publisher's provenance claims.
         fill_identity(audit, &identity_claims(&verified.claims));
 
+        let matched = self.match_publishers(&verified, audit, false).await?;
+
+        let replay_key =
+            ReplayKey::new(&verified.iss, verified.jti.as_deref(), &request.oidc_token);
+        // Unique to this exchange: a release removes this exchange's claim and never
+        // another's of the same JWT.
+        let claim_owner = uuid::Uuid::new_v4().simple().to_string();
+        if let Some(commit) = &self.backends.commit {
+            // One store call for the claim, the record, the audit entry and the rate
+            // count (standalone Redis: one round trip).
+            return self
+                .commit_mint(
+                    commit.as_ref(),
+                    request,
+                    &verified,
+                    matched,
+                    (&replay_key, &claim_owner),
+                    audit,
+                    progress,
+                )
+                .await;
+        }
+        let MatchedPublishers {
+            publishers,
+            projects,
+            stored_claims,
+            ..
+        } = matched;
+        if let Err(error) = self
+            .claim_replay(&replay_key, &claim_owner, &verified)
+            .await
+        {
+            if matches!(error, ExchangeError::Unavailable { .. }) {
+                // The claim's outcome is unknown (e.g. Redis applied it but the reply
+                // timed out): undo it if it is ours, so a retry is not a replay.
+                self.release_replay(&replay_key, &claim_owner).await;
+            }
+            return Err(error);
+        }
+
+        match self.mint_for(&publishers, projects, stored_claims).await {
+            Ok(minted) => Ok(minted),
+            Err(error) => {
+                // Not burnt: the exchange failed after the claim, so the JWT may be retried.
+                self.release_replay(&replay_key, &claim_owner).await;
+                Err(error)
+            }
+        }
+    }
+
+    /// The publishers `verified` matches, minus stale pending ones, with the audit event
+    /// attributed to them. `fresh`: never from the candidates cache.
+    pub(crate) async fn match_publishers(
+        &self,
+        verified: &VerifiedClaims,
+        audit: &mut AuditEvent,
+        fresh: bool,
+    ) -> Result<MatchedPublishers, ExchangeError> {
         let provider = provider_of(verified.issuer.kind);
         let token_claims = TokenClaims {
             issuer: &verified.iss,
             claims: &verified.claims,
         };
-        let matched = async {
+        let (matched, generation) = async {
             let lookup_key = lookup_key_for_claims(provider, &token_claims)
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))?;
-            let candidates = self
-                .store_call(
-                    "publisher_candidates",
-                    self.backends
-                        .publishers
-                        .candidates(&lookup_key, self.clock.now()),
-                )
-                .await?;
-            find_match(provider, &token_claims, &candidates, self.clock.now())
-                .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))
+            let mut fresh = fresh;
+            loop {
+                let candidates = self
+                    .store_call(
+                        "publisher_candidates",
+                        self.backends.publishers.candidates_for_exchange(
+                            &lookup_key,
+                            self.clock.now(),
+                            fresh,
+                        ),
+                    )
+                    .await?;
+                match find_match(
+                    provider,
+                    &token_claims,
+                    &candidates.publishers,
+                    self.clock.now(),
+                ) {
+                    Ok(matched) => break Ok((matched, candidates.generation)),
+                    // A refusal is decided on fresh publishers only: one may have been
+                    // registered on another replica since these were cached.
+                    Err(_) if candidates.cached => fresh = true,
+                    Err(no_match) => {
+                        break Err(ExchangeError::InvalidPublisher(no_match.to_string()));
+                    }
+                }
+            }
         }
         .instrument(tracing::info_span!("exchange.match"))
         .await?;
@@ -194,39 +283,16 @@ impl Exchange {
             .map(ProjectName::as_str)
             .collect::<Vec<_>>()
             .join(",");
-
-        let replay_key =
-            ReplayKey::new(&verified.iss, verified.jti.as_deref(), &request.oidc_token);
-        // Unique to this exchange: a release removes this exchange's claim and never
-        // another's of the same JWT.
-        let claim_owner = uuid::Uuid::new_v4().simple().to_string();
-        if let Err(error) = self
-            .claim_replay(&replay_key, &claim_owner, &verified)
-            .await
-        {
-            if matches!(error, ExchangeError::Unavailable { .. }) {
-                // The claim's outcome is unknown (e.g. Redis applied it but the reply
-                // timed out): undo it if it is ours, so a retry is not a replay.
-                self.release_replay(&replay_key, &claim_owner).await;
-            }
-            return Err(error);
-        }
-
-        match self
-            .mint_for(&publishers, projects, matched.stored_claims)
-            .await
-        {
-            Ok(minted) => Ok(minted),
-            Err(error) => {
-                // Not burnt: the exchange failed after the claim, so the JWT may be retried.
-                self.release_replay(&replay_key, &claim_owner).await;
-                Err(error)
-            }
-        }
+        Ok(MatchedPublishers {
+            publishers,
+            projects,
+            stored_claims: matched.stored_claims,
+            generation,
+        })
     }
 
     /// Best effort: a release that fails leaves the JWT burnt until it expires.
-    async fn release_replay(&self, key: &ReplayKey, owner: &str) {
+    pub(crate) async fn release_replay(&self, key: &ReplayKey, owner: &str) {
         if let Err(error) = self
             .store_call(
                 "replay_release",
@@ -238,7 +304,10 @@ impl Exchange {
         }
     }
 
-    async fn check_rate_limit(&self, client_ip: Option<IpAddr>) -> Result<(), ExchangeError> {
+    pub(crate) async fn check_rate_limit(
+        &self,
+        client_ip: Option<IpAddr>,
+    ) -> Result<(), ExchangeError> {
         let Some(ip) = client_ip else {
             return Ok(());
         };
@@ -294,6 +363,25 @@ impl Exchange {
         projects: Vec<ProjectName>,
         claims: std::collections::BTreeMap<String, String>,
     ) -> Result<Minted, ExchangeError> {
+        let (minted, record) = self.mint_unstored(publishers, projects, claims)?;
+        self.store_call(
+            "token_put",
+            self.backends
+                .tokens
+                .put(&record, self.settings.token_ttl_secs),
+        )
+        .await?;
+        Ok(minted)
+    }
+
+    /// Mints a token for `publishers` and the record to store for it; nothing is stored
+    /// yet, so the token must not leave before the record is.
+    pub(crate) fn mint_unstored(
+        &self,
+        publishers: &[Publisher],
+        projects: Vec<ProjectName>,
+        claims: std::collections::BTreeMap<String, String>,
+    ) -> Result<(Minted, TokenRecord), ExchangeError> {
         let Some(primary) = publishers.first() else {
             return Err(ExchangeError::InvalidPublisher(
                 "Publisher with matching claims was not found".to_owned(),
@@ -325,17 +413,28 @@ impl Exchange {
             issued_at: not_before,
             expires_at,
         };
-        self.store_call("token_put", self.backends.tokens.put(&record, ttl))
-            .await?;
-        Ok(Minted {
+        let minted = Minted {
             token,
             token_id: identifier.token_id,
             expires_at,
             projects,
             publishers: publishers.to_vec(),
             claims,
-        })
+        };
+        Ok((minted, record))
     }
+}
+
+/// What [`Exchange::match_publishers`] found.
+pub(crate) struct MatchedPublishers {
+    /// Usable publishers, the primary first.
+    pub(crate) publishers: Vec<Publisher>,
+    /// The union of their projects.
+    pub(crate) projects: Vec<ProjectName>,
+    /// Provenance to store with the token.
+    pub(crate) stored_claims: std::collections::BTreeMap<String, String>,
+    /// The publisher generation the candidates were read at, if cached ones may be.
+    pub(crate) generation: Option<PublisherGeneration>,
 }
 
 /// The projects a token for `publishers` may upload to: the union of theirs, sorted,

@@ -54,6 +54,12 @@ impl KeyLayout {
         format!("{}{{pub}}:id:{identity_index}", self.prefix)
     }
 
+    /// `{pub}:gen`: the publisher generation, a fresh value written by every publisher
+    /// write (see `PublisherGeneration`).
+    pub(crate) fn publisher_generation(&self) -> String {
+        format!("{}{{pub}}:gen", self.prefix)
+    }
+
     /// `rl:<key>`: GCRA state (the theoretical arrival time) of one client.
     pub(crate) fn rate(&self, key: &str) -> String {
         format!("{}rl:{key}", self.prefix)
@@ -91,6 +97,7 @@ mod tests {
                 keys.identity("[\"x\"]|pending"),
                 "trustmint:{pub}:id:[\"x\"]|pending",
             ),
+            (keys.publisher_generation(), "trustmint:{pub}:gen"),
             (keys.rate("mint:10.0.0.1"), "trustmint:rl:mint:10.0.0.1"),
             (keys.audit(), "trustmint:audit"),
         ];
