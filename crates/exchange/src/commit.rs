@@ -6,9 +6,12 @@
 //! client's limit (a refusal decided before the commit is counted by
 //! [`Exchange::count_refusal`], and a client over its limit gets `rate-limited` whatever
 //! else was wrong); a JWT is burnt only when its token was stored; an unknown outcome
-//! releases this exchange's own claim; no token leaves whose record was not stored.
+//! is abandoned: undone if it ran, a no-op if it arrives later; no token leaves whose record
+//! was not stored.
 
 use std::net::IpAddr;
+use std::sync::Arc;
+use std::time::Duration;
 
 use trustmint_claims::{ReplayKey, VerifiedClaims, replay_expiry};
 use trustmint_store::{CommitOutcome, ExchangeCommit, ExchangeStore};
@@ -21,6 +24,12 @@ use crate::{Exchange, ExchangeError};
 /// retry reads them afresh, so only a publisher rewritten again and again in that
 /// moment exhausts them.
 const MAX_COMMIT_ATTEMPTS: usize = 3;
+
+/// Attempts to abandon a commit whose outcome is unknown, and the pauses between them
+/// (doubling): about a minute in all, beyond which a Redis outage is an incident anyway.
+const ABANDON_ATTEMPTS: usize = 40;
+const ABANDON_FIRST_PAUSE: Duration = Duration::from_millis(50);
+const ABANDON_MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// What a mint has done so far that the end of [`Exchange::mint`] must know.
 #[derive(Debug)]
@@ -47,7 +56,7 @@ impl Exchange {
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn commit_mint(
         &self,
-        commit: &dyn ExchangeStore,
+        commit: &Arc<dyn ExchangeStore>,
         request: &MintRequest,
         verified: &VerifiedClaims,
         mut matched: MatchedPublishers,
@@ -90,7 +99,12 @@ impl Exchange {
                     // Unknown outcome: it may have counted and claimed. Undo the claim
                     // if it is ours, so a retry is not a replay.
                     progress.rate_counted = true;
-                    self.release_replay(replay_key, claim_owner).await;
+                    self.abandon_in_background(
+                        commit,
+                        (replay_key, claim_owner),
+                        &record.token_id,
+                        writes.replay_expires_at,
+                    );
                     return Err(error);
                 }
                 Ok(CommitOutcome::Committed { audit_appended }) => {
@@ -114,6 +128,48 @@ impl Exchange {
         Err(ExchangeError::unavailable(
             "the matched publishers kept changing during the exchange",
         ))
+    }
+
+    /// Abandons this exchange's commit without making the client wait (the commit
+    /// already cost it one timeout), retrying until the store answers: the commit may
+    /// still run later (a frozen Redis runs it when it thaws), and the abandon mark is
+    /// what keeps it from burning the JWT then. Gives up after [`ABANDON_ATTEMPTS`]
+    /// (the JWT stays burnt until it expires only if the commit runs after that).
+    fn abandon_in_background(
+        &self,
+        commit: &Arc<dyn ExchangeStore>,
+        (replay_key, claim_owner): (&ReplayKey, &str),
+        token_id: &str,
+        replay_expires_at: i64,
+    ) {
+        let commit = Arc::clone(commit);
+        let metrics = Arc::clone(&self.metrics);
+        let (key, owner, token_id) = (
+            replay_key.as_str().to_owned(),
+            claim_owner.to_owned(),
+            token_id.to_owned(),
+        );
+        tokio::spawn(async move {
+            let mut pause = ABANDON_FIRST_PAUSE;
+            for _ in 0..ABANDON_ATTEMPTS {
+                match commit
+                    .abandon(&key, &owner, &token_id, replay_expires_at)
+                    .await
+                {
+                    Ok(()) => return,
+                    Err(error) => {
+                        metrics
+                            .store_errors
+                            .with_label_values(&["exchange_abandon"])
+                            .inc();
+                        tracing::warn!(%error, "could not abandon a commit yet; retrying");
+                    }
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(ABANDON_MAX_PAUSE);
+            }
+            tracing::warn!("gave up abandoning a commit: its JWT may stay burnt");
+        });
     }
 
     /// The request's rate-limit key, when it is limited at all.

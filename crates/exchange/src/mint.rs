@@ -185,7 +185,7 @@ impl Exchange {
             // count (standalone Redis: one round trip).
             return self
                 .commit_mint(
-                    commit.as_ref(),
+                    commit,
                     request,
                     &verified,
                     matched,
@@ -292,7 +292,7 @@ impl Exchange {
     }
 
     /// Best effort: a release that fails leaves the JWT burnt until it expires.
-    pub(crate) async fn release_replay(&self, key: &ReplayKey, owner: &str) {
+    async fn release_replay(&self, key: &ReplayKey, owner: &str) {
         if let Err(error) = self
             .store_call(
                 "replay_release",

@@ -62,7 +62,20 @@ pub enum CommitOutcome {
 pub trait ExchangeStore: Send + Sync + Debug {
     /// Applies `commit`: rate check, replay claim, token put, audit append, in that
     /// order, stopping at the first refusal. A failed token put releases the claim (the
-    /// JWT is not burnt). An `Err` means the outcome is unknown: the caller releases its
-    /// claim (`ReplayGuard::release` with its owner) and mints nothing.
+    /// JWT is not burnt). An `Err` means the outcome is unknown: the caller mints nothing
+    /// and calls [`Self::abandon`].
     async fn commit(&self, commit: &ExchangeCommit<'_>) -> Result<CommitOutcome, StoreError>;
+
+    /// Gives up on a commit whose outcome is unknown (it timed out, or its reply was
+    /// lost): undoes it if it ran (the claim, if `owner` still holds it, and the token
+    /// record), and turns it into a no-op if it reaches the store later (a frozen Redis
+    /// runs it when it thaws, possibly after this call, which arrived on another
+    /// connection). Idempotent: retry it until it succeeds.
+    async fn abandon(
+        &self,
+        replay_key: &str,
+        owner: &str,
+        token_id: &str,
+        replay_expires_at: i64,
+    ) -> Result<(), StoreError>;
 }

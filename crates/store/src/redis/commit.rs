@@ -23,15 +23,18 @@ use crate::{CommitOutcome, ExchangeCommit, ExchangeStore, StoreError};
 const OP: &str = "exchange_commit";
 
 /// KEYS[1] = replay key, KEYS[2] = token key, KEYS[3] = rate key, KEYS[4] = audit
-/// stream, KEYS[5] = publisher generation key.
+/// stream, KEYS[5] = publisher generation key, KEYS[6] = this exchange's abandon mark.
 /// ARGV[1] = replay owner, ARGV[2] = replay expiry (unix s), ARGV[3] = token record,
 /// ARGV[4] = token TTL (s), ARGV[5] = '1' to rate-check, ARGV[6] = GCRA interval (µs),
 /// ARGV[7] = burst, ARGV[8] = '1' to check the generation, ARGV[9] = the generation
 /// read, ARGV[10] = audit stream cap ('0': no audit entry), ARGV[11..] = audit fields
 /// and values.
 /// Returns {1, appended (0/1)} committed, {2, retry_after_us} rate-limited, {3, 0} a
-/// replay, {4, 0} the publishers changed.
+/// replay, {4, 0} the publishers changed, {5, 0} abandoned before it ran.
 const COMMIT_SCRIPT: &str = r"
+if redis.call('EXISTS', KEYS[6]) == 1 then
+  return {5, 0}
+end
 if ARGV[8] == '1' and (redis.call('GET', KEYS[5]) or '') ~= ARGV[9] then
   return {4, 0}
 end
@@ -72,6 +75,18 @@ end
 return {1, 1}
 ";
 
+/// KEYS[1] = replay key, KEYS[2] = token key, KEYS[3] = the abandon mark;
+/// ARGV[1] = owner, ARGV[2] = until (unix s). Marks first, so a commit that runs later
+/// finds the mark; then undoes what a commit that ran before left.
+const ABANDON_SCRIPT: &str = r"
+redis.call('SET', KEYS[3], '1', 'EXAT', ARGV[2])
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  redis.call('DEL', KEYS[1])
+  redis.call('DEL', KEYS[2])
+end
+return 1
+";
+
 /// [`ExchangeStore`] on standalone Redis.
 #[derive(Clone, Debug)]
 pub struct RedisExchangeStore {
@@ -80,6 +95,7 @@ pub struct RedisExchangeStore {
     limit: GcraLimit,
     audit_max_len: u64,
     script: Script,
+    abandon: Script,
 }
 
 impl RedisExchangeStore {
@@ -96,6 +112,7 @@ impl RedisExchangeStore {
             limit: GcraLimit::from_settings(rate),
             audit_max_len,
             script: Script::new(COMMIT_SCRIPT),
+            abandon: Script::new(ABANDON_SCRIPT),
         }
     }
 }
@@ -130,6 +147,7 @@ impl ExchangeStore for RedisExchangeStore {
             .key(self.keys.rate(commit.rate_key.unwrap_or("")))
             .key(self.keys.audit())
             .key(self.keys.publisher_generation())
+            .key(self.keys.abandoned(commit.replay_owner))
             .arg(commit.replay_owner)
             .arg(commit.replay_expires_at)
             .arg(record)
@@ -159,10 +177,33 @@ impl ExchangeStore for RedisExchangeStore {
             }),
             3 => Ok(CommitOutcome::Replayed),
             4 => Ok(CommitOutcome::PublishersChanged),
+            // Only a commit that outlived its caller's patience meets its abandon mark,
+            // and that caller no longer listens; anyone else: nothing was written.
+            5 => Err(StoreError::new(OP, "the commit was abandoned")),
             other => Err(StoreError::new(
                 OP,
                 format!("unexpected script reply code {other}"),
             )),
         }
+    }
+
+    async fn abandon(
+        &self,
+        replay_key: &str,
+        owner: &str,
+        token_id: &str,
+        replay_expires_at: i64,
+    ) -> Result<(), StoreError> {
+        let mut invocation = self.abandon.prepare_invoke();
+        invocation
+            .key(self.keys.replay(replay_key))
+            .key(self.keys.token(token_id))
+            .key(self.keys.abandoned(owner))
+            .arg(owner)
+            .arg(replay_expires_at.max(1));
+        self.redis
+            .invoke::<i64>("exchange_abandon", &invocation)
+            .await?;
+        Ok(())
     }
 }

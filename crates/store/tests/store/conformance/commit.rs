@@ -311,3 +311,59 @@ pub async fn every_publisher_write_moves_the_generation(s: &Subject) {
         assert_ne!(pair[0], pair[1], "generations {seen:?}");
     }
 }
+
+/// An abandoned commit is undone if it ran, and a no-op if it arrives afterwards (a
+/// frozen Redis runs it when it thaws, after the abandon sent on another connection).
+pub async fn an_abandoned_commit_leaves_nothing_whenever_it_runs(s: &Subject) {
+    let Some(commit) = &s.backends.commit else {
+        return;
+    };
+    // it ran, then was abandoned: claim and record are gone, the JWT can be retried
+    let record = token_record();
+    let key = replay_key();
+    let ran = writes(&record, &key, None, None);
+    assert_eq!(
+        commit.commit(&ran).await,
+        Ok(CommitOutcome::Committed {
+            audit_appended: false
+        })
+    );
+    commit
+        .abandon(&key, OWNER, &record.token_id, ran.replay_expires_at)
+        .await
+        .expect("abandon");
+    assert_eq!(s.backends.tokens.get(&record.token_id).await, Ok(None));
+    let mut retry = writes(&record, &key, None, None);
+    retry.replay_owner = "exchange-2";
+    assert_eq!(
+        commit.commit(&retry).await,
+        Ok(CommitOutcome::Committed {
+            audit_appended: false
+        }),
+        "the retry with the same JWT mints"
+    );
+
+    // abandoned first, arriving late: it writes nothing
+    let late_record = token_record();
+    let late_key = replay_key();
+    let late = writes(&late_record, &late_key, None, None);
+    commit
+        .abandon(
+            &late_key,
+            OWNER,
+            &late_record.token_id,
+            late.replay_expires_at,
+        )
+        .await
+        .expect("abandon");
+    assert!(commit.commit(&late).await.is_err(), "an abandoned commit");
+    assert_eq!(s.backends.tokens.get(&late_record.token_id).await, Ok(None));
+    assert_eq!(
+        s.backends
+            .replay
+            .claim(&late_key, "exchange-2", late.replay_expires_at)
+            .await,
+        Ok(true),
+        "the late commit did not burn the JWT"
+    );
+}

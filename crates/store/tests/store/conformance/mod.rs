@@ -169,6 +169,11 @@ macro_rules! conformance_suite {
             commit::a_publisher_removed_on_another_replica_is_never_honoured
         );
         behaviour!(
+            commit_an_abandoned_commit_leaves_nothing_whenever_it_runs,
+            subject(),
+            commit::an_abandoned_commit_leaves_nothing_whenever_it_runs
+        );
+        behaviour!(
             commit_every_publisher_write_moves_the_generation,
             subject(),
             commit::every_publisher_write_moves_the_generation
