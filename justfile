@@ -40,6 +40,13 @@ lint:
 bench *FLAGS:
     RUST_LIB_BACKTRACE=0 cargo run --release -p trustmint-bench -- {{FLAGS}}
 
+# trustmint side by side with the yardstick peer (PyPI's mint path on PyPI's libraries)
+# under the reference load (wrk -t2 -c32 -d8s, 400,000 JWTs, fresh Redis): both rates,
+# p99s and the ratio; report in target/bench/vs-peer.json. Installs wrk (apt) and the
+# peer's Python deps (venv under target/bench) when missing. `RUNS=3 just bench-vs-peer`.
+bench-vs-peer:
+    scripts/bench-vs-peer.sh
+
 # The RSS target: service RSS after 1,000,000 exchanges (~5 minutes).
 bench-rss:
     RUST_LIB_BACKTRACE=0 cargo run --release -p trustmint-bench -- --scenarios floor,rss --rss-exchanges 1000000

@@ -7,7 +7,8 @@ use std::time::Instant;
 use tracing::Instrument as _;
 use trustmint_claims::JwtVerifier;
 use trustmint_store::{
-    AuditLog, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
+    AuditLog, ExchangeStore, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth,
+    TokenStore,
 };
 use trustmint_telemetry::{AuditCode, AuditEvent, ExchangeOutcome, Metrics, UNKNOWN_ISSUER_KIND};
 use trustmint_tokens::Keyring;
@@ -29,6 +30,9 @@ pub struct ExchangeBackends {
     pub health: Arc<dyn StoreHealth>,
     /// The audit stream, when the store keeps one.
     pub audit: Option<Arc<dyn AuditLog>>,
+    /// A mint's writes in one call, when the store offers it (standalone Redis); `None`
+    /// makes them one by one through the stores above.
+    pub commit: Option<Arc<dyn ExchangeStore>>,
 }
 
 /// The use cases: mint, verify, revoke, publisher management. Cheap to share behind an

@@ -9,10 +9,11 @@ use trustmint_claims::{ClaimsError, ReplayKey, RoutedToken, VerifiedClaims, repl
 use trustmint_publishers::{
     Match, ProjectName, Provider, Publisher, TokenClaims, find_match, lookup_key_for_claims,
 };
-use trustmint_store::{RateDecision, TokenRecord};
+use trustmint_store::{PublisherGeneration, RateDecision, TokenRecord};
 use trustmint_telemetry::{AuditAction, AuditEvent, ExchangeOutcome, UNKNOWN_ISSUER_KIND};
 use trustmint_tokens::{MintRequest as TokenMintRequest, MintedToken, mint};
 
+use crate::commit::{CommitContext, MintProgress};
 use crate::provenance::{fill_identity, identity_claims};
 use crate::{Exchange, ExchangeError, OidcToken};
 
@@ -52,7 +53,7 @@ impl Minted {
 /// What a mint attempt learned before it ended, minted or not: the issuer kind labels
 /// the metrics and the span, the rest attributes the audit event (refusals included).
 #[derive(Debug, Default)]
-struct MintTrail {
+pub(crate) struct MintTrail {
     /// The configured issuer's kind, once the token was routed to one.
     issuer_kind: Option<Provider>,
     /// The token's `iss`, once routed.
@@ -63,11 +64,11 @@ struct MintTrail {
     subject: String,
     /// Who published: the verified token's own identity claims, replaced by the
     /// matched publisher's provenance claims once one matched.
-    identity: BTreeMap<String, String>,
+    pub(crate) identity: BTreeMap<String, String>,
     /// The matched (usable) publishers.
-    publishers: Vec<Publisher>,
+    pub(crate) publishers: Vec<Publisher>,
     /// Their projects.
-    projects: Vec<ProjectName>,
+    pub(crate) projects: Vec<ProjectName>,
 }
 
 impl MintTrail {
@@ -78,11 +79,11 @@ impl MintTrail {
     }
 
     /// The audit event of the attempt that ended with `result`.
-    fn audit_event(
+    pub(crate) fn audit_event(
         &self,
         time: i64,
         client_ip: Option<IpAddr>,
-        result: &Result<Minted, ExchangeError>,
+        result: Result<&Minted, &ExchangeError>,
     ) -> AuditEvent {
         let mut event = match result {
             Ok(minted) => {
@@ -138,7 +139,11 @@ impl Exchange {
     pub async fn mint(&self, request: MintRequest) -> Result<Minted, ExchangeError> {
         let started = Instant::now();
         let time = self.clock.now();
-        let MintOutcome { trail, result } = self.attempt_mint(&request).await;
+        let mut progress = MintProgress::new(self);
+        let MintOutcome { trail, result } = self.attempt_mint(&request, time, &mut progress).await;
+        let result = self
+            .count_refusal(request.client_ip, result, &progress)
+            .await;
 
         let issuer_kind = trail.issuer_kind_label();
         let span = tracing::Span::current();
@@ -153,13 +158,23 @@ impl Exchange {
         self.metrics.record_exchange(issuer_kind, outcome);
         self.metrics
             .observe_exchange_duration(issuer_kind, started.elapsed());
-        self.audit(trail.audit_event(time, request.client_ip, &result))
-            .await;
+        let event = trail.audit_event(time, request.client_ip, result.as_ref());
+        if progress.audit_appended {
+            // The commit already put it on the stream; the log line is still owed.
+            event.log();
+        } else {
+            self.audit(event).await;
+        }
         result
     }
 
     /// One attempt: every step either adds to the trail or ends the attempt.
-    async fn attempt_mint(&self, request: &MintRequest) -> MintOutcome {
+    async fn attempt_mint(
+        &self,
+        request: &MintRequest,
+        time: i64,
+        progress: &mut MintProgress,
+    ) -> MintOutcome {
         let mut trail = MintTrail::default();
         // `?` for a step whose failure ends the attempt with the trail so far.
         macro_rules! step {
@@ -176,7 +191,11 @@ impl Exchange {
             };
         }
 
-        step!(self.check_rate_limit(request.client_ip).await);
+        if self.backends.commit.is_none() {
+            // The individual store calls: count the request first, as always. With one
+            // commit call the count is part of it (or of `count_refusal`).
+            step!(self.check_rate_limit(request.client_ip).await);
+        }
 
         let jwt = request.oidc_token.expose_secret();
         let routed = step!(self.verifier.route(jwt).map_err(map_claims_error));
@@ -196,17 +215,31 @@ impl Exchange {
         // a match below replaces these with the publisher's provenance claims.
         trail.identity = identity_claims(&verified.claims);
 
-        let matched = step!(self.find_publishers(&verified).await);
-        // A pending publisher whose project the index has since created is stale.
-        let publishers = step!(self.without_stale_pending(matched.publishers).await);
-        trail.identity = matched.stored_claims;
-        trail.projects = projects_of(&publishers);
-        trail.publishers = publishers;
+        let generation = step!(self.match_publishers(&verified, &mut trail, false).await);
 
         let replay_key = ReplayKey::new(&verified.iss, verified.jti.as_deref(), jwt);
         // Unique to this exchange: a release removes this exchange's claim and never
         // another's of the same JWT.
         let claim_owner = uuid::Uuid::new_v4().simple().to_string();
+        if let Some(commit) = &self.backends.commit {
+            // One store call for the claim, the record, the audit entry and the rate
+            // count (standalone Redis: one round trip).
+            let result = self
+                .commit_mint(
+                    commit,
+                    CommitContext {
+                        request,
+                        verified: &verified,
+                        time,
+                        replay: (&replay_key, &claim_owner),
+                    },
+                    generation,
+                    &mut trail,
+                    progress,
+                )
+                .await;
+            return MintOutcome { trail, result };
+        }
         if let Err(error) = self
             .claim_replay(&replay_key, &claim_owner, &verified)
             .await
@@ -236,8 +269,30 @@ impl Exchange {
         MintOutcome { trail, result }
     }
 
+    /// The publishers `verified` matches, minus stale pending ones, recorded in the
+    /// trail (the audit event is attributed to them); the publisher generation the
+    /// candidates were read at, when cached ones may be. `fresh`: never from the cache.
+    pub(crate) async fn match_publishers(
+        &self,
+        verified: &VerifiedClaims,
+        trail: &mut MintTrail,
+        fresh: bool,
+    ) -> Result<Option<PublisherGeneration>, ExchangeError> {
+        let (matched, generation) = self.find_publishers(verified, fresh).await?;
+        // A pending publisher whose project the index has since created is stale.
+        let publishers = self.without_stale_pending(matched.publishers).await?;
+        trail.identity = matched.stored_claims;
+        trail.projects = projects_of(&publishers);
+        trail.publishers = publishers;
+        Ok(generation)
+    }
+
     /// The publishers the verified token matches, or `invalid-publisher` saying why none.
-    async fn find_publishers(&self, verified: &VerifiedClaims) -> Result<Match, ExchangeError> {
+    async fn find_publishers(
+        &self,
+        verified: &VerifiedClaims,
+        fresh: bool,
+    ) -> Result<(Match, Option<PublisherGeneration>), ExchangeError> {
         let provider = verified.issuer.kind;
         let token_claims = TokenClaims {
             issuer: &verified.iss,
@@ -246,16 +301,33 @@ impl Exchange {
         async {
             let lookup_key = lookup_key_for_claims(provider, &token_claims)
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))?;
-            let candidates = self
-                .store_call(
-                    "publisher_candidates",
-                    self.backends
-                        .publishers
-                        .candidates(&lookup_key, self.clock.now()),
-                )
-                .await?;
-            find_match(provider, &token_claims, &candidates, self.clock.now())
-                .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))
+            let mut fresh = fresh;
+            loop {
+                let candidates = self
+                    .store_call(
+                        "publisher_candidates",
+                        self.backends.publishers.candidates_for_exchange(
+                            &lookup_key,
+                            self.clock.now(),
+                            fresh,
+                        ),
+                    )
+                    .await?;
+                match find_match(
+                    provider,
+                    &token_claims,
+                    &candidates.publishers,
+                    self.clock.now(),
+                ) {
+                    Ok(matched) => break Ok((matched, candidates.generation)),
+                    // A refusal is decided on fresh publishers only: one may have been
+                    // registered on another replica since these were cached.
+                    Err(_) if candidates.cached => fresh = true,
+                    Err(no_match) => {
+                        break Err(ExchangeError::InvalidPublisher(no_match.to_string()));
+                    }
+                }
+            }
         }
         .instrument(tracing::info_span!("exchange.match"))
         .await
@@ -277,7 +349,10 @@ impl Exchange {
         }
     }
 
-    async fn check_rate_limit(&self, client_ip: Option<IpAddr>) -> Result<(), ExchangeError> {
+    pub(crate) async fn check_rate_limit(
+        &self,
+        client_ip: Option<IpAddr>,
+    ) -> Result<(), ExchangeError> {
         let Some(ip) = client_ip else {
             return Ok(());
         };
@@ -333,6 +408,25 @@ impl Exchange {
         projects: Vec<ProjectName>,
         claims: BTreeMap<String, String>,
     ) -> Result<Minted, ExchangeError> {
+        let (minted, record) = self.mint_unstored(publishers, projects, claims)?;
+        self.store_call(
+            "token_put",
+            self.backends
+                .tokens
+                .put(&record, self.settings.token_ttl_secs),
+        )
+        .await?;
+        Ok(minted)
+    }
+
+    /// Mints a token for `publishers` and the record to store for it; nothing is stored
+    /// yet, so the token must not leave before the record is.
+    pub(crate) fn mint_unstored(
+        &self,
+        publishers: &[Publisher],
+        projects: Vec<ProjectName>,
+        claims: BTreeMap<String, String>,
+    ) -> Result<(Minted, TokenRecord), ExchangeError> {
         let Some(primary) = publishers.first() else {
             return Err(ExchangeError::InvalidPublisher(
                 "Publisher with matching claims was not found".to_owned(),
@@ -364,16 +458,15 @@ impl Exchange {
             issued_at: not_before,
             expires_at,
         };
-        self.store_call("token_put", self.backends.tokens.put(&record, ttl))
-            .await?;
-        Ok(Minted {
+        let minted = Minted {
             token,
             token_id: identifier.token_id,
             expires_at,
             projects,
             publishers: publishers.to_vec(),
             claims,
-        })
+        };
+        Ok((minted, record))
     }
 }
 

@@ -76,6 +76,7 @@ fn exchange(
             rate_limiter: backends.rate_limiter.clone(),
             health: backends.health.clone(),
             audit: None,
+            commit: None,
         },
         Arc::new(Metrics::new()),
         shared,

@@ -120,6 +120,7 @@ fn exchange_with(
             rate_limiter: backends.rate_limiter,
             health: backends.health,
             audit: None,
+            commit: None,
         },
         Arc::new(Metrics::new()),
         Arc::new(SystemClock),

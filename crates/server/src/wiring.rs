@@ -144,6 +144,7 @@ pub async fn build_service(settings: &Settings) -> Result<Service, ConfigError> 
             rate_limiter: backends.rate_limiter,
             health: backends.health,
             audit: backends.audit,
+            commit: backends.commit,
         },
         metrics.clone(),
         clock,

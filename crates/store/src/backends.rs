@@ -8,13 +8,14 @@ use crate::memory::{
     MemoryRateLimiter, MemoryReplayGuard, MemoryTokenStore,
 };
 use crate::redis::{
-    KeyLayout, RedisAuditLog, RedisHandle, RedisHealth, RedisPublisherStore, RedisRateLimiter,
-    RedisReplayGuard, RedisTokenStore,
+    KeyLayout, RedisAuditLog, RedisExchangeStore, RedisHandle, RedisHealth, RedisPublisherStore,
+    RedisRateLimiter, RedisReplayGuard, RedisTokenStore,
 };
 use crate::settings::{Backend, RateLimitSettings, StoreSettings};
 use crate::unlimited::UnlimitedRateLimiter;
 use crate::{
-    AuditLog, PublisherStore, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
+    AuditLog, ExchangeStore, PublisherStore, RateLimiter, ReplayGuard, StoreError, StoreHealth,
+    TokenStore,
 };
 
 /// Every store the exchange and the adapters use, behind their traits.
@@ -33,6 +34,9 @@ pub struct Backends {
     pub health: Arc<dyn StoreHealth>,
     /// The audit stream; `None` for the in-memory backend or `audit_stream_maxlen = 0`.
     pub audit: Option<Arc<dyn AuditLog>>,
+    /// One exchange's writes in one call (standalone Redis); `None` where the exchange
+    /// makes the individual calls (memory, Redis Cluster).
+    pub commit: Option<Arc<dyn ExchangeStore>>,
 }
 
 impl Backends {
@@ -63,6 +67,7 @@ impl Backends {
             rate_limiter,
             health: Arc::new(MemoryHealth),
             audit: None,
+            commit: None,
         }
     }
 
@@ -114,6 +119,14 @@ impl Backends {
                 settings.audit_stream_maxlen,
             )) as Arc<dyn AuditLog>
         });
+        let commit: Option<Arc<dyn ExchangeStore>> = handle.is_standalone().then(|| {
+            Arc::new(RedisExchangeStore::new(
+                handle.clone(),
+                keys.clone(),
+                rate,
+                settings.audit_stream_maxlen,
+            )) as Arc<dyn ExchangeStore>
+        });
         Ok(Backends {
             tokens: Arc::new(RedisTokenStore::new(handle.clone(), keys.clone())),
             replay: Arc::new(RedisReplayGuard::new(handle.clone(), keys.clone())),
@@ -121,6 +134,7 @@ impl Backends {
             rate_limiter,
             health: Arc::new(RedisHealth::new(handle)),
             audit,
+            commit,
         })
     }
 }

@@ -186,6 +186,7 @@ impl ExchangeBuilder {
                 rate_limiter: backends.rate_limiter,
                 health: backends.health,
                 audit: None,
+                commit: None,
             },
             metrics.clone(),
             clock.clone(),

@@ -14,7 +14,7 @@ use crate::clock::Clock;
 use crate::stored_publisher::{
     confirmed, confirmed_identity_index, identity_index, merge_projects, normalize,
 };
-use crate::{Confirmed, Created, PublisherStore, StoreError};
+use crate::{Confirmed, Created, PublisherGeneration, PublisherStore, StoreError};
 
 /// How often a write re-reads and retries after losing a compare-and-set race before it
 /// gives up with a `StoreError`. Races need concurrent writes to one publisher, which are
@@ -61,6 +61,15 @@ impl RedisPublisherStore {
         Ok(publishers)
     }
 
+    /// The generation key and a fresh value for it, the last arguments of every write
+    /// script.
+    fn next_generation(&self) -> (String, String) {
+        (
+            self.keys.publisher_generation(),
+            PublisherGeneration::fresh().into_string(),
+        )
+    }
+
     async fn read_record(
         &self,
         op: &'static str,
@@ -98,10 +107,13 @@ impl RedisPublisherStore {
             for project in &new_projects {
                 invocation.key(self.keys.project(project));
             }
+            let (generation_key, generation) = self.next_generation();
             invocation
                 .arg(&existing_json)
                 .arg(&merged_json)
-                .arg(merged.id.as_str());
+                .arg(merged.id.as_str())
+                .arg(generation_key)
+                .arg(generation);
             match self.cas(OP, &invocation).await? {
                 CasOutcome::Done(_) => return Ok(Some(merged)),
                 CasOutcome::Gone => return Ok(None),
@@ -134,6 +146,38 @@ impl PublisherStore for RedisPublisherStore {
     async fn candidates(&self, lookup_key: &str) -> Result<Vec<Publisher>, StoreError> {
         self.read_index("publisher_candidates", self.keys.lookup(lookup_key))
             .await
+    }
+
+    async fn candidates_with_generation(
+        &self,
+        lookup_key: &str,
+    ) -> Result<(Vec<Publisher>, Option<PublisherGeneration>), StoreError> {
+        const OP: &str = "publisher_candidates";
+        if !self.redis.is_standalone() {
+            // Only the standalone commit checks generations (one script over all of an
+            // exchange's keys); a Cluster exchange reads its candidates every time.
+            return Ok((self.candidates(lookup_key).await?, None));
+        }
+        let mut invocation = self
+            .scripts
+            .read_candidates
+            .key(self.keys.lookup(lookup_key));
+        invocation
+            .arg(self.keys.publisher_prefix())
+            .arg(self.keys.publisher_generation());
+        let mut reply: Vec<String> = self.redis.invoke(OP, &invocation).await?;
+        if reply.is_empty() {
+            return Err(StoreError::new(OP, "the script returned no generation"));
+        }
+        let generation = PublisherGeneration::from_stored(reply.remove(0));
+        let now = self.clock.now();
+        let mut publishers = reply
+            .iter()
+            .map(|json| decode(OP, json))
+            .filter(|decoded| decoded.as_ref().map_or(true, |p| !p.is_expired(now)))
+            .collect::<Result<Vec<_>, _>>()?;
+        publishers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok((publishers, Some(generation)))
     }
 
     async fn get(&self, id: &PublisherId) -> Result<Option<Publisher>, StoreError> {
@@ -169,11 +213,14 @@ impl PublisherStore for RedisPublisherStore {
             for project in &publisher.projects {
                 invocation.key(self.keys.project(project));
             }
+            let (generation_key, generation) = self.next_generation();
             invocation
                 .arg(publisher.id.as_str())
                 .arg(&json)
                 .arg(&expiry)
-                .arg(self.keys.publisher_prefix());
+                .arg(self.keys.publisher_prefix())
+                .arg(generation_key)
+                .arg(generation);
             let (created, stored): (i64, String) = self.redis.invoke(OP, &invocation).await?;
             if created == 1 {
                 return Ok(Created {
@@ -206,7 +253,12 @@ impl PublisherStore for RedisPublisherStore {
             for project in &publisher.projects {
                 invocation.key(self.keys.project(project));
             }
-            invocation.arg(&json).arg(id.as_str());
+            let (generation_key, generation) = self.next_generation();
+            invocation
+                .arg(&json)
+                .arg(id.as_str())
+                .arg(generation_key)
+                .arg(generation);
             match self.cas(OP, &invocation).await? {
                 CasOutcome::Done(_) => return Ok(Some(publisher)),
                 CasOutcome::Gone => return Ok(None),
@@ -238,6 +290,8 @@ impl PublisherStore for RedisPublisherStore {
                 .arg(encode(OP, &done)?)
                 .arg(id.as_str())
                 .arg(self.keys.publisher_prefix());
+            let (generation_key, generation) = self.next_generation();
+            invocation.arg(generation_key).arg(generation);
             match self.cas(OP, &invocation).await? {
                 CasOutcome::Done(_) => return Ok(Confirmed::Now(done)),
                 CasOutcome::Gone => return Ok(Confirmed::NotFound),
