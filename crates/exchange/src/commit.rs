@@ -9,8 +9,9 @@
 //! is abandoned: undone if it ran, a no-op if it arrives later; no token leaves whose record
 //! was not stored.
 
+use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::Duration;
 
 use trustmint_claims::{ReplayKey, VerifiedClaims, replay_expiry};
@@ -46,6 +47,44 @@ impl MintProgress {
             rate_counted: exchange.backends.commit.is_none(),
             audit_appended: false,
         }
+    }
+}
+
+/// The commits of this replica whose outcome was unknown and whose abandon is still
+/// being retried, by replay key. A retry of the same JWT that finds it claimed abandons
+/// the earlier commit itself first: the earlier one may have run when a frozen store
+/// thawed, and the retry must not lose to a background task that has not run yet.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PendingAbandons(Arc<Mutex<HashMap<String, PendingAbandon>>>);
+
+/// One unknown commit to undo.
+#[derive(Debug, Clone)]
+struct PendingAbandon {
+    owner: String,
+    token_id: String,
+    replay_expires_at: i64,
+}
+
+impl PendingAbandons {
+    fn insert(&self, replay_key: &str, abandon: PendingAbandon) {
+        self.lock().insert(replay_key.to_owned(), abandon);
+    }
+
+    fn take(&self, replay_key: &str) -> Option<PendingAbandon> {
+        self.lock().remove(replay_key)
+    }
+
+    /// Forgets `replay_key`'s entry if it is still `owner`'s.
+    fn settle(&self, replay_key: &str, owner: &str) {
+        let mut pending = self.lock();
+        if pending.get(replay_key).is_some_and(|p| p.owner == owner) {
+            pending.remove(replay_key);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingAbandon>> {
+        // A panic while holding this lock cannot leave the map inconsistent.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
     }
 }
 
@@ -127,7 +166,26 @@ impl Exchange {
                 }
                 Ok(CommitOutcome::Replayed) => {
                     progress.rate_counted = true;
-                    return Err(ExchangeError::InvalidReuseToken);
+                    // Claimed by an earlier attempt of this replica whose outcome was
+                    // unknown: undo it now and try again, rather than call the JWT used.
+                    let Some(earlier) = self.pending_abandons.take(replay_key.as_str()) else {
+                        return Err(ExchangeError::InvalidReuseToken);
+                    };
+                    if let Err(error) = self
+                        .store_call(
+                            "exchange_abandon",
+                            commit.abandon(
+                                replay_key.as_str(),
+                                &earlier.owner,
+                                &earlier.token_id,
+                                earlier.replay_expires_at,
+                            ),
+                        )
+                        .await
+                    {
+                        self.pending_abandons.insert(replay_key.as_str(), earlier);
+                        return Err(error);
+                    }
                 }
                 Ok(CommitOutcome::PublishersChanged) => {
                     generation = self.match_publishers(verified, trail, true).await?;
@@ -153,10 +211,19 @@ impl Exchange {
     ) {
         let commit = Arc::clone(commit);
         let metrics = Arc::clone(&self.metrics);
+        let pending = self.pending_abandons.clone();
         let (key, owner, token_id) = (
             replay_key.as_str().to_owned(),
             claim_owner.to_owned(),
             token_id.to_owned(),
+        );
+        pending.insert(
+            &key,
+            PendingAbandon {
+                owner: owner.clone(),
+                token_id: token_id.clone(),
+                replay_expires_at,
+            },
         );
         tokio::spawn(async move {
             let mut pause = ABANDON_FIRST_PAUSE;
@@ -165,7 +232,10 @@ impl Exchange {
                     .abandon(&key, &owner, &token_id, replay_expires_at)
                     .await
                 {
-                    Ok(()) => return,
+                    Ok(()) => {
+                        pending.settle(&key, &owner);
+                        return;
+                    }
                     Err(error) => {
                         metrics.count_store_error("exchange_abandon");
                         tracing::warn!(%error, "could not abandon a commit yet; retrying");
@@ -174,6 +244,7 @@ impl Exchange {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(ABANDON_MAX_PAUSE);
             }
+            pending.settle(&key, &owner);
             tracing::warn!("gave up abandoning a commit: its JWT may stay burnt");
         });
     }

@@ -13,6 +13,7 @@ use trustmint_store::{
 use trustmint_telemetry::{AuditCode, AuditEvent, ExchangeOutcome, Metrics, UNKNOWN_ISSUER_KIND};
 use trustmint_tokens::Keyring;
 
+use crate::commit::PendingAbandons;
 use crate::{Clock, ErrorCode, ExchangeError, ExchangeSettings};
 
 /// The I/O the use cases reach through traits.
@@ -46,6 +47,8 @@ pub struct Exchange {
     pub(crate) backends: ExchangeBackends,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) clock: Arc<dyn Clock>,
+    /// Commits whose outcome was unknown and whose abandon has not reached the store yet.
+    pub(crate) pending_abandons: PendingAbandons,
 }
 
 impl Exchange {
@@ -87,6 +90,7 @@ impl Exchange {
             backends,
             metrics,
             clock,
+            pending_abandons: PendingAbandons::default(),
         }
     }
 
