@@ -15,11 +15,17 @@ dev:
     trap 'kill $issuer' EXIT
     target/debug/trustmint serve --config examples/dev.toml
 
+# The upload gateway in front of a real pypiserver, with the dev issuer; prints the
+# `uv publish` command to try (docs/gateway.md). Ctrl-C stops everything.
+demo-gateway:
+    scripts/demo-gateway.sh
+
 # The README's test command.
 test:
     cargo test --workspace --locked
 
-# Python interop tests (pymacaroons, grpcio, the id client).
+# Python interop tests (pymacaroons, grpcio, the id client, the upload gateway with
+# pypiserver, uv and twine).
 interop:
     tests/interop/run.sh
 

@@ -9,10 +9,10 @@ use trustmint_claims::JwtVerifier;
 use trustmint_store::{
     AuditLog, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
 };
-use trustmint_telemetry::{AuditEvent, Metrics};
+use trustmint_telemetry::{AuditCode, AuditEvent, ExchangeOutcome, Metrics, UNKNOWN_ISSUER_KIND};
 use trustmint_tokens::Keyring;
 
-use crate::{Clock, ExchangeError, ExchangeSettings};
+use crate::{Clock, ErrorCode, ExchangeError, ExchangeSettings};
 
 /// The I/O the use cases reach through traits.
 #[derive(Debug, Clone)]
@@ -64,17 +64,15 @@ impl Exchange {
             .iter()
             .map(|issuer| issuer.kind.as_str())
             .collect();
-        kinds.push("unknown");
+        kinds.push(UNKNOWN_ISSUER_KIND);
         kinds.sort_unstable();
         kinds.dedup();
         for kind in kinds {
-            if kind != "unknown" {
-                metrics.exchanges.with_label_values(&[kind, "success", ""]);
+            if kind != UNKNOWN_ISSUER_KIND {
+                metrics.preregister_exchange(kind, ExchangeOutcome::Minted);
             }
-            for code in ExchangeError::MINT_CODES {
-                metrics
-                    .exchanges
-                    .with_label_values(&[kind, "failure", code]);
+            for code in ErrorCode::MINT {
+                metrics.preregister_exchange(kind, ExchangeOutcome::Refused(code));
             }
         }
         Self {
@@ -130,14 +128,7 @@ impl Exchange {
             entry.1 = entry.1.max(status.age.map_or(0.0, |age| age.as_secs_f64()));
         }
         for (issuer_name, (keys, age)) in per_issuer {
-            self.metrics
-                .jwks_keys
-                .with_label_values(&[issuer_name.as_str()])
-                .set(i64::try_from(keys).unwrap_or(i64::MAX));
-            self.metrics
-                .jwks_age
-                .with_label_values(&[issuer_name.as_str()])
-                .set(age);
+            self.metrics.set_jwks_cache(&issuer_name, keys, age);
         }
         self.metrics.render()
     }
@@ -158,12 +149,9 @@ impl Exchange {
         );
         let started = Instant::now();
         let result = call.instrument(span).await;
-        self.metrics
-            .store_duration
-            .with_label_values(&[op])
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.observe_store_call(op, started.elapsed());
         result.map_err(|error| {
-            self.metrics.store_errors.with_label_values(&[op]).inc();
+            self.metrics.count_store_error(op);
             tracing::warn!(op, %error, "store call failed");
             ExchangeError::from(error)
         })
@@ -176,7 +164,7 @@ impl Exchange {
     /// waiting a second `timeout_ms` for a write that most likely fails too.
     pub(crate) async fn audit(&self, event: AuditEvent) {
         event.log();
-        if event.code == "unavailable" {
+        if event.code == Some(AuditCode::Error(ErrorCode::Unavailable)) {
             return;
         }
         if let Some(stream) = &self.backends.audit {
@@ -186,7 +174,7 @@ impl Exchange {
                 .await
             {
                 tracing::warn!(
-                    code = error.code(),
+                    code = error.code().as_str(),
                     "audit event not appended to the stream"
                 );
             }

@@ -9,18 +9,22 @@ mod exchange;
 mod issuer_served;
 mod manage;
 mod mint;
+mod oidc_token;
 mod pending;
 mod provenance;
 mod revoke;
 mod settings;
 mod verify;
 
-pub use clock::{Clock, SystemClock};
-pub use error::{ExchangeError, NOT_ENABLED_DESCRIPTION};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use error::{ErrorCode, ExchangeError, NOT_ENABLED_DESCRIPTION};
 pub use exchange::{Exchange, ExchangeBackends};
 pub use issuer_served::check_issuer_served;
 pub use manage::{ConfirmedPublisher, CreatedPublisher, NewPublisher};
 pub use mint::{MintRequest, Minted};
+pub use oidc_token::OidcToken;
 pub use revoke::Revocation;
 pub use settings::ExchangeSettings;
+/// The presented upload token of verify and revoke requests.
+pub use trustmint_tokens::UploadToken;
 pub use verify::{Allowed, REVOKED_OR_EXPIRED, Verification, VerifyRequest};

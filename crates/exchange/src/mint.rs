@@ -1,36 +1,28 @@
 //! The mint use case: a CI job's OIDC token in, a short-lived upload token out.
 
+use std::collections::BTreeMap;
 use std::net::IpAddr;
 use std::time::Instant;
 
 use tracing::Instrument as _;
 use trustmint_claims::{ClaimsError, ReplayKey, RoutedToken, VerifiedClaims, replay_expiry};
 use trustmint_publishers::{
-    ProjectName, Publisher, TokenClaims, find_match, lookup_key_for_claims,
+    Match, ProjectName, Provider, Publisher, TokenClaims, find_match, lookup_key_for_claims,
 };
 use trustmint_store::{RateDecision, TokenRecord};
-use trustmint_telemetry::{AuditAction, AuditEvent};
+use trustmint_telemetry::{AuditAction, AuditEvent, ExchangeOutcome, UNKNOWN_ISSUER_KIND};
 use trustmint_tokens::{MintRequest as TokenMintRequest, MintedToken, mint};
 
 use crate::provenance::{fill_identity, identity_claims};
-use crate::{Exchange, ExchangeError};
+use crate::{Exchange, ExchangeError, OidcToken};
 
 /// A mint-token request.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct MintRequest {
-    /// The OIDC JWT (secret: never logged).
-    pub oidc_token: String,
+    /// The OIDC JWT (secret: `Debug` shows only a hash prefix).
+    pub oidc_token: OidcToken,
     /// The CI runner's address, for rate limiting and the audit trail.
     pub client_ip: Option<IpAddr>,
-}
-
-impl std::fmt::Debug for MintRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("MintRequest")
-            .field("oidc_token", &"<redacted>")
-            .field("client_ip", &self.client_ip)
-            .finish()
-    }
 }
 
 /// A minted upload token and what it is good for.
@@ -47,7 +39,7 @@ pub struct Minted {
     /// Every publisher that matched; the first is named in the token's caveat.
     pub publishers: Vec<Publisher>,
     /// Provenance claims stored with the token.
-    pub claims: std::collections::BTreeMap<String, String>,
+    pub claims: BTreeMap<String, String>,
 }
 
 impl Minted {
@@ -55,6 +47,86 @@ impl Minted {
     pub fn publisher(&self) -> Option<&Publisher> {
         self.publishers.first()
     }
+}
+
+/// What a mint attempt learned before it ended, minted or not: the issuer kind labels
+/// the metrics and the span, the rest attributes the audit event (refusals included).
+#[derive(Debug, Default)]
+struct MintTrail {
+    /// The configured issuer's kind, once the token was routed to one.
+    issuer_kind: Option<Provider>,
+    /// The token's `iss`, once routed.
+    iss: String,
+    /// The configured issuer's name, once routed.
+    issuer_name: String,
+    /// The verified `sub`.
+    subject: String,
+    /// Who published: the verified token's own identity claims, replaced by the
+    /// matched publisher's provenance claims once one matched.
+    identity: BTreeMap<String, String>,
+    /// The matched (usable) publishers.
+    publishers: Vec<Publisher>,
+    /// Their projects.
+    projects: Vec<ProjectName>,
+}
+
+impl MintTrail {
+    /// The `issuer_kind` metric label.
+    fn issuer_kind_label(&self) -> &'static str {
+        self.issuer_kind
+            .map_or(UNKNOWN_ISSUER_KIND, Provider::as_str)
+    }
+
+    /// The audit event of the attempt that ended with `result`.
+    fn audit_event(
+        &self,
+        time: i64,
+        client_ip: Option<IpAddr>,
+        result: &Result<Minted, ExchangeError>,
+    ) -> AuditEvent {
+        let mut event = match result {
+            Ok(minted) => {
+                let mut event = AuditEvent::success(AuditAction::Exchange, time);
+                event.token_id = minted.token_id.clone();
+                event.token_sha256 = minted.token.sha256_hex();
+                event.expires_at = minted.expires_at;
+                event
+            }
+            Err(error) => {
+                let reason = match error {
+                    ExchangeError::InvalidToken { detail } => format!("invalid token: {detail}"),
+                    ExchangeError::Unavailable { detail, .. } => detail.clone(),
+                    other => other.description(),
+                };
+                AuditEvent::failure(AuditAction::Exchange, error.code(), reason, time)
+            }
+        };
+        event.client_ip = client_ip.map(|ip| ip.to_string()).unwrap_or_default();
+        event.issuer = self.iss.clone();
+        event.issuer_name = self.issuer_name.clone();
+        event.subject = self.subject.clone();
+        fill_identity(&mut event, &self.identity);
+        event.publisher_id = self
+            .publishers
+            .iter()
+            .map(|p| p.id.as_str())
+            .collect::<Vec<_>>()
+            .join(",");
+        event.projects = self
+            .projects
+            .iter()
+            .map(ProjectName::as_str)
+            .collect::<Vec<_>>()
+            .join(",");
+        event
+    }
+}
+
+/// How a mint attempt ended, and what it learned on the way.
+#[derive(Debug)]
+struct MintOutcome {
+    trail: MintTrail,
+    result: Result<Minted, ExchangeError>,
 }
 
 impl Exchange {
@@ -65,94 +137,113 @@ impl Exchange {
     #[tracing::instrument(name = "exchange.mint", skip_all, fields(issuer_kind, code))]
     pub async fn mint(&self, request: MintRequest) -> Result<Minted, ExchangeError> {
         let started = Instant::now();
-        let mut audit = AuditEvent::new(AuditAction::Exchange, self.clock.now());
-        audit.client_ip = request
-            .client_ip
-            .map(|ip| ip.to_string())
-            .unwrap_or_default();
-        let mut issuer_kind = "unknown";
+        let time = self.clock.now();
+        let MintOutcome { trail, result } = self.attempt_mint(&request).await;
 
-        let result = self
-            .mint_inner(&request, &mut audit, &mut issuer_kind)
-            .await;
-
+        let issuer_kind = trail.issuer_kind_label();
         let span = tracing::Span::current();
         span.record("issuer_kind", issuer_kind);
-        match &result {
-            Ok(minted) => {
-                audit.outcome = "success".to_owned();
-                audit.token_id = minted.token_id.clone();
-                audit.token_sha256 = minted.token.sha256_hex();
-                audit.expires_at = minted.expires_at;
-                self.metrics
-                    .exchanges
-                    .with_label_values(&[issuer_kind, "success", ""])
-                    .inc();
-                self.metrics.tokens_minted.inc();
-            }
+        let outcome = match &result {
+            Ok(_) => ExchangeOutcome::Minted,
             Err(error) => {
-                span.record("code", error.code());
-                audit.outcome = "failure".to_owned();
-                audit.code = error.code().to_owned();
-                audit.reason = match error {
-                    ExchangeError::InvalidToken { detail } => format!("invalid token: {detail}"),
-                    ExchangeError::Unavailable { detail, .. } => detail.clone(),
-                    other => other.description(),
-                };
-                self.metrics
-                    .exchanges
-                    .with_label_values(&[issuer_kind, "failure", error.code()])
-                    .inc();
-                match error {
-                    ExchangeError::InvalidReuseToken => self.metrics.replays_rejected.inc(),
-                    ExchangeError::RateLimited { .. } => {
-                        self.metrics.rate_limited.with_label_values(&["mint"]).inc()
-                    }
-                    _ => {}
-                }
+                span.record("code", error.code().as_str());
+                ExchangeOutcome::Refused(error.code())
             }
-        }
+        };
+        self.metrics.record_exchange(issuer_kind, outcome);
         self.metrics
-            .exchange_duration
-            .with_label_values(&[issuer_kind])
-            .observe(started.elapsed().as_secs_f64());
-        self.audit(audit).await;
+            .observe_exchange_duration(issuer_kind, started.elapsed());
+        self.audit(trail.audit_event(time, request.client_ip, &result))
+            .await;
         result
     }
 
-    async fn mint_inner(
-        &self,
-        request: &MintRequest,
-        audit: &mut AuditEvent,
-        issuer_kind: &mut &'static str,
-    ) -> Result<Minted, ExchangeError> {
-        self.check_rate_limit(request.client_ip).await?;
+    /// One attempt: every step either adds to the trail or ends the attempt.
+    async fn attempt_mint(&self, request: &MintRequest) -> MintOutcome {
+        let mut trail = MintTrail::default();
+        // `?` for a step whose failure ends the attempt with the trail so far.
+        macro_rules! step {
+            ($result:expr) => {
+                match $result {
+                    Ok(value) => value,
+                    Err(error) => {
+                        return MintOutcome {
+                            trail,
+                            result: Err(error),
+                        };
+                    }
+                }
+            };
+        }
 
-        let routed = self
-            .verifier
-            .route(&request.oidc_token)
-            .map_err(map_claims_error)?;
-        *issuer_kind = routed.issuer.kind.as_str();
-        audit.issuer = routed.iss.clone();
-        audit.issuer_name = routed.issuer.name.clone();
-        self.check_enabled(&routed)?;
+        step!(self.check_rate_limit(request.client_ip).await);
 
-        let verified = self
-            .verifier
-            .verify(&routed, self.clock.now())
-            .await
-            .map_err(map_claims_error)?;
-        audit.subject = verified.subject.clone().unwrap_or_default();
+        let jwt = request.oidc_token.expose_secret();
+        let routed = step!(self.verifier.route(jwt).map_err(map_claims_error));
+        trail.issuer_kind = Some(routed.issuer.kind);
+        trail.iss = routed.iss.clone();
+        trail.issuer_name = routed.issuer.name.clone();
+        step!(self.check_enabled(&routed));
+
+        let verified = step!(
+            self.verifier
+                .verify(&routed, self.clock.now())
+                .await
+                .map_err(map_claims_error)
+        );
+        trail.subject = verified.subject.clone().unwrap_or_default();
         // Refusals from here on are attributed to the token's repository and workflow;
         // a match below replaces these with the publisher's provenance claims.
-        fill_identity(audit, &identity_claims(&verified.claims));
+        trail.identity = identity_claims(&verified.claims);
 
+        let matched = step!(self.find_publishers(&verified).await);
+        // A pending publisher whose project the index has since created is stale.
+        let publishers = step!(self.without_stale_pending(matched.publishers).await);
+        trail.identity = matched.stored_claims;
+        trail.projects = projects_of(&publishers);
+        trail.publishers = publishers;
+
+        let replay_key = ReplayKey::new(&verified.iss, verified.jti.as_deref(), jwt);
+        // Unique to this exchange: a release removes this exchange's claim and never
+        // another's of the same JWT.
+        let claim_owner = uuid::Uuid::new_v4().simple().to_string();
+        if let Err(error) = self
+            .claim_replay(&replay_key, &claim_owner, &verified)
+            .await
+        {
+            if matches!(error, ExchangeError::Unavailable { .. }) {
+                // The claim's outcome is unknown (e.g. Redis applied it but the reply
+                // timed out): undo it if it is ours, so a retry is not a replay.
+                self.release_replay(&replay_key, &claim_owner).await;
+            }
+            return MintOutcome {
+                trail,
+                result: Err(error),
+            };
+        }
+
+        let result = self
+            .mint_for(
+                &trail.publishers,
+                trail.projects.clone(),
+                trail.identity.clone(),
+            )
+            .await;
+        if result.is_err() {
+            // Not burnt: the exchange failed after the claim, so the JWT may be retried.
+            self.release_replay(&replay_key, &claim_owner).await;
+        }
+        MintOutcome { trail, result }
+    }
+
+    /// The publishers the verified token matches, or `invalid-publisher` saying why none.
+    async fn find_publishers(&self, verified: &VerifiedClaims) -> Result<Match, ExchangeError> {
         let provider = verified.issuer.kind;
         let token_claims = TokenClaims {
             issuer: &verified.iss,
             claims: &verified.claims,
         };
-        let matched = async {
+        async {
             let lookup_key = lookup_key_for_claims(provider, &token_claims)
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))?;
             let candidates = self
@@ -167,50 +258,7 @@ impl Exchange {
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))
         }
         .instrument(tracing::info_span!("exchange.match"))
-        .await?;
-        // A pending publisher whose project the index has since created is stale.
-        let publishers = self.without_stale_pending(matched.publishers).await?;
-        fill_identity(audit, &matched.stored_claims);
-        audit.publisher_id = publishers
-            .iter()
-            .map(|p| p.id.as_str())
-            .collect::<Vec<_>>()
-            .join(",");
-        let projects = projects_of(&publishers);
-        audit.projects = projects
-            .iter()
-            .map(ProjectName::as_str)
-            .collect::<Vec<_>>()
-            .join(",");
-
-        let replay_key =
-            ReplayKey::new(&verified.iss, verified.jti.as_deref(), &request.oidc_token);
-        // Unique to this exchange: a release removes this exchange's claim and never
-        // another's of the same JWT.
-        let claim_owner = uuid::Uuid::new_v4().simple().to_string();
-        if let Err(error) = self
-            .claim_replay(&replay_key, &claim_owner, &verified)
-            .await
-        {
-            if matches!(error, ExchangeError::Unavailable { .. }) {
-                // The claim's outcome is unknown (e.g. Redis applied it but the reply
-                // timed out): undo it if it is ours, so a retry is not a replay.
-                self.release_replay(&replay_key, &claim_owner).await;
-            }
-            return Err(error);
-        }
-
-        match self
-            .mint_for(&publishers, projects, matched.stored_claims)
-            .await
-        {
-            Ok(minted) => Ok(minted),
-            Err(error) => {
-                // Not burnt: the exchange failed after the claim, so the JWT may be retried.
-                self.release_replay(&replay_key, &claim_owner).await;
-                Err(error)
-            }
-        }
+        .await
     }
 
     /// Best effort: a release that fails leaves the JWT burnt until it expires.
@@ -222,7 +270,10 @@ impl Exchange {
             )
             .await
         {
-            tracing::warn!(code = error.code(), "could not release the replay guard");
+            tracing::warn!(
+                code = error.code().as_str(),
+                "could not release the replay guard"
+            );
         }
     }
 
@@ -280,7 +331,7 @@ impl Exchange {
         &self,
         publishers: &[Publisher],
         projects: Vec<ProjectName>,
-        claims: std::collections::BTreeMap<String, String>,
+        claims: BTreeMap<String, String>,
     ) -> Result<Minted, ExchangeError> {
         let Some(primary) = publishers.first() else {
             return Err(ExchangeError::InvalidPublisher(

@@ -80,7 +80,7 @@ mod tests {
             ("sha".to_owned(), "abc".to_owned()),
             ("environment".to_owned(), "pypi".to_owned()),
         ]);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &github);
         assert_eq!(
             (
@@ -98,7 +98,7 @@ mod tests {
             ("workflow_filepath".to_owned(), ".gitlab-ci.yml".to_owned()),
             ("ref_path".to_owned(), "refs/heads/main".to_owned()),
         ]);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &gitlab);
         assert_eq!(event.repository, "group/sub/proj");
         assert_eq!(event.workflow, ".gitlab-ci.yml");
@@ -130,7 +130,7 @@ mod tests {
             "octo/pkg/.github/workflows/ci.yml@refs/heads/main"
         );
         assert_eq!(claims["project_path"].len(), MAX_AUDITED_CLAIM_CHARS);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &claims);
         assert_eq!(event.repository, "octo/pkg");
         assert_eq!(event.git_ref, "refs/heads/main");
@@ -142,7 +142,7 @@ mod tests {
             ("organization".to_owned(), "acme".to_owned()),
             ("project".to_owned(), "tool".to_owned()),
         ]);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &claims);
         assert_eq!(event.repository, "acme/tool");
     }

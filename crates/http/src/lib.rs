@@ -3,16 +3,21 @@
 //!
 //! Routes: `GET /_/oidc/audience`, `POST /_/oidc/mint-token`,
 //! `POST /_/oidc/github/mint-token` (legacy alias), `POST /_/oidc/revoke-token`,
+//! `POST /_/oidc/burn-token`,
 //! `GET /metrics`, `GET /healthz`, `GET /readyz`.
 
 mod body;
 mod client_ip;
 mod error;
+mod gateway;
 mod oidc;
 mod ops;
 mod server;
 mod state;
+mod tls;
 
 pub use error::{ApiError, TOKEN_REQUEST_FAILED};
-pub use server::{bind, configure};
+pub use gateway::{DEFAULT_MAX_UPLOAD_BYTES, Gateway, GatewayConfig, GatewaySettings};
+pub use server::{bind, bind_with_tls, configure};
 pub use state::{DEFAULT_BODY_LIMIT, HttpState};
+pub use tls::{TlsError, server_config};

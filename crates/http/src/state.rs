@@ -5,6 +5,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use trustmint_exchange::Exchange;
 
+use crate::Gateway;
+
 /// Default cap on request bodies: a GitHub OIDC token is about 1–2 KiB; 64 KiB leaves
 /// room for any real issuer and refuses floods early.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -18,6 +20,8 @@ pub struct HttpState {
     pub trusted_proxies: Arc<Vec<IpNet>>,
     /// Largest accepted request body in bytes.
     pub body_limit: usize,
+    /// The upload gateway, when `[gateway]` is enabled.
+    pub gateway: Option<Arc<Gateway>>,
 }
 
 impl HttpState {
@@ -27,6 +31,7 @@ impl HttpState {
             exchange,
             trusted_proxies: Arc::new(trusted_proxies),
             body_limit: DEFAULT_BODY_LIMIT,
+            gateway: None,
         }
     }
 }

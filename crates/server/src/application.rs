@@ -50,6 +50,41 @@ fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
     })
 }
 
+/// The HTTPS configuration of the HTTP listener, when `[server] tls_cert_file` is set.
+pub(crate) fn http_tls(settings: &Settings) -> Result<Option<rustls::ServerConfig>, ConfigError> {
+    match (
+        settings.server.tls_cert_file.is_empty(),
+        settings.server.tls_key_file.is_empty(),
+    ) {
+        (true, true) => return Ok(None),
+        (false, false) => {}
+        (true, false) | (false, true) => {
+            return Err(ConfigError(
+                "server.tls_cert_file: set both tls_cert_file and tls_key_file, or neither"
+                    .to_owned(),
+            ));
+        }
+    }
+    trustmint_http::server_config(
+        settings.server.tls_cert_file.as_ref(),
+        settings.server.tls_key_file.as_ref(),
+    )
+    .map(Some)
+    .map_err(|error| ConfigError(error.to_string()))
+}
+
+/// The upload gateway, when `[gateway]` is enabled.
+pub(crate) fn gateway(
+    settings: &Settings,
+) -> Result<Option<Arc<trustmint_http::Gateway>>, ConfigError> {
+    let Some(config) = settings.gateway.load().map_err(ConfigError)? else {
+        return Ok(None);
+    };
+    trustmint_http::Gateway::new(config)
+        .map(|gateway| Some(Arc::new(gateway)))
+        .map_err(ConfigError)
+}
+
 impl std::fmt::Debug for Application {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Application")
@@ -66,17 +101,21 @@ impl Application {
         let service = build_service(settings).await?;
         let http_addr = parse_addr("server.http_addr", &settings.server.http_addr)?;
         let grpc_addr = parse_addr("server.grpc_addr", &settings.server.grpc_addr)?;
-        let state = HttpState::new(
+        let mut state = HttpState::new(
             service.exchange.clone(),
             settings.rate_limit.trusted_proxies.clone(),
         );
-        let (http_server, http_addr) =
-            trustmint_http::bind(state, http_addr, settings.server.http_workers).map_err(
-                |source| StartupError::Bind {
-                    addr: settings.server.http_addr.clone(),
-                    source,
-                },
-            )?;
+        state.gateway = gateway(settings)?;
+        let (http_server, http_addr) = trustmint_http::bind_with_tls(
+            state,
+            http_addr,
+            settings.server.http_workers,
+            http_tls(settings)?,
+        )
+        .map_err(|source| StartupError::Bind {
+            addr: settings.server.http_addr.clone(),
+            source,
+        })?;
         let grpc_listener =
             TcpListener::bind(grpc_addr)
                 .await

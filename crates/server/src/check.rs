@@ -32,6 +32,8 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     let publishers = declared_publishers(settings, &issuers)?;
     let keyring = keyring(&settings.keys)?;
     settings.grpc.load().map_err(ConfigError)?;
+    crate::application::http_tls(settings)?;
+    crate::application::gateway(settings)?;
 
     let mut toml = TomlText::default();
     toml.comment(
@@ -44,6 +46,7 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     write_keys(&mut toml, settings, &keyring);
     write_grpc(&mut toml, settings);
     write_telemetry(&mut toml, settings);
+    write_gateway(&mut toml, settings);
     write_issuers(&mut toml, settings, &issuers);
     write_publishers(&mut toml, &publishers);
     Ok(format!("configuration OK\n{}", toml.finish()))
@@ -56,6 +59,26 @@ fn write_server(toml: &mut TomlText, settings: &Settings) {
     toml.string("grpc_addr", &server.grpc_addr);
     toml.string("location", &server.location);
     toml.plain("http_workers", server.http_workers);
+    toml.string("tls_cert_file", &server.tls_cert_file);
+    toml.string("tls_key_file", &server.tls_key_file);
+}
+
+fn write_gateway(toml: &mut TomlText, settings: &Settings) {
+    let gateway = &settings.gateway;
+    toml.table("gateway");
+    toml.plain("enabled", gateway.enabled);
+    toml.string("upstream", &gateway.upstream);
+    toml.string("upstream_username", &gateway.upstream_username);
+    let password = if gateway.upstream_password.is_empty() {
+        ""
+    } else {
+        REDACTED
+    };
+    toml.string("upstream_password", password);
+    toml.string("upstream_password_file", &gateway.upstream_password_file);
+    toml.string("path", &gateway.path);
+    toml.plain("max_upload_bytes", gateway.max_upload_bytes);
+    toml.plain("timeout_secs", gateway.timeout_secs);
 }
 
 fn write_exchange(toml: &mut TomlText, settings: &Settings) {

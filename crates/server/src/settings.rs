@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use trustmint_claims::IssuerSettings;
 use trustmint_exchange::ExchangeSettings;
 use trustmint_grpc::GrpcSettings;
+use trustmint_http::GatewaySettings;
 use trustmint_store::{RateLimitSettings, StoreSettings};
 use trustmint_telemetry::TelemetrySettings;
 
@@ -32,6 +33,10 @@ pub struct ServerSettings {
     pub location: String,
     /// actix-web worker threads.
     pub http_workers: usize,
+    /// PEM certificate chain for HTTPS on the HTTP listener; empty = plain HTTP.
+    pub tls_cert_file: String,
+    /// PEM private key of that certificate.
+    pub tls_key_file: String,
 }
 
 impl Default for ServerSettings {
@@ -41,6 +46,8 @@ impl Default for ServerSettings {
             grpc_addr: "127.0.0.1:50051".to_owned(),
             location: "trustmint".to_owned(),
             http_workers: 2,
+            tls_cert_file: String::new(),
+            tls_key_file: String::new(),
         }
     }
 }
@@ -97,6 +104,8 @@ pub struct Settings {
     pub grpc: GrpcSettings,
     /// `[telemetry]`
     pub telemetry: TelemetrySettings,
+    /// `[gateway]`: the upload gateway.
+    pub gateway: GatewaySettings,
     /// `[[issuers]]`; empty = the four public issuers.
     pub issuers: Vec<IssuerSettings>,
     /// `[[publishers]]`: declared publishers, always in force.
@@ -310,7 +319,7 @@ mod tests {
             (
                 "[server]\nlocaton = \"x\"\n",
                 &[],
-                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`",
+                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`, `tls_cert_file`, `tls_key_file`",
             ),
             (
                 "",

@@ -573,3 +573,34 @@ fn unix_now() -> i64 {
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
 }
+
+#[test]
+fn check_config_shows_the_gateway_with_its_password_redacted_and_refuses_a_bad_one() {
+    let password = "index-password-never-shown";
+    let config = format!(
+        "[gateway]\nenabled = true\nupstream = \"http://127.0.0.1:8081/\"\nupstream_username = \"trustmint\"\nupstream_password = \"{password}\"\n"
+    );
+    let output = check_config(&config, &[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}{}", stderr(&output));
+    assert!(!report.contains(password), "the password leaked: {report}");
+    let toml = parse_report(&output);
+    assert_eq!(
+        toml["gateway"]["upstream_password"].as_str(),
+        Some("<redacted>")
+    );
+    assert_eq!(toml["gateway"]["path"].as_str(), Some("/legacy/"));
+    assert_eq!(
+        toml["gateway"]["max_upload_bytes"].as_integer(),
+        Some(100 * 1024 * 1024)
+    );
+    assert_eq!(toml["server"]["tls_cert_file"].as_str(), Some(""));
+
+    let output = check_config("[gateway]\nenabled = true\nupstream = \"ftp://x/\"\n", &[]);
+    assert_eq!(output.status.code(), Some(64));
+    assert!(
+        stderr(&output).contains("gateway.upstream: must be an http:// or https:// URL"),
+        "{}",
+        stderr(&output)
+    );
+}

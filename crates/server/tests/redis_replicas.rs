@@ -36,7 +36,7 @@ async fn mint_ok(app: &TestApp, jwt: &str) -> (String, i64) {
 async fn verify(app: &TestApp, token: &str) -> Verification {
     app.app
         .verify(VerifyRequest {
-            token: token.to_owned(),
+            token: token.into(),
             project: PROJECT.to_owned(),
         })
         .await

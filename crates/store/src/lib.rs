@@ -18,6 +18,7 @@ mod traits;
 mod unlimited;
 
 pub use backends::Backends;
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use registry::{PublisherRegistry, RegistryError};
 pub use settings::{Backend, RateLimitSettings, StoreSettings};
 pub use traits::{

@@ -304,9 +304,13 @@ mod tests {
 
     #[tokio::test]
     async fn candidates_leave_out_pending_publishers_expired_at_now() {
-        // the store filters with the real clock, so this test lives in the present
-        let now = crate::clock::unix_now();
-        let registry = registry(Vec::new());
+        // The store filters by its own clock: pin it to the registry's `now`.
+        let now = NOW;
+        let clock = Arc::new(crate::FixedClock::at(now));
+        let registry = PublisherRegistry::new(
+            Vec::new(),
+            Arc::new(MemoryPublisherStore::with_clock(clock.clone())),
+        );
         let pending = Publisher {
             pending: true,
             expires_at: Some(now + 100),
@@ -314,9 +318,12 @@ mod tests {
         };
         let key = pending.spec.lookup_key();
         registry.create(pending.clone()).await.expect("create");
+        clock.set(now + 99);
         let before = registry.candidates(&key, now + 99).await.expect("before");
         assert_eq!(ids(&before), vec![pending.id.clone()]);
+        clock.set(now + 100);
         let after = registry.candidates(&key, now + 100).await.expect("after");
         assert_eq!(ids(&after), Vec::<PublisherId>::new());
+        assert_eq!(registry.get(&pending.id).await.expect("get"), None);
     }
 }

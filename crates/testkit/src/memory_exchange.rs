@@ -261,6 +261,6 @@ impl MemoryExchange {
 
     /// Revokes `token` (as presented by a client with no particular address).
     pub async fn revoke(&self, token: &str) -> Result<Revocation, ExchangeError> {
-        self.exchange.revoke(token, None).await
+        self.exchange.revoke(&token.into(), None).await
     }
 }

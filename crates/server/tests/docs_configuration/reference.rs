@@ -34,7 +34,11 @@ const fn key(
 }
 
 /// Keys whose values are secrets: serialised as `<redacted>`.
-pub const SECRET_KEYS: [&str; 2] = ["grpc.auth_token", "keys.secrets"];
+pub const SECRET_KEYS: [&str; 3] = [
+    "grpc.auth_token",
+    "keys.secrets",
+    "gateway.upstream_password",
+];
 
 /// Every key of every section, in document order.
 pub const KEYS: &[Key] = &[
@@ -61,6 +65,18 @@ pub const KEYS: &[Key] = &[
         "integer",
         "4",
         "actix-web worker threads (1–64); one per CPU the process may use.",
+    ),
+    key(
+        "server.tls_cert_file",
+        "string",
+        "/etc/trustmint/tls/tls.crt",
+        "PEM certificate chain (leaf first) for HTTPS on the HTTP listener (HTTP/1.1 and HTTP/2); set together with `tls_key_file`. Empty = plain HTTP. uv reaches `/_/oidc/*` and the gateway only over HTTPS.",
+    ),
+    key(
+        "server.tls_key_file",
+        "string",
+        "/etc/trustmint/tls/tls.key",
+        "PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert_file`.",
     ),
     key(
         "exchange.enabled",
@@ -235,6 +251,54 @@ pub const KEYS: &[Key] = &[
         "string",
         "trustmint-eu",
         "`service.name` resource attribute of exported spans.",
+    ),
+    key(
+        "gateway.enabled",
+        "boolean",
+        "true",
+        "Serve the upload gateway (`POST <path>`) on the HTTP listener: uploads authenticated with a trustmint token are checked for their project and forwarded to `upstream` with the index's own credentials ([gateway.md](gateway.md)).",
+    ),
+    key(
+        "gateway.upstream",
+        "string",
+        "http://127.0.0.1:8081/",
+        "The index's upload URL (pypiserver: its root; devpi: `http://host:3141/<user>/<index>/`). Required when enabled; no credentials in the URL.",
+    ),
+    key(
+        "gateway.upstream_username",
+        "string",
+        "trustmint",
+        "The index account trustmint uploads as; empty (with no password) for an index that takes anonymous uploads.",
+    ),
+    key(
+        "gateway.upstream_password",
+        "string",
+        "s3cret",
+        "Its password (secret: redacted by `check-config`, never logged). Prefer `upstream_password_file` or `TRUSTMINT__GATEWAY__UPSTREAM_PASSWORD`.",
+    ),
+    key(
+        "gateway.upstream_password_file",
+        "string",
+        "/run/secrets/index-password",
+        "A file holding the password (trailing newline ignored); wins over `upstream_password`.",
+    ),
+    key(
+        "gateway.path",
+        "string",
+        "/upload/",
+        "The upload path clients publish to (`--publish-url https://<trustmint>/legacy/`). Must start with `/` and not be one of trustmint's own routes.",
+    ),
+    key(
+        "gateway.max_upload_bytes",
+        "integer",
+        "52428800",
+        "Largest upload body accepted (PyPI's default file limit, 100 MiB); larger ones are answered 413.",
+    ),
+    key(
+        "gateway.timeout_secs",
+        "integer",
+        "600",
+        "Time allowed for streaming one upload to the index and reading its answer; past it 504.",
     ),
 ];
 

@@ -231,7 +231,7 @@ impl TestApp {
         let verification = self
             .app
             .verify(trustmint_exchange::VerifyRequest {
-                token: token.to_owned(),
+                token: token.into(),
                 project: project.to_owned(),
             })
             .await

@@ -1,6 +1,8 @@
 //! API-registered publishers in Redis (key layout in `keys.rs`, scripts in
 //! `publisher_scripts.rs`).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use redis::ScriptInvocation;
 use trustmint_publishers::{ProjectName, Publisher, PublisherId};
@@ -8,7 +10,7 @@ use trustmint_publishers::{ProjectName, Publisher, PublisherId};
 use super::connection::RedisHandle;
 use super::keys::KeyLayout;
 use super::publisher_scripts::{CasOutcome, PublisherScripts};
-use crate::clock::unix_now;
+use crate::clock::Clock;
 use crate::stored_publisher::{
     confirmed, confirmed_identity_index, identity_index, merge_projects, normalize,
 };
@@ -25,14 +27,18 @@ pub struct RedisPublisherStore {
     redis: RedisHandle,
     keys: KeyLayout,
     scripts: PublisherScripts,
+    /// Decides, on read, whether a pending publisher has expired (its key's own TTL
+    /// follows Redis's clock and removes it eventually).
+    clock: Arc<dyn Clock>,
 }
 
 impl RedisPublisherStore {
-    pub(crate) fn new(redis: RedisHandle, keys: KeyLayout) -> Self {
+    pub(crate) fn new(redis: RedisHandle, keys: KeyLayout, clock: Arc<dyn Clock>) -> Self {
         Self {
             redis,
             keys,
             scripts: PublisherScripts::new(),
+            clock,
         }
     }
 
@@ -45,7 +51,7 @@ impl RedisPublisherStore {
         let mut invocation = self.scripts.read_index.key(set_key);
         invocation.arg(self.keys.publisher_prefix());
         let records: Vec<String> = self.redis.invoke(op, &invocation).await?;
-        let now = unix_now();
+        let now = self.clock.now();
         let mut publishers = records
             .iter()
             .map(|json| decode(op, json))
@@ -136,7 +142,7 @@ impl PublisherStore for RedisPublisherStore {
             return Ok(None);
         };
         let publisher = decode(OP, &json)?;
-        Ok((!publisher.is_expired(unix_now())).then_some(publisher))
+        Ok((!publisher.is_expired(self.clock.now())).then_some(publisher))
     }
 
     async fn list_by_project(&self, project: &ProjectName) -> Result<Vec<Publisher>, StoreError> {
@@ -220,7 +226,7 @@ impl PublisherStore for RedisPublisherStore {
             if !current.pending {
                 return Ok(Confirmed::Already(current));
             }
-            if current.is_expired(unix_now()) {
+            if current.is_expired(self.clock.now()) {
                 return Ok(Confirmed::NotFound);
             }
             let done = confirmed(&current);
