@@ -11,6 +11,7 @@
 
 mod attenuation;
 mod manage;
+mod metrics;
 mod mint;
 mod pending;
 mod rate_limit;
