@@ -616,10 +616,7 @@ fn registered_metrics() -> BTreeMap<String, Registered> {
             // Only a histogram's series carry buckets (ours all configure some).
             let histogram =
                 first.is_some_and(|metric| !metric.get_histogram().get_bucket().is_empty());
-            (
-                family.name().to_owned(),
-                Registered { labels, histogram },
-            )
+            (family.name().to_owned(), Registered { labels, histogram })
         })
         .collect()
 }
