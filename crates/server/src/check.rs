@@ -167,7 +167,7 @@ fn write_telemetry(toml: &mut TomlText, settings: &Settings) {
 fn write_issuers(toml: &mut TomlText, settings: &Settings, issuers: &IssuerRegistry) {
     if settings.issuers.is_empty() {
         toml.blank();
-        toml.comment("no [[issuers]] configured: the four public issuers are trusted");
+        toml.comment("no [[issuers]] configured: the public issuers are trusted");
     }
     for issuer in issuers.issuers() {
         toml.array_table("issuers");
@@ -186,6 +186,10 @@ fn write_issuers(toml: &mut TomlText, settings: &Settings, issuers: &IssuerRegis
         let algorithms: Vec<String> = issuer.algorithms.iter().map(ToString::to_string).collect();
         toml.strings("algorithms", &algorithms);
         toml.plain("enabled", issuer.enabled);
+        let audiences = issuer.audiences();
+        if !audiences.is_empty() {
+            toml.strings("audiences", &audiences);
+        }
     }
 }
 

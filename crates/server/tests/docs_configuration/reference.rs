@@ -254,7 +254,7 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "kind",
-        "`github`, `gitlab`, `google` or `activestate`",
+        "`github`, `gitlab`, `google`, `activestate`, `buildkite`, `circleci`, `bitbucket` or `forgejo`",
         "required",
         "The provider: decides which publisher rules apply to its tokens.",
     ),
@@ -281,6 +281,12 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
         "boolean",
         "`true`",
         "Per-issuer kill switch: `false` answers its tokens with `not-enabled`.",
+    ),
+    (
+        "audiences",
+        "list of strings",
+        "`[]`",
+        "Audiences this issuer's tokens may carry besides `[exchange] audience`. An entry is a literal, or a publisher-bound template with one placeholder naming the kind's tenant field: `ari:cloud:bitbucket::workspace/{workspace_uuid}` (bitbucket), `{organization_id}` (circleci). A template is filled from the token's own tenant claim, which the publisher pins, so it never trusts one tenant's tokens for another's publishers.",
     ),
 ];
 
