@@ -12,13 +12,14 @@
 //!    provenance to store with the token) or a [`NoMatch`] whose reason is PyPI's,
 //!    followed by what each near-miss publisher expected.
 //!
-//! Each CI platform is one folder (`github/`, `gitlab/`, `google/`, `activestate/`)
+//! Each CI platform is one folder (`github/`, `gitlab/`, `google/`, `activestate/`, `buildkite/`, …)
 //! implementing the crate's `Platform` trait, registered once in `registry.rs`.
 //!
 //! For input, [`parse_declaration`] reads a config entry or API body and
 //! [`PublisherSpec::validate`] applies PyPI's and crates.io's field rules.
 
 mod activestate;
+mod buildkite;
 mod claims;
 mod compare;
 mod declaration;
@@ -37,6 +38,7 @@ mod publisher;
 mod reasons;
 mod registry;
 mod stored;
+mod tenant_uuid;
 mod validation;
 mod verdict;
 
@@ -44,6 +46,7 @@ mod verdict;
 mod test_support;
 
 pub use activestate::{ACTIVESTATE_ISSUER_URL, ActiveStatePublisher};
+pub use buildkite::{BUILDKITE_ISSUER_URL, BuildkitePublisher};
 pub use claims::TokenClaims;
 pub use declaration::{Declaration, parse_declaration};
 pub use diagnostics::{MAX_DESCRIBED_PUBLISHERS, NoMatch, NoMatchKind};

@@ -19,8 +19,8 @@ use crate::reasons::shown;
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 use crate::{
-    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher,
-    activestate, github, gitlab, google,
+    ActiveStatePublisher, BuildkitePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher,
+    Publisher, activestate, buildkite, github, gitlab, google,
 };
 
 macro_rules! register_platforms {
@@ -280,6 +280,8 @@ register_platforms! {
     "google" => Google(google::Google, GooglePublisher),
     /// The ActiveState Platform.
     "activestate" => ActiveState(activestate::ActiveState, ActiveStatePublisher),
+    /// Buildkite agents (one issuer shared by every organization).
+    "buildkite" => Buildkite(buildkite::Buildkite, BuildkitePublisher),
 }
 
 impl Provider {
@@ -330,7 +332,10 @@ mod tests {
     #[test]
     fn providers_round_trip_their_spelling() {
         let kinds: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
-        assert_eq!(kinds, ["github", "gitlab", "google", "activestate"]);
+        assert_eq!(
+            kinds,
+            ["github", "gitlab", "google", "activestate", "buildkite"]
+        );
         for provider in Provider::ALL {
             assert_eq!(Provider::parse(provider.as_str()), Some(*provider));
             let json = serde_json::to_value(provider).unwrap_or_default();

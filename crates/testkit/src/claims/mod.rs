@@ -5,11 +5,13 @@
 //! and [`without`](GitHubClaims::without) removals last, so tests can shape any edge case.
 
 mod activestate;
+mod buildkite;
 mod github;
 mod gitlab;
 mod google;
 
 pub use activestate::ActiveStateClaims;
+pub use buildkite::BuildkiteClaims;
 pub use github::GitHubClaims;
 pub use gitlab::GitLabClaims;
 pub use google::GoogleClaims;
