@@ -20,6 +20,7 @@
 
 mod activestate;
 mod buildkite;
+mod circleci;
 mod claims;
 mod compare;
 mod declaration;
@@ -47,6 +48,7 @@ mod test_support;
 
 pub use activestate::{ACTIVESTATE_ISSUER_URL, ActiveStatePublisher};
 pub use buildkite::{BUILDKITE_ISSUER_URL, BuildkitePublisher};
+pub use circleci::{CIRCLECI_ISSUER_PATTERN, CIRCLECI_ISSUER_PREFIX, CircleCIPublisher};
 pub use claims::TokenClaims;
 pub use declaration::{Declaration, parse_declaration};
 pub use diagnostics::{MAX_DESCRIBED_PUBLISHERS, NoMatch, NoMatchKind};

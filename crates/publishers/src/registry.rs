@@ -19,8 +19,8 @@ use crate::reasons::shown;
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 use crate::{
-    ActiveStatePublisher, BuildkitePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher,
-    Publisher, activestate, buildkite, github, gitlab, google,
+    ActiveStatePublisher, BuildkitePublisher, CircleCIPublisher, GitHubPublisher, GitLabPublisher,
+    GooglePublisher, Publisher, activestate, buildkite, circleci, github, gitlab, google,
 };
 
 macro_rules! register_platforms {
@@ -282,6 +282,8 @@ register_platforms! {
     "activestate" => ActiveState(activestate::ActiveState, ActiveStatePublisher),
     /// Buildkite agents (one issuer shared by every organization).
     "buildkite" => Buildkite(buildkite::Buildkite, BuildkitePublisher),
+    /// CircleCI (one issuer per organization).
+    "circleci" => CircleCI(circleci::CircleCI, CircleCIPublisher),
 }
 
 impl Provider {
@@ -334,7 +336,14 @@ mod tests {
         let kinds: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
         assert_eq!(
             kinds,
-            ["github", "gitlab", "google", "activestate", "buildkite"]
+            [
+                "github",
+                "gitlab",
+                "google",
+                "activestate",
+                "buildkite",
+                "circleci"
+            ]
         );
         for provider in Provider::ALL {
             assert_eq!(Provider::parse(provider.as_str()), Some(*provider));

@@ -15,3 +15,6 @@ mod harness;
 
 #[path = "ci_platforms/buildkite.rs"]
 mod buildkite;
+
+#[path = "ci_platforms/circleci.rs"]
+mod circleci;

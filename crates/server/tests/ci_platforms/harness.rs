@@ -42,6 +42,8 @@ pub(crate) struct Platform {
     pub(crate) claims: fn(&str, i64) -> Value,
     /// Provenance VerifyToken must return (a subset of its `claims`).
     pub(crate) provenance: Vec<(&'static str, String)>,
+    /// Other shapes of the job's token that must mint too (audiences, optional claims).
+    pub(crate) accepted: Vec<(&'static str, Edit)>,
     /// Refusals, each asserted over HTTP; the first also over gRPC.
     pub(crate) refusals: Vec<Refusal>,
 }
@@ -140,6 +142,13 @@ pub(crate) async fn exercise(platform: Platform, store: Store) {
         .into_inner();
     assert_eq!(minted.projects, [PROJECT]);
     assert_eq!(minted.publisher.map(|p| p.id), Some(created.id.clone()));
+
+    for (index, (case, edit)) in platform.accepted.iter().enumerate() {
+        let response = app
+            .mint(&sign(Some(*edit), &format!("jti-accepted-{index}")))
+            .await;
+        assert_eq!(response.0, 200, "{case}: {}", response.1);
+    }
 
     // Refusals.
     for (index, refusal) in platform.refusals.iter().enumerate() {

@@ -6,12 +6,14 @@
 
 mod activestate;
 mod buildkite;
+mod circleci;
 mod github;
 mod gitlab;
 mod google;
 
 pub use activestate::ActiveStateClaims;
 pub use buildkite::BuildkiteClaims;
+pub use circleci::CircleCIClaims;
 pub use github::GitHubClaims;
 pub use gitlab::GitLabClaims;
 pub use google::GoogleClaims;
