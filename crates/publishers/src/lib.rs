@@ -19,6 +19,7 @@
 //! [`PublisherSpec::validate`] applies PyPI's and crates.io's field rules.
 
 mod activestate;
+mod bitbucket;
 mod buildkite;
 mod circleci;
 mod claims;
@@ -47,6 +48,7 @@ mod verdict;
 mod test_support;
 
 pub use activestate::{ACTIVESTATE_ISSUER_URL, ActiveStatePublisher};
+pub use bitbucket::{BITBUCKET_ISSUER_PATTERN, BitbucketPublisher};
 pub use buildkite::{BUILDKITE_ISSUER_URL, BuildkitePublisher};
 pub use circleci::{CIRCLECI_ISSUER_PATTERN, CIRCLECI_ISSUER_PREFIX, CircleCIPublisher};
 pub use claims::TokenClaims;

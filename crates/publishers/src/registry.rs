@@ -19,8 +19,9 @@ use crate::reasons::shown;
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 use crate::{
-    ActiveStatePublisher, BuildkitePublisher, CircleCIPublisher, GitHubPublisher, GitLabPublisher,
-    GooglePublisher, Publisher, activestate, buildkite, circleci, github, gitlab, google,
+    ActiveStatePublisher, BitbucketPublisher, BuildkitePublisher, CircleCIPublisher,
+    GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher, activestate, bitbucket,
+    buildkite, circleci, github, gitlab, google,
 };
 
 macro_rules! register_platforms {
@@ -284,6 +285,8 @@ register_platforms! {
     "buildkite" => Buildkite(buildkite::Buildkite, BuildkitePublisher),
     /// CircleCI (one issuer per organization).
     "circleci" => CircleCI(circleci::CircleCI, CircleCIPublisher),
+    /// Bitbucket Pipelines (one issuer per workspace).
+    "bitbucket" => Bitbucket(bitbucket::Bitbucket, BitbucketPublisher),
 }
 
 impl Provider {
@@ -342,7 +345,9 @@ mod tests {
                 "google",
                 "activestate",
                 "buildkite",
-                "circleci"
+                "circleci",
+                "bitbucket",
+                "forgejo"
             ]
         );
         for provider in Provider::ALL {

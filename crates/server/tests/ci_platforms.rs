@@ -18,3 +18,6 @@ mod buildkite;
 
 #[path = "ci_platforms/circleci.rs"]
 mod circleci;
+
+#[path = "ci_platforms/bitbucket.rs"]
+mod bitbucket;

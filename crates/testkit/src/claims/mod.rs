@@ -5,6 +5,7 @@
 //! and [`without`](GitHubClaims::without) removals last, so tests can shape any edge case.
 
 mod activestate;
+mod bitbucket;
 mod buildkite;
 mod circleci;
 mod github;
@@ -12,6 +13,7 @@ mod gitlab;
 mod google;
 
 pub use activestate::ActiveStateClaims;
+pub use bitbucket::BitbucketClaims;
 pub use buildkite::BuildkiteClaims;
 pub use circleci::CircleCIClaims;
 pub use github::GitHubClaims;
