@@ -28,6 +28,7 @@ mod declaration;
 mod describe;
 mod diagnostics;
 mod fields;
+mod forgejo;
 mod github;
 mod gitlab;
 mod google;
@@ -54,6 +55,7 @@ pub use circleci::{CIRCLECI_ISSUER_PATTERN, CIRCLECI_ISSUER_PREFIX, CircleCIPubl
 pub use claims::TokenClaims;
 pub use declaration::{Declaration, parse_declaration};
 pub use diagnostics::{MAX_DESCRIBED_PUBLISHERS, NoMatch, NoMatchKind};
+pub use forgejo::{CODEBERG_ISSUER_URL, ForgejoPublisher};
 pub use github::{GITHUB_ISSUER_URL, GitHubPublisher};
 pub use gitlab::{GITLAB_ISSUER_URL, GitLabPublisher};
 pub use google::{GOOGLE_ISSUER_URL, GooglePublisher};

@@ -20,8 +20,8 @@ use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 use crate::{
     ActiveStatePublisher, BitbucketPublisher, BuildkitePublisher, CircleCIPublisher,
-    GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher, activestate, bitbucket,
-    buildkite, circleci, github, gitlab, google,
+    ForgejoPublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher, activestate,
+    bitbucket, buildkite, circleci, forgejo, github, gitlab, google,
 };
 
 macro_rules! register_platforms {
@@ -287,6 +287,8 @@ register_platforms! {
     "circleci" => CircleCI(circleci::CircleCI, CircleCIPublisher),
     /// Bitbucket Pipelines (one issuer per workspace).
     "bitbucket" => Bitbucket(bitbucket::Bitbucket, BitbucketPublisher),
+    /// Forgejo, Gitea and Codeberg Actions (an instance per configured issuer).
+    "forgejo" => Forgejo(forgejo::Forgejo, ForgejoPublisher),
 }
 
 impl Provider {

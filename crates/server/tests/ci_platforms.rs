@@ -21,3 +21,6 @@ mod circleci;
 
 #[path = "ci_platforms/bitbucket.rs"]
 mod bitbucket;
+
+#[path = "ci_platforms/forgejo.rs"]
+mod forgejo;
