@@ -189,11 +189,11 @@ mod tests {
     #[test]
     fn settings_refuse_unknown_kind() {
         let error = serde_json::from_value::<IssuerSettings>(serde_json::json!({
-            "url": "https://example.com", "kind": "bitbucket"
+            "url": "https://example.com", "kind": "travis"
         }))
         .expect_err("unknown kind");
         assert!(
-            error.to_string().contains("unknown variant `bitbucket`"),
+            error.to_string().contains("unknown variant `travis`"),
             "{error}"
         );
     }

@@ -97,7 +97,7 @@ pub struct Settings {
     pub grpc: GrpcSettings,
     /// `[telemetry]`
     pub telemetry: TelemetrySettings,
-    /// `[[issuers]]`; empty = the four public issuers.
+    /// `[[issuers]]`; empty = the public issuers.
     pub issuers: Vec<IssuerSettings>,
     /// `[[publishers]]`: declared publishers, always in force.
     pub publishers: Vec<serde_json::Value>,
@@ -285,7 +285,7 @@ mod tests {
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\nkind = \"gitlb\"\n",
                 &[],
-                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo",
             ),
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\n",

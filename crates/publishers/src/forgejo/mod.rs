@@ -184,20 +184,20 @@ impl ForgejoToken {
             return Verdict::not_found(specificity, problems);
         }
 
-        let failure = (!self.repository.eq_ignore_ascii_case(&repository))
-            .then(|| ("repository", repository.as_str(), self.repository.as_str()))
-            .or_else(|| {
-                (!self
-                    .repository_owner
-                    .eq_ignore_ascii_case(&p.repository_owner))
-                .then(|| {
-                    (
-                        "repository_owner",
-                        p.repository_owner.as_str(),
-                        self.repository_owner.as_str(),
-                    )
-                })
-            });
+        let failure = if !self.repository.eq_ignore_ascii_case(&repository) {
+            Some(("repository", repository.as_str(), self.repository.as_str()))
+        } else if !self
+            .repository_owner
+            .eq_ignore_ascii_case(&p.repository_owner)
+        {
+            Some((
+                "repository_owner",
+                p.repository_owner.as_str(),
+                self.repository_owner.as_str(),
+            ))
+        } else {
+            None
+        };
         if let Some((field, configured, claim)) = failure {
             let problem =
                 Problem::expects(field, configured, token_value(field, Some(claim))).restating();

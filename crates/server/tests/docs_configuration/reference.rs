@@ -295,7 +295,7 @@ pub const INTRO: &str = r#"`trustmint serve --config trustmint.toml` reads, in t
 before:
 
 1. the built-in defaults (the **default** column below; with no file at all trustmint
-   serves on loopback with the in-memory store and trusts the four public issuers),
+   serves on loopback with the in-memory store and trusts the public issuers),
 2. the TOML file given with `--config`,
 3. environment variables `TRUSTMINT__<SECTION>__<KEY>` (double underscores; e.g.
    `TRUSTMINT__STORE__REDIS_URL`). Values are parsed as numbers or booleans where the key
@@ -310,11 +310,17 @@ code 64 and a message naming the key. Secrets (minting keys, the gRPC token, a R
 password) belong in the environment or in files, never in the TOML file."#;
 
 /// After the issuer table.
-pub const ISSUERS_TEXT: &str = r#"When the file lists no `[[issuers]]`, the four public issuers are trusted, each with
-the defaults above: `https://token.actions.githubusercontent.com` (github),
-`https://gitlab.com` (gitlab), `https://accounts.google.com` (google) and
-`https://platform.activestate.com/api/v1/oauth/oidc` (activestate). A list replaces
-them entirely: list the public ones you still want."#;
+pub const ISSUERS_TEXT: &str = r#"When the file lists no `[[issuers]]`, the public issuers are trusted, each with the
+defaults above: `https://token.actions.githubusercontent.com` (github),
+`https://gitlab.com` (gitlab), `https://accounts.google.com` (google),
+`https://platform.activestate.com/api/v1/oauth/oidc` (activestate),
+`https://agent.buildkite.com` (buildkite), and as `url_pattern`s (one issuer per
+organization or workspace) `https://oidc.circleci.com/org/*` (circleci) and
+`https://api.bitbucket.org/2.0/workspaces/*/pipelines-config/identity/oidc` (bitbucket). Those patterns admit every tenant's issuer, but a publisher only
+ever matches tokens of its own tenant's issuer. No Forgejo instance is trusted by
+default: add `[[issuers]] url = "https://codeberg.org/api/actions"` with
+`kind = "forgejo"` for Codeberg, or your own instance's `https://<host>/api/actions`.
+A list replaces the defaults entirely: list the public ones you still want."#;
 
 /// After the publisher field lists.
 pub const PUBLISHERS_TEXT: &str = r#"Declared publishers are always in force, held in memory by every replica, and cannot
