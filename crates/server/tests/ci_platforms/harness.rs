@@ -176,6 +176,18 @@ pub(crate) async fn exercise(platform: Platform, store: Store) {
         }
     }
 
+    // Metrics label the exchanges with the platform's kind.
+    let kind = platform.issuer["kind"].as_str().unwrap_or_default();
+    let (status, metrics) = app.get("/metrics").await;
+    assert_eq!(status, 200);
+    let label = format!("issuer_kind=\"{kind}\"");
+    assert!(
+        metrics
+            .lines()
+            .any(|line| line.starts_with("trustmint_exchanges_total{") && line.contains(&label)),
+        "no trustmint_exchanges_total with {label}"
+    );
+
     // Delete: the next token of the job finds nothing.
     publishers
         .delete_publisher(pb::DeletePublisherRequest {
