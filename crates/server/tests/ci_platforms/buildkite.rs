@@ -33,12 +33,9 @@ fn platform() -> Platform {
                 "https://buildkite.com/acme-inc/sampleproject/builds/1234".into(),
             ),
         ],
-        accepted: vec![(
-            "a branch build of another step-less shape",
-            |claims: &mut Value| {
-                claims["build_tag"] = Value::Null;
-            },
-        )],
+        accepted: vec![("a branch build (no tag)", |claims: &mut Value| {
+            claims["build_tag"] = Value::Null;
+        })],
         refusals: vec![
             Refusal {
                 case: "another organization with the same pipeline slug",

@@ -71,7 +71,7 @@ pub(crate) async fn exercise(platform: Platform, store: Store) {
     let mut publishers = PublisherServiceClient::new(channel.clone());
     let mut tokens = TokenServiceClient::new(channel);
 
-    // Before any publisher exists, a good token names what it would need.
+    // Every token of the scenario gets its own jti (replays are refused).
     let sign = |edit: Option<Edit>, jti: &str| {
         let mut claims = (platform.claims)(&platform.iss, now());
         claims["jti"] = json!(jti);
