@@ -12,6 +12,7 @@
 //! I/O is the [`JwksFetcher`] seam.
 
 mod algorithm;
+mod audience;
 mod error;
 mod fetcher;
 mod header_policy;

@@ -17,7 +17,17 @@ pub(crate) fn fill_identity(event: &mut AuditEvent, claims: &BTreeMap<String, St
             .find_map(|name| claims.get(*name).filter(|v| !v.is_empty()).cloned())
             .unwrap_or_default()
     };
-    event.repository = first(&["repository", "project_path", "email"]);
+    event.repository = first(&["repository", "project_path", "email", "vcs_origin"]);
+    // Platforms without a repository name: the tenant and what it publishes from.
+    for (tenant, source) in [
+        ("organization_slug", "pipeline_slug"),
+        ("workspace", "repositoryUuid"),
+    ] {
+        let (tenant, source) = (first(&[tenant]), first(&[source]));
+        if event.repository.is_empty() && !tenant.is_empty() {
+            event.repository = format!("{tenant}/{source}");
+        }
+    }
     if event.repository.is_empty() {
         let organization = first(&["organization"]);
         let project = first(&["project"]);
@@ -134,6 +144,38 @@ mod tests {
         fill_identity(&mut event, &claims);
         assert_eq!(event.repository, "octo/pkg");
         assert_eq!(event.git_ref, "refs/heads/main");
+    }
+
+    #[test]
+    fn ci_platforms_without_a_repository_name_are_attributed_to_their_tenant() {
+        for (claims, repository) in [
+            (
+                vec![
+                    ("organization_slug", "acme-inc"),
+                    ("pipeline_slug", "sampleproject"),
+                ],
+                "acme-inc/sampleproject",
+            ),
+            (
+                vec![("workspace", "octo-team"), ("repositoryUuid", "{9c2d}")],
+                "octo-team/{9c2d}",
+            ),
+            (
+                vec![
+                    ("vcs_origin", "github.com/octo-org/sampleproject"),
+                    ("project_id", "c8d7"),
+                ],
+                "github.com/octo-org/sampleproject",
+            ),
+        ] {
+            let claims: BTreeMap<String, String> = claims
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
+            fill_identity(&mut event, &claims);
+            assert_eq!(event.repository, repository);
+        }
     }
 
     #[test]

@@ -56,7 +56,7 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     if settings.issuers.is_empty() {
         comment(
             &mut report,
-            "no [[issuers]] configured: the four public issuers are trusted",
+            "no [[issuers]] configured: the public issuers are trusted",
         );
     }
     for publisher in &publishers {
@@ -126,6 +126,9 @@ struct EffectiveIssuer<'a> {
     jwks_uri: Option<&'a str>,
     algorithms: Vec<String>,
     enabled: bool,
+    /// Extra audiences its tokens may carry, besides `[exchange] audience`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    audiences: Vec<String>,
 }
 
 /// One `[[publishers]]` entry: kind, normalised projects, and the spec's non-empty
@@ -192,6 +195,7 @@ impl<'a> EffectiveSettings<'a> {
                         jwks_uri: issuer.jwks_uri(),
                         algorithms: issuer.algorithms.iter().map(ToString::to_string).collect(),
                         enabled: issuer.enabled,
+                        audiences: issuer.audiences(),
                     }
                 })
                 .collect(),

@@ -31,7 +31,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the service (no config file: in-memory store, the four public issuers).
+    /// Run the service (no config file: in-memory store, the public issuers).
     Serve {
         /// TOML config file.
         #[arg(long, short)]

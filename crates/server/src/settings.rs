@@ -106,7 +106,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     /// `[gateway]`: the upload gateway.
     pub gateway: GatewaySettings,
-    /// `[[issuers]]`; empty = the four public issuers.
+    /// `[[issuers]]`; empty = the public issuers.
     pub issuers: Vec<IssuerSettings>,
     /// `[[publishers]]`: declared publishers, always in force.
     pub publishers: Vec<serde_json::Value>,
@@ -294,7 +294,7 @@ mod tests {
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\nkind = \"gitlb\"\n",
                 &[],
-                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo",
             ),
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\n",

@@ -204,7 +204,7 @@ fn check_config_without_a_file_shows_the_defaults() {
         .as_array()
         .expect("issuers")
         .iter()
-        .filter_map(|issuer| issuer["url"].as_str())
+        .filter_map(|issuer| issuer.get("url").and_then(|url| url.as_str()))
         .collect();
     assert_eq!(
         urls,
@@ -213,6 +213,20 @@ fn check_config_without_a_file_shows_the_defaults() {
             "https://gitlab.com",
             "https://accounts.google.com",
             "https://platform.activestate.com/api/v1/oauth/oidc",
+            "https://agent.buildkite.com",
+        ]
+    );
+    let patterns: Vec<&str> = toml["issuers"]
+        .as_array()
+        .expect("issuers")
+        .iter()
+        .filter_map(|issuer| issuer.get("url_pattern").and_then(|url| url.as_str()))
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            "https://oidc.circleci.com/org/*",
+            "https://api.bitbucket.org/2.0/workspaces/*/pipelines-config/identity/oidc",
         ]
     );
     assert_eq!(toml["keys"]["current"].as_str(), Some(""));
@@ -283,7 +297,7 @@ fn invalid_configs_exit_64_naming_the_key() {
                 "kind = \"gitlab\"\nalgorithms",
                 "kind = \"gitlb\"\nalgorithms",
             ),
-            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo",
         ),
         (
             "unsupported issuer algorithm",

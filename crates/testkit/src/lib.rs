@@ -4,7 +4,8 @@
 //! * [`TestIssuer`] — discovery + JWKS on `127.0.0.1:<random port>`, key rotation,
 //!   failure/latency/size injection, fetch counters, and signing (including attack
 //!   tokens via [`SignOptions`]).
-//! * [`claims`] — builders shaped like real GitHub, GitLab, Google and ActiveState tokens.
+//! * [`claims`] — builders shaped like real GitHub, GitLab, Google, ActiveState, Buildkite,
+//!   CircleCI, Bitbucket and Forgejo tokens.
 //! * [`TestKey`] — a standalone signing key, for unit tests that need no server.
 //! * [`run_dev_issuer`] — the development issuer (token endpoint, `id`-package endpoint).
 //!

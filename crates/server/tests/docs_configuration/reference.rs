@@ -318,7 +318,7 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "kind",
-        "`github`, `gitlab`, `google` or `activestate`",
+        "`github`, `gitlab`, `google`, `activestate`, `buildkite`, `circleci`, `bitbucket` or `forgejo`",
         "required",
         "The provider: decides which publisher rules apply to its tokens.",
     ),
@@ -346,6 +346,12 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
         "`true`",
         "Per-issuer kill switch: `false` answers its tokens with `not-enabled`.",
     ),
+    (
+        "audiences",
+        "list of strings",
+        "`[]`",
+        "Audiences this issuer's tokens may carry besides `[exchange] audience`. An entry is a literal, or a publisher-bound template with one placeholder naming the kind's tenant field: `ari:cloud:bitbucket::workspace/{workspace_uuid}` (bitbucket), `{organization_id}` (circleci). A template is filled from the token's own tenant claim, which the publisher pins, so it never trusts one tenant's tokens for another's publishers.",
+    ),
 ];
 
 /// The text before the section tables.
@@ -353,7 +359,7 @@ pub const INTRO: &str = r#"`trustmint serve --config trustmint.toml` reads, in t
 before:
 
 1. the built-in defaults (the **default** column below; with no file at all trustmint
-   serves on loopback with the in-memory store and trusts the four public issuers),
+   serves on loopback with the in-memory store and trusts the public issuers),
 2. the TOML file given with `--config`,
 3. environment variables `TRUSTMINT__<SECTION>__<KEY>` (double underscores; e.g.
    `TRUSTMINT__STORE__REDIS_URL`). Values are parsed as numbers or booleans where the key
@@ -368,11 +374,17 @@ code 64 and a message naming the key. Secrets (minting keys, the gRPC token, a R
 password) belong in the environment or in files, never in the TOML file."#;
 
 /// After the issuer table.
-pub const ISSUERS_TEXT: &str = r#"When the file lists no `[[issuers]]`, the four public issuers are trusted, each with
-the defaults above: `https://token.actions.githubusercontent.com` (github),
-`https://gitlab.com` (gitlab), `https://accounts.google.com` (google) and
-`https://platform.activestate.com/api/v1/oauth/oidc` (activestate). A list replaces
-them entirely: list the public ones you still want."#;
+pub const ISSUERS_TEXT: &str = r#"When the file lists no `[[issuers]]`, the public issuers are trusted, each with the
+defaults above: `https://token.actions.githubusercontent.com` (github),
+`https://gitlab.com` (gitlab), `https://accounts.google.com` (google),
+`https://platform.activestate.com/api/v1/oauth/oidc` (activestate),
+`https://agent.buildkite.com` (buildkite), and as `url_pattern`s (one issuer per
+organization or workspace) `https://oidc.circleci.com/org/*` (circleci) and
+`https://api.bitbucket.org/2.0/workspaces/*/pipelines-config/identity/oidc` (bitbucket). Those patterns admit every tenant's issuer, but a publisher only
+ever matches tokens of its own tenant's issuer. No Forgejo instance is trusted by
+default: add `[[issuers]] url = "https://codeberg.org/api/actions"` with
+`kind = "forgejo"` for Codeberg, or your own instance's `https://<host>/api/actions`.
+A list replaces the defaults entirely: list the public ones you still want."#;
 
 /// After the publisher field lists.
 pub const PUBLISHERS_TEXT: &str = r#"Declared publishers are always in force, held in memory by every replica, and cannot
