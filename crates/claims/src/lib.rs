@@ -14,6 +14,8 @@
 mod algorithm;
 mod error;
 mod fetcher;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod header_policy;
 mod issuer;
 mod issuer_url;

@@ -12,6 +12,7 @@ use trustmint_store::{
 use trustmint_telemetry::{AuditEvent, Metrics};
 use trustmint_tokens::Keyring;
 
+use crate::draining::Draining;
 use crate::{Clock, ExchangeError, ExchangeSettings};
 
 /// The I/O the use cases reach through traits.
@@ -42,6 +43,7 @@ pub struct Exchange {
     pub(crate) backends: ExchangeBackends,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) clock: Arc<dyn Clock>,
+    pub(crate) draining: Draining,
 }
 
 impl Exchange {
@@ -85,6 +87,7 @@ impl Exchange {
             backends,
             metrics,
             clock,
+            draining: Draining::new(),
         }
     }
 
@@ -113,9 +116,27 @@ impl Exchange {
         &self.verifier
     }
 
-    /// `Ok` when the store answers (for `/readyz` and gRPC health).
+    /// `Ok` when the store answers and the service is not draining (for `/readyz` and
+    /// gRPC health).
     pub async fn ready(&self) -> Result<(), ExchangeError> {
+        if self.draining.is_draining() {
+            return Err(ExchangeError::Unavailable {
+                public: "this replica is shutting down; retry on another".to_owned(),
+                detail: "draining after SIGTERM".to_owned(),
+            });
+        }
         self.store_call("ping", self.backends.health.ping()).await
+    }
+
+    /// Starts the shutdown drain: [`Exchange::ready`] fails from now on, while every
+    /// use case keeps working for the requests still arriving and in flight.
+    pub fn start_draining(&self) {
+        self.draining.start();
+    }
+
+    /// Changes to `true` when the drain starts (gRPC health watches it).
+    pub fn draining(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.draining.subscribe()
     }
 
     /// The Prometheus exposition, with the JWKS cache gauges brought up to date.

@@ -4,6 +4,7 @@
 //! one error type, [`ExchangeError`], carries the wire codes both report.
 
 mod clock;
+mod draining;
 mod error;
 mod exchange;
 mod issuer_served;

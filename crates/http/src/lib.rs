@@ -8,11 +8,13 @@
 mod body;
 mod client_ip;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod oidc;
 mod ops;
 mod server;
 mod state;
 
 pub use error::{ApiError, TOKEN_REQUEST_FAILED};
-pub use server::{bind, configure};
+pub use server::{bind, bind_with_grace, configure};
 pub use state::{DEFAULT_BODY_LIMIT, HttpState};

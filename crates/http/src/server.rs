@@ -101,6 +101,17 @@ pub fn bind(
     addr: SocketAddr,
     workers: usize,
 ) -> std::io::Result<(Server, SocketAddr)> {
+    bind_with_grace(state, addr, workers, 10)
+}
+
+/// [`bind`], with `grace_secs` for in-flight requests to finish after a graceful stop
+/// (`[server] shutdown_grace_secs`) before actix drops them.
+pub fn bind_with_grace(
+    state: HttpState,
+    addr: SocketAddr,
+    workers: usize,
+    grace_secs: u64,
+) -> std::io::Result<(Server, SocketAddr)> {
     let listener = TcpListener::bind(addr)?;
     let bound = listener.local_addr()?;
     let data = web::Data::new(state);
@@ -113,7 +124,7 @@ pub fn bind(
     })
     .workers(workers.max(1))
     .disable_signals()
-    .shutdown_timeout(10)
+    .shutdown_timeout(grace_secs)
     .listen(listener)?
     .run();
     Ok((server, bound))

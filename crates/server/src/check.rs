@@ -56,6 +56,8 @@ fn write_server(toml: &mut TomlText, settings: &Settings) {
     toml.string("grpc_addr", &server.grpc_addr);
     toml.string("location", &server.location);
     toml.plain("http_workers", server.http_workers);
+    toml.plain("shutdown_grace_secs", server.shutdown_grace_secs);
+    toml.plain("shutdown_drain_delay_ms", server.shutdown_drain_delay_ms);
 }
 
 fn write_exchange(toml: &mut TomlText, settings: &Settings) {
