@@ -2,7 +2,15 @@
 //! same shapes the tests use: testkit claim builders (GitHub, GitLab, Google,
 //! ActiveState), the attack headers of the verifier tests, minted and attenuated
 //! tokens, PyPI's body table, and the declarations of examples/ and the publisher
-//! tests. Run from `fuzz/`: `cargo run --bin seed_corpora` (`just fuzz-seeds`).
+//! tests: `just fuzz-seeds`.
+//!
+//! A fuzz target in name only: it writes the seeds in libFuzzer's `init` hook and
+//! exits. Built with the targets, it links against the same instrumented code (a plain
+//! binary of this crate would not link: the instrumentation needs libFuzzer's hooks).
+
+#![no_main]
+// The init hook exits the process, so the generated per-input body is unreachable.
+#![allow(unreachable_code)]
 
 use std::path::Path;
 
@@ -14,8 +22,21 @@ use trustmint_testkit::claims::{ActiveStateClaims, GitHubClaims, GitLabClaims, G
 use trustmint_testkit::{KeyAlgorithm, SignOptions, TestKey};
 use trustmint_tokens::Macaroon;
 
-fn main() -> std::io::Result<()> {
-    let root = Path::new("seeds");
+libfuzzer_sys::fuzz_target!(
+    init: {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("seeds");
+        match write_seeds(&root) {
+            Ok(()) => std::process::exit(0),
+            Err(error) => {
+                eprintln!("seed_corpora: {error}");
+                std::process::exit(1);
+            }
+        }
+    },
+    |_data: &[u8]| {}
+);
+
+fn write_seeds(root: &Path) -> std::io::Result<()> {
     let claim_sets = claim_sets();
     let key = TestKey::generate(KeyAlgorithm::RS256, "seed-rsa").expect("key");
 
