@@ -1,7 +1,7 @@
 //! The `Exchange` handle: everything the use cases need, wired once by the server.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use tracing::Instrument as _;
@@ -39,7 +39,9 @@ pub struct Exchange {
     pub(crate) settings: ExchangeSettings,
     pub(crate) location: String,
     pub(crate) verifier: JwtVerifier,
-    pub(crate) keyring: Keyring,
+    /// Swapped whole by [`Exchange::replace_keyring`] (SIGHUP); each use case reads it
+    /// once, so a request never mixes two keyrings.
+    pub(crate) keyring: RwLock<Arc<Keyring>>,
     pub(crate) backends: ExchangeBackends,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) clock: Arc<dyn Clock>,
@@ -83,7 +85,7 @@ impl Exchange {
             settings,
             location,
             verifier,
-            keyring,
+            keyring: RwLock::new(Arc::new(keyring)),
             backends,
             metrics,
             clock,
@@ -126,6 +128,26 @@ impl Exchange {
             });
         }
         self.store_call("ping", self.backends.health.ping()).await
+    }
+
+    /// The minting keyring in force.
+    pub(crate) fn keyring(&self) -> Arc<Keyring> {
+        self.keyring
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `keyring` in force for every request that starts from now on (a config
+    /// reload); requests in flight finish with the one they read.
+    pub fn replace_keyring(&self, keyring: Keyring) {
+        *self.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
+    }
+
+    /// Key id new tokens are minted with, and every key id that verifies.
+    pub fn key_ids(&self) -> (String, Vec<String>) {
+        let keyring = self.keyring();
+        (keyring.current_key_id().to_owned(), keyring.key_ids())
     }
 
     /// Starts the shutdown drain: [`Exchange::ready`] fails from now on, while every
