@@ -62,3 +62,16 @@ docs-check:
 # Everything CI runs.
 ci:
     .ci/run
+
+# Fuzz one target for SECS seconds (stable toolchain: --sanitizer none; docs/security.md).
+# Targets: `cargo fuzz list` in fuzz/. New inputs go to fuzz/corpus/TARGET.
+fuzz TARGET SECS="60":
+    cd fuzz && mkdir -p corpus/{{TARGET}} artifacts/{{TARGET}} && cargo fuzz run --sanitizer none -O {{TARGET}} corpus/{{TARGET}} seeds/{{TARGET}} -- -max_total_time={{SECS}} -artifact_prefix=artifacts/{{TARGET}}/
+
+# Build the fuzz targets and run each for SECS seconds (what CI runs with TRUSTMINT_CI_FUZZ=1).
+fuzz-smoke SECS="10":
+    scripts/fuzz-smoke.sh {{SECS}}
+
+# Regenerate fuzz/seeds/ from the test fixtures (keeps regression-* inputs).
+fuzz-seeds:
+    cd fuzz && cargo fuzz run --sanitizer none -O seed_corpora

@@ -15,6 +15,8 @@ mod algorithm;
 mod audience;
 mod error;
 mod fetcher;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod header_policy;
 mod issuer;
 mod issuer_url;

@@ -1,7 +1,7 @@
 //! The `Exchange` handle: everything the use cases need, wired once by the server.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use tracing::Instrument as _;
@@ -14,6 +14,7 @@ use trustmint_telemetry::{AuditCode, AuditEvent, ExchangeOutcome, Metrics, UNKNO
 use trustmint_tokens::Keyring;
 
 use crate::commit::PendingAbandons;
+use crate::draining::Draining;
 use crate::{Clock, ErrorCode, ExchangeError, ExchangeSettings};
 
 /// The I/O the use cases reach through traits.
@@ -43,12 +44,15 @@ pub struct Exchange {
     pub(crate) settings: ExchangeSettings,
     pub(crate) location: String,
     pub(crate) verifier: JwtVerifier,
-    pub(crate) keyring: Keyring,
+    /// Swapped whole by [`Exchange::replace_keyring`] (SIGHUP); each use case reads it
+    /// once, so a request never mixes two keyrings.
+    pub(crate) keyring: RwLock<Arc<Keyring>>,
     pub(crate) backends: ExchangeBackends,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) clock: Arc<dyn Clock>,
     /// Commits whose outcome was unknown and whose abandon has not reached the store yet.
     pub(crate) pending_abandons: PendingAbandons,
+    pub(crate) draining: Draining,
 }
 
 impl Exchange {
@@ -86,11 +90,12 @@ impl Exchange {
             settings,
             location,
             verifier,
-            keyring,
+            keyring: RwLock::new(Arc::new(keyring)),
             backends,
             metrics,
             clock,
             pending_abandons: PendingAbandons::default(),
+            draining: Draining::new(),
         }
     }
 
@@ -119,9 +124,47 @@ impl Exchange {
         &self.verifier
     }
 
-    /// `Ok` when the store answers (for `/readyz` and gRPC health).
+    /// `Ok` when the store answers and the service is not draining (for `/readyz` and
+    /// gRPC health).
     pub async fn ready(&self) -> Result<(), ExchangeError> {
+        if self.draining.is_draining() {
+            return Err(ExchangeError::Unavailable {
+                public: "this replica is shutting down; retry on another".to_owned(),
+                detail: "draining after SIGTERM".to_owned(),
+            });
+        }
         self.store_call("ping", self.backends.health.ping()).await
+    }
+
+    /// The minting keyring in force.
+    pub(crate) fn keyring(&self) -> Arc<Keyring> {
+        self.keyring
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `keyring` in force for every request that starts from now on (a config
+    /// reload); requests in flight finish with the one they read.
+    pub fn replace_keyring(&self, keyring: Keyring) {
+        *self.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
+    }
+
+    /// Key id new tokens are minted with, and every key id that verifies.
+    pub fn key_ids(&self) -> (String, Vec<String>) {
+        let keyring = self.keyring();
+        (keyring.current_key_id().to_owned(), keyring.key_ids())
+    }
+
+    /// Starts the shutdown drain: [`Exchange::ready`] fails from now on, while every
+    /// use case keeps working for the requests still arriving and in flight.
+    pub fn start_draining(&self) {
+        self.draining.start();
+    }
+
+    /// Changes to `true` when the drain starts (gRPC health watches it).
+    pub fn draining(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.draining.subscribe()
     }
 
     /// The Prometheus exposition, with the JWKS cache gauges brought up to date.

@@ -5,6 +5,7 @@
 
 mod clock;
 mod commit;
+mod draining;
 mod error;
 mod exchange;
 mod issuer_served;

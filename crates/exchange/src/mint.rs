@@ -439,7 +439,7 @@ impl Exchange {
         let (token, identifier) = {
             let _span = tracing::info_span!("exchange.mint_token").entered();
             mint(
-                &self.keyring,
+                &self.keyring(),
                 &TokenMintRequest {
                     location: &self.location,
                     prefix: &self.settings.token_prefix,

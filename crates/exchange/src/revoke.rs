@@ -56,7 +56,7 @@ impl Exchange {
         let Ok(parsed) = parse_token(token.expose_secret(), &self.settings.token_prefix) else {
             return Ok(Revocation::NothingToRevoke);
         };
-        if verify_signature(&parsed, &self.keyring).is_err() {
+        if verify_signature(&parsed, &self.keyring()).is_err() {
             return Ok(Revocation::NothingToRevoke);
         }
         let token_id = parsed.identifier.token_id.clone();

@@ -128,7 +128,7 @@ impl Exchange {
             .collect();
         let verified = match verify(
             &parsed,
-            &self.keyring,
+            &self.keyring(),
             &VerifyContext {
                 project: project.as_str(),
                 publisher_ids: &publisher_ids,

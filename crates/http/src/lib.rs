@@ -9,6 +9,8 @@
 mod body;
 mod client_ip;
 mod error;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod gateway;
 mod oidc;
 mod ops;
@@ -18,6 +20,6 @@ mod tls;
 
 pub use error::{ApiError, TOKEN_REQUEST_FAILED};
 pub use gateway::{DEFAULT_MAX_UPLOAD_BYTES, Gateway, GatewayConfig, GatewaySettings};
-pub use server::{bind, bind_with_tls, configure};
+pub use server::{bind, bind_with_grace, bind_with_tls, configure};
 pub use state::{DEFAULT_BODY_LIMIT, HttpState};
 pub use tls::{TlsError, server_config};

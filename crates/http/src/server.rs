@@ -99,15 +99,27 @@ pub fn bind(
     addr: SocketAddr,
     workers: usize,
 ) -> std::io::Result<(Server, SocketAddr)> {
-    bind_with_tls(state, addr, workers, None)
+    bind_with_tls(state, addr, workers, None, 10)
 }
 
-/// [`bind`], serving HTTPS (HTTP/1.1 and HTTP/2 by ALPN) when `tls` is given.
+/// [`bind`], with `grace_secs` for in-flight requests to finish after a graceful stop
+/// (`[server] shutdown_grace_secs`) before actix drops them.
+pub fn bind_with_grace(
+    state: HttpState,
+    addr: SocketAddr,
+    workers: usize,
+    grace_secs: u64,
+) -> std::io::Result<(Server, SocketAddr)> {
+    bind_with_tls(state, addr, workers, None, grace_secs)
+}
+
+/// [`bind_with_grace`], serving HTTPS (HTTP/1.1 and HTTP/2 by ALPN) when `tls` is given.
 pub fn bind_with_tls(
     state: HttpState,
     addr: SocketAddr,
     workers: usize,
     tls: Option<rustls::ServerConfig>,
+    grace_secs: u64,
 ) -> std::io::Result<(Server, SocketAddr)> {
     let listener = TcpListener::bind(addr)?;
     let bound = listener.local_addr()?;
@@ -128,7 +140,7 @@ pub fn bind_with_tls(
     })
     .workers(workers.max(1))
     .disable_signals()
-    .shutdown_timeout(10);
+    .shutdown_timeout(grace_secs);
     let server = match tls {
         Some(tls) => server.listen_rustls_0_23(listener, tls)?,
         None => server.listen(listener)?,

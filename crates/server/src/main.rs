@@ -82,7 +82,7 @@ fn load(config: Option<PathBuf>) -> Result<Settings, ExitCode> {
 }
 
 async fn serve(config: Option<PathBuf>) -> ExitCode {
-    let settings = match load(config) {
+    let settings = match load(config.clone()) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
@@ -110,7 +110,12 @@ async fn serve(config: Option<PathBuf>) -> ExitCode {
         audience = %settings.exchange.audience,
         "trustmint serving"
     );
+    let reloader = tokio::spawn(trustmint::reload_on_sighup(
+        application.exchange().clone(),
+        config.clone(),
+    ));
     let result = application.run_until(shutdown_signal()).await;
+    reloader.abort();
     tokio::task::spawn_blocking(move || telemetry.shutdown())
         .await
         .ok();

@@ -37,6 +37,14 @@ pub struct ServerSettings {
     pub tls_cert_file: String,
     /// PEM private key of that certificate.
     pub tls_key_file: String,
+    /// After SIGTERM: how long in-flight HTTP requests and gRPC calls may take to finish
+    /// (counted from the listeners closing); the process exits 0 when they are done or
+    /// this has passed.
+    pub shutdown_grace_secs: u64,
+    /// After SIGTERM: how long the service keeps serving while reporting not-ready
+    /// (`/readyz` 503, gRPC health NOT_SERVING) before it closes its listeners, so load
+    /// balancers take it out of rotation first. 0 closes them at once.
+    pub shutdown_drain_delay_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -48,6 +56,8 @@ impl Default for ServerSettings {
             http_workers: 2,
             tls_cert_file: String::new(),
             tls_key_file: String::new(),
+            shutdown_grace_secs: 25,
+            shutdown_drain_delay_ms: 2_000,
         }
     }
 }
@@ -174,6 +184,16 @@ impl Settings {
         }
         if self.server.location.is_empty() {
             return Err(ConfigError("server.location: must not be empty".to_owned()));
+        }
+        if !(1..=3600).contains(&self.server.shutdown_grace_secs) {
+            return Err(ConfigError(
+                "server.shutdown_grace_secs: must be between 1 and 3600".to_owned(),
+            ));
+        }
+        if self.server.shutdown_drain_delay_ms > 600_000 {
+            return Err(ConfigError(
+                "server.shutdown_drain_delay_ms: must be at most 600000 (10 minutes)".to_owned(),
+            ));
         }
         if !(1..=64).contains(&self.server.http_workers) {
             return Err(ConfigError(
@@ -319,7 +339,7 @@ mod tests {
             (
                 "[server]\nlocaton = \"x\"\n",
                 &[],
-                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`, `tls_cert_file`, `tls_key_file`",
+                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`, `tls_cert_file`, `tls_key_file`, `shutdown_grace_secs`, `shutdown_drain_delay_ms`",
             ),
             (
                 "",

@@ -71,6 +71,8 @@ pub struct Metrics {
     pub grpc_unauthenticated: IntCounter,
     /// `trustmint_publisher_changes_total{action}`.
     pub publisher_changes: IntCounterVec,
+    /// `trustmint_config_reloads_total{result}` (`ok`, `error`): SIGHUP reloads.
+    pub config_reloads: IntCounterVec,
     /// `trustmint_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
     /// `trustmint_up` = 1 while the process serves.
@@ -239,6 +241,14 @@ impl Metrics {
             "Publisher registry changes by action (create|delete|confirm)",
             &["action"],
         );
+        let config_reloads = counter_vec(
+            "trustmint_config_reloads_total",
+            "Configuration reloads (SIGHUP) by result (ok|error)",
+            &["result"],
+        );
+        for result in ["ok", "error"] {
+            config_reloads.with_label_values(&[result]);
+        }
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "trustmint_build_info",
@@ -293,6 +303,7 @@ impl Metrics {
             grpc_duration,
             grpc_unauthenticated,
             publisher_changes,
+            config_reloads,
             build_info,
             up,
             gateway_uploads,

@@ -79,6 +79,18 @@ pub const KEYS: &[Key] = &[
         "PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert_file`.",
     ),
     key(
+        "server.shutdown_grace_secs",
+        "integer",
+        "25",
+        "After SIGTERM, how long in-flight HTTP requests and gRPC calls may take to finish once the listeners closed (1–3600); then the process exits 0. Keep drain delay + grace below the orchestrator's kill timeout.",
+    ),
+    key(
+        "server.shutdown_drain_delay_ms",
+        "integer",
+        "2000",
+        "After SIGTERM, how long the replica keeps serving while `/readyz` answers 503 and gRPC health is NOT_SERVING, before it closes its listeners, so load balancers stop routing to it first (0–600000; 0 closes at once).",
+    ),
+    key(
         "exchange.enabled",
         "boolean",
         "false",
