@@ -15,11 +15,17 @@ dev:
     trap 'kill $issuer' EXIT
     target/debug/trustmint serve --config examples/dev.toml
 
+# The upload gateway in front of a real pypiserver, with the dev issuer; prints the
+# `uv publish` command to try (docs/gateway.md). Ctrl-C stops everything.
+demo-gateway:
+    scripts/demo-gateway.sh
+
 # The README's test command.
 test:
     cargo test --workspace --locked
 
-# Python interop tests (pymacaroons, grpcio, the id client).
+# Python interop tests (pymacaroons, grpcio, the id client, the upload gateway with
+# pypiserver, uv and twine).
 interop:
     tests/interop/run.sh
 
@@ -33,6 +39,13 @@ lint:
 # the targets. Report: target/bench/report.json. Extra flags pass through (`--memory`).
 bench *FLAGS:
     RUST_LIB_BACKTRACE=0 cargo run --release -p trustmint-bench -- {{FLAGS}}
+
+# trustmint side by side with the yardstick peer (PyPI's mint path on PyPI's libraries)
+# under the reference load (wrk -t2 -c32 -d8s, 400,000 JWTs, fresh Redis): both rates,
+# p99s and the ratio; report in target/bench/vs-peer.json. Installs wrk (apt) and the
+# peer's Python deps (venv under target/bench) when missing. `RUNS=3 just bench-vs-peer`.
+bench-vs-peer:
+    scripts/bench-vs-peer.sh
 
 # The RSS target: service RSS after 1,000,000 exchanges (~5 minutes).
 bench-rss:
@@ -49,3 +62,16 @@ docs-check:
 # Everything CI runs.
 ci:
     .ci/run
+
+# Fuzz one target for SECS seconds (stable toolchain: --sanitizer none; docs/security.md).
+# Targets: `cargo fuzz list` in fuzz/. New inputs go to fuzz/corpus/TARGET.
+fuzz TARGET SECS="60":
+    cd fuzz && mkdir -p corpus/{{TARGET}} artifacts/{{TARGET}} && cargo fuzz run --sanitizer none -O {{TARGET}} corpus/{{TARGET}} seeds/{{TARGET}} -- -max_total_time={{SECS}} -artifact_prefix=artifacts/{{TARGET}}/
+
+# Build the fuzz targets and run each for SECS seconds (what CI runs with TRUSTMINT_CI_FUZZ=1).
+fuzz-smoke SECS="10":
+    scripts/fuzz-smoke.sh {{SECS}}
+
+# Regenerate fuzz/seeds/ from the test fixtures (keeps regression-* inputs).
+fuzz-seeds:
+    cd fuzz && cargo fuzz run --sanitizer none -O seed_corpora

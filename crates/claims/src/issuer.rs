@@ -4,6 +4,7 @@
 use serde::{Deserialize, Serialize};
 
 use crate::algorithm::Algorithm;
+use crate::audience::AudienceRule;
 use crate::issuer_url::UrlPattern;
 use trustmint_publishers::Provider;
 
@@ -34,6 +35,11 @@ pub struct IssuerSettings {
     /// Kill switch (default `true`): a disabled issuer's tokens get `not-enabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Audiences this issuer's tokens may carry besides `[exchange] audience`: literals,
+    /// or publisher-bound templates such as
+    /// `"ari:cloud:bitbucket::workspace/{workspace_uuid}"` (see `audience.rs`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub audiences: Option<Vec<String>>,
 }
 
 // === impl IssuerSettings ===
@@ -49,6 +55,7 @@ impl IssuerSettings {
             jwks_uri: None,
             algorithms: None,
             enabled: None,
+            audiences: None,
         }
     }
 
@@ -77,6 +84,8 @@ pub struct Issuer {
     pub(crate) matcher: IssuerMatcher,
     pub(crate) display_url: String,
     pub(crate) jwks_uri: Option<String>,
+    /// Extra accepted audiences (parsed `audiences`), empty by default.
+    pub(crate) audiences: Vec<AudienceRule>,
 }
 
 #[derive(Debug)]
@@ -97,6 +106,21 @@ impl Issuer {
     /// The configured JWKS URL, if any (otherwise keys come from discovery).
     pub fn jwks_uri(&self) -> Option<&str> {
         self.jwks_uri.as_deref()
+    }
+
+    /// The configured extra audiences, as written.
+    pub fn audiences(&self) -> Vec<String> {
+        self.audiences
+            .iter()
+            .map(|rule| match rule {
+                AudienceRule::Literal(literal) => literal.clone(),
+                AudienceRule::Bound {
+                    prefix,
+                    placeholder,
+                    suffix,
+                } => format!("{prefix}{{{placeholder}}}{suffix}"),
+            })
+            .collect()
     }
 
     /// Whether this issuer was configured with `url_pattern`.
@@ -153,11 +177,11 @@ mod tests {
     #[test]
     fn settings_refuse_unknown_fields() {
         let error = serde_json::from_value::<IssuerSettings>(serde_json::json!({
-            "url": "https://gitlab.com", "kind": "gitlab", "audience": "pypi"
+            "url": "https://gitlab.com", "kind": "gitlab", "audiense": ["pypi"]
         }))
         .expect_err("unknown field");
         assert!(
-            error.to_string().contains("unknown field `audience`"),
+            error.to_string().contains("unknown field `audiense`"),
             "{error}"
         );
     }
@@ -165,11 +189,11 @@ mod tests {
     #[test]
     fn settings_refuse_unknown_kind() {
         let error = serde_json::from_value::<IssuerSettings>(serde_json::json!({
-            "url": "https://example.com", "kind": "bitbucket"
+            "url": "https://example.com", "kind": "travis"
         }))
         .expect_err("unknown kind");
         assert!(
-            error.to_string().contains("unknown variant `bitbucket`"),
+            error.to_string().contains("unknown variant `travis`"),
             "{error}"
         );
     }

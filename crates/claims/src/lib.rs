@@ -12,8 +12,11 @@
 //! I/O is the [`JwksFetcher`] seam.
 
 mod algorithm;
+mod audience;
 mod error;
 mod fetcher;
+#[cfg(feature = "fuzzing")]
+pub mod fuzzing;
 mod header_policy;
 mod issuer;
 mod issuer_url;

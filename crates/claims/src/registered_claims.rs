@@ -4,6 +4,7 @@
 
 use serde_json::{Map, Value};
 
+use crate::audience::AudiencePolicy;
 use crate::error::ClaimsError;
 
 /// The validated time claims.
@@ -18,7 +19,7 @@ pub(crate) struct TimeClaims {
 pub(crate) fn check_registered_claims(
     payload: &Map<String, Value>,
     expected_iss: &str,
-    audience: &str,
+    audience: &AudiencePolicy<'_>,
     now: i64,
     leeway: i64,
 ) -> Result<TimeClaims, ClaimsError> {
@@ -27,7 +28,7 @@ pub(crate) fn check_registered_claims(
         _ => return Err(invalid("iss does not match the routed issuer")),
     }
     match payload.get("aud") {
-        Some(Value::String(aud)) if aud == audience => {}
+        Some(Value::String(aud)) if audience.accepts(aud, expected_iss, payload) => {}
         Some(Value::String(_)) => return Err(invalid("aud is not this service's audience")),
         // PyPI's strict_aud: even ["pypi"] is refused, so a token minted for several
         // relying parties cannot be replayed here.
@@ -80,6 +81,11 @@ mod tests {
 
     const NOW: i64 = 1_700_000_000;
     const ISS: &str = "https://token.actions.githubusercontent.com";
+    const PYPI: AudiencePolicy<'static> = AudiencePolicy {
+        service: "pypi",
+        kind: trustmint_publishers::Provider::GitHub,
+        extra: &[],
+    };
 
     fn payload(overrides: Value) -> Map<String, Value> {
         let mut base = json!({"iss": ISS, "aud": "pypi", "exp": NOW + 300, "iat": NOW, "nbf": NOW});
@@ -175,7 +181,7 @@ mod tests {
             (json!({"exp": -1e300}), Err("token has expired")),
         ];
         for (overrides, expected) in rows {
-            let got = check_registered_claims(&payload(overrides.clone()), ISS, "pypi", NOW, 30);
+            let got = check_registered_claims(&payload(overrides.clone()), ISS, &PYPI, NOW, 30);
             let want = expected.map_err(|detail| ClaimsError::InvalidToken(detail.to_owned()));
             assert_eq!(got, want, "{overrides}");
         }
@@ -189,11 +195,11 @@ mod tests {
             iat: i64::MIN,
         });
         assert_eq!(
-            check_registered_claims(&claims, ISS, "pypi", i64::MIN, 30),
+            check_registered_claims(&claims, ISS, &PYPI, i64::MIN, 30),
             expected
         );
         assert_eq!(
-            check_registered_claims(&claims, ISS, "pypi", i64::MAX, 30),
+            check_registered_claims(&claims, ISS, &PYPI, i64::MAX, 30),
             expected
         );
     }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use crate::algorithm::Algorithm;
 use trustmint_publishers::Provider;
 
+use crate::audience::AudienceRule;
 use crate::issuer::{Issuer, IssuerMatcher, IssuerSettings};
 use crate::issuer_url::{UrlPattern, normalize_issuer_url, parse_remote_url, trim_trailing_slash};
 
@@ -118,6 +119,14 @@ impl IssuerRegistry {
                 None => derive_name(entry.kind, &matcher, &display_url),
             };
 
+            let audiences = entry
+                .audiences
+                .iter()
+                .flatten()
+                .map(|raw| AudienceRule::parse(entry.kind, raw))
+                .collect::<Result<Vec<_>, _>>()
+                .map_err(|m| error("audiences", m))?;
+
             issuers.push(Issuer {
                 name,
                 kind: entry.kind,
@@ -126,6 +135,7 @@ impl IssuerRegistry {
                 matcher,
                 display_url,
                 jwks_uri,
+                audiences,
             });
         }
 
@@ -134,13 +144,22 @@ impl IssuerRegistry {
         Ok(IssuerRegistry { issuers, exact })
     }
 
-    /// The four public issuers PyPI trusts: GitHub Actions, gitlab.com, Google and
-    /// ActiveState, with default settings (RS256, enabled, OIDC discovery).
+    /// The public issuers trusted without `[[issuers]]`: PyPI's four (GitHub Actions,
+    /// gitlab.com, Google, ActiveState), Buildkite, and the per-tenant `url_pattern`s of
+    /// CircleCI and Bitbucket, with default settings (RS256, enabled, OIDC discovery, no
+    /// extra audiences). Kinds without a public instance (Forgejo) have none.
     pub fn public_issuers() -> Vec<IssuerSettings> {
         Provider::ALL
             .iter()
             .copied()
-            .map(|kind| IssuerSettings::exact(kind, kind.public_issuer()))
+            .filter(|kind| !kind.public_issuer().is_empty())
+            .map(|kind| {
+                if kind.public_issuer_is_pattern() {
+                    IssuerSettings::pattern(kind, kind.public_issuer())
+                } else {
+                    IssuerSettings::exact(kind, kind.public_issuer())
+                }
+            })
             .collect()
     }
 
@@ -191,9 +210,16 @@ fn check_name(name: &str) -> Result<(), String> {
 
 /// `github` for the kind's public URL, else `<kind>:<host and path>`.
 fn derive_name(kind: Provider, matcher: &IssuerMatcher, display_url: &str) -> String {
-    if let IssuerMatcher::Exact(url) = matcher
-        && url == kind.public_issuer()
-    {
+    let public = match matcher {
+        IssuerMatcher::Exact(url) => {
+            !kind.public_issuer_is_pattern() && url == kind.public_issuer()
+        }
+        IssuerMatcher::Pattern(_) => {
+            kind.public_issuer_is_pattern()
+                && trim_trailing_slash(display_url) == kind.public_issuer()
+        }
+    };
+    if public && !kind.public_issuer().is_empty() {
         return kind.as_str().to_owned();
     }
     let without_scheme = display_url

@@ -7,6 +7,7 @@ use std::sync::Arc;
 
 use serde_json::{Map, Value};
 
+use crate::audience::AudiencePolicy;
 use crate::error::ClaimsError;
 use crate::header_policy::check_header;
 use crate::issuer::Issuer;
@@ -115,8 +116,8 @@ impl JwtVerifier {
     /// `crit`, `jku`/`x5u`/`jwk`; `kid` required), key lookup by `kid` in the issuer's
     /// JWKS (refreshing per the keystore rules), algorithm/key fit (RSA for RS256/PS256,
     /// EC P-256 for ES256, OKP Ed25519 for EdDSA, and the JWK's own `alg`), the
-    /// signature, then `iss` (exactly the routed one), `aud` (one string equal to the
-    /// audience), `exp`/`iat` (required) and `nbf` (if present) at `now` with leeway.
+    /// signature, then `iss` (exactly the routed one), `aud` (one string: the service
+    /// audience or one of the issuer's `audiences`), `exp`/`iat` (required) and `nbf` (if present) at `now` with leeway.
     ///
     /// Errors: [`ClaimsError::InvalidToken`], or [`ClaimsError::KeysUnavailable`] when
     /// the kid is not cached and the issuer's keys could not be fetched. A disabled
@@ -177,7 +178,19 @@ impl JwtVerifier {
 
         // Authenticated from here on.
         let claims = routed.unverified.payload.clone();
-        let times = check_registered_claims(&claims, &routed.iss, audience, now, self.leeway)?;
+        // An issuer's extra `audiences` (CircleCI's organization id, …) name no door,
+        // so they are honoured at the service's own (PyPI) door only.
+        let extra: &[_] = if audience == self.audience.as_str() {
+            &issuer.audiences
+        } else {
+            &[]
+        };
+        let audience = AudiencePolicy {
+            service: audience,
+            kind: issuer.kind,
+            extra,
+        };
+        let times = check_registered_claims(&claims, &routed.iss, &audience, now, self.leeway)?;
         let jti = match claims.get("jti") {
             None => None,
             Some(Value::String(jti)) if jti.len() > MAX_JTI_BYTES => {

@@ -458,3 +458,47 @@ async fn truncated_signature_is_rejected() {
         }
     }
 }
+
+/// `[[issuers]] audiences` widens what that issuer's tokens may carry, and nothing more:
+/// the service audience still works, an unlisted one is still refused.
+#[tokio::test]
+async fn issuer_audiences_are_accepted_for_that_issuer_only() {
+    let mut f = fixture();
+    let settings = IssuerSettings {
+        audiences: Some(vec!["pypi-staging".to_owned()]),
+        ..IssuerSettings::exact(Provider::GitHub, GITHUB)
+    };
+    let keystore = KeyStore::new(
+        f.fetcher.clone(),
+        KeyStoreSettings::default(),
+        Arc::new(crate::NoopObserver),
+    );
+    f.verifier = JwtVerifier::new(
+        IssuerRegistry::new(&[settings]).expect("registry"),
+        keystore,
+        "pypi".to_owned(),
+    );
+    let with_aud = |aud: &str| {
+        let mut claims = github_claims();
+        claims["aud"] = json!(aud);
+        claims
+    };
+    for aud in ["pypi", "pypi-staging"] {
+        let verified = f.check(&f.sign(&with_aud(aud)), NOW).await;
+        assert_eq!(
+            verified
+                .map(|v| v.claims["aud"].clone())
+                .map_err(|e| e.to_string()),
+            Ok(json!(aud)),
+            "{aud}"
+        );
+    }
+    assert_eq!(
+        f.error(&f.sign(&with_aud("pypi-other"))).await,
+        ClaimsError::InvalidToken("aud is not this service's audience".to_owned())
+    );
+    assert_eq!(
+        f.error(&f.sign(&with_aud("PYPI-STAGING"))).await,
+        ClaimsError::InvalidToken("aud is not this service's audience".to_owned())
+    );
+}

@@ -1,23 +1,5 @@
-//! Time, behind a seam so tests can pin it.
+//! Time, behind a seam so tests can pin it. The trait lives in the store crate, which
+//! needs it too: the server hands one clock to both, so pinned time holds across the
+//! seam (see `trustmint_store::Clock`).
 
-use std::fmt::Debug;
-use std::time::{SystemTime, UNIX_EPOCH};
-
-/// A source of the current time in unix seconds.
-pub trait Clock: Send + Sync + Debug {
-    /// Now, in unix seconds.
-    fn now(&self) -> i64;
-}
-
-/// The system clock.
-#[derive(Debug, Clone, Copy, Default)]
-pub struct SystemClock;
-
-impl Clock for SystemClock {
-    fn now(&self) -> i64 {
-        SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .map(|elapsed| i64::try_from(elapsed.as_secs()).unwrap_or(i64::MAX))
-            .unwrap_or(0)
-    }
-}
+pub use trustmint_store::{Clock, FixedClock, SystemClock};

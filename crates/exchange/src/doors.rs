@@ -151,9 +151,7 @@ impl Exchange {
     /// The exchange with the other doors' settings (PyPI's stay `[exchange]`).
     pub fn with_doors(mut self, doors: DoorSettings) -> Self {
         for door in Door::ALL {
-            self.metrics
-                .door_exchanges
-                .with_label_values(&[door.as_str(), "success", ""]);
+            self.metrics.preregister_door_exchange(door.as_str());
         }
         self.doors = doors;
         self

@@ -1,6 +1,8 @@
 //! The one error type of the use cases. Each variant carries the wire code that HTTP and
 //! gRPC report; the adapters map it to a status in exactly one place each.
 
+pub use trustmint_telemetry::ErrorCode;
+
 /// PyPI's description for every `not-enabled` answer of the global switch.
 pub const NOT_ENABLED_DESCRIPTION: &str = "Trusted publishing functionality not enabled";
 
@@ -62,19 +64,19 @@ pub enum ExchangeError {
 
 impl ExchangeError {
     /// The stable wire code (HTTP `errors[].code`, gRPC detail and message prefix).
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> ErrorCode {
         match self {
-            ExchangeError::InvalidPayload(_) => "invalid-payload",
-            ExchangeError::NotEnabled(_) => "not-enabled",
-            ExchangeError::InvalidToken { .. } => "invalid-token",
-            ExchangeError::InvalidPublisher(_) => "invalid-publisher",
-            ExchangeError::InvalidReuseToken => "invalid-reuse-token",
-            ExchangeError::InvalidPendingPublisher(_) => "invalid-pending-publisher",
-            ExchangeError::RateLimited { .. } => "rate-limited",
-            ExchangeError::Unavailable { .. } => "unavailable",
-            ExchangeError::InvalidArgument { .. } => "invalid-argument",
-            ExchangeError::NotFound(_) => "not-found",
-            ExchangeError::FailedPrecondition(_) => "failed-precondition",
+            ExchangeError::InvalidPayload(_) => ErrorCode::InvalidPayload,
+            ExchangeError::NotEnabled(_) => ErrorCode::NotEnabled,
+            ExchangeError::InvalidToken { .. } => ErrorCode::InvalidToken,
+            ExchangeError::InvalidPublisher(_) => ErrorCode::InvalidPublisher,
+            ExchangeError::InvalidReuseToken => ErrorCode::InvalidReuseToken,
+            ExchangeError::InvalidPendingPublisher(_) => ErrorCode::InvalidPendingPublisher,
+            ExchangeError::RateLimited { .. } => ErrorCode::RateLimited,
+            ExchangeError::Unavailable { .. } => ErrorCode::Unavailable,
+            ExchangeError::InvalidArgument { .. } => ErrorCode::InvalidArgument,
+            ExchangeError::NotFound(_) => ErrorCode::NotFound,
+            ExchangeError::FailedPrecondition(_) => ErrorCode::FailedPrecondition,
         }
     }
 
@@ -91,17 +93,16 @@ impl ExchangeError {
         }
     }
 
-    /// Every code a mint can end with, for pre-registering metric series.
-    pub const MINT_CODES: [&'static str; 8] = [
-        "invalid-payload",
-        "not-enabled",
-        "invalid-token",
-        "invalid-publisher",
-        "invalid-reuse-token",
-        "invalid-pending-publisher",
-        "rate-limited",
-        "unavailable",
-    ];
+    /// Every code a mint can end with, as strings (see [`ErrorCode::MINT`]).
+    pub const MINT_CODES: [&'static str; 8] = {
+        let mut codes = [""; 8];
+        let mut i = 0;
+        while i < codes.len() {
+            codes[i] = ErrorCode::MINT[i].as_str();
+            i += 1;
+        }
+        codes
+    };
 }
 
 impl From<trustmint_store::StoreError> for ExchangeError {

@@ -1,18 +1,21 @@
 //! The `Exchange` handle: everything the use cases need, wired once by the server.
 
 use std::future::Future;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use tracing::Instrument as _;
 use trustmint_claims::JwtVerifier;
 use trustmint_store::{
-    AuditLog, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
+    AuditLog, ExchangeStore, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth,
+    TokenStore,
 };
-use trustmint_telemetry::{AuditEvent, Metrics};
+use trustmint_telemetry::{AuditCode, AuditEvent, ExchangeOutcome, Metrics, UNKNOWN_ISSUER_KIND};
 use trustmint_tokens::Keyring;
 
-use crate::{Clock, ExchangeError, ExchangeSettings};
+use crate::commit::PendingAbandons;
+use crate::draining::Draining;
+use crate::{Clock, ErrorCode, ExchangeError, ExchangeSettings};
 
 /// The I/O the use cases reach through traits.
 #[derive(Debug, Clone)]
@@ -29,6 +32,9 @@ pub struct ExchangeBackends {
     pub health: Arc<dyn StoreHealth>,
     /// The audit stream, when the store keeps one.
     pub audit: Option<Arc<dyn AuditLog>>,
+    /// A mint's writes in one call, when the store offers it (standalone Redis); `None`
+    /// makes them one by one through the stores above.
+    pub commit: Option<Arc<dyn ExchangeStore>>,
 }
 
 /// The use cases: mint, verify, revoke, publisher management. Cheap to share behind an
@@ -38,11 +44,16 @@ pub struct Exchange {
     pub(crate) settings: ExchangeSettings,
     pub(crate) location: String,
     pub(crate) verifier: JwtVerifier,
-    pub(crate) keyring: Keyring,
+    /// Swapped whole by [`Exchange::replace_keyring`] (SIGHUP); each use case reads it
+    /// once, so a request never mixes two keyrings.
+    pub(crate) keyring: RwLock<Arc<Keyring>>,
     pub(crate) backends: ExchangeBackends,
     pub(crate) metrics: Arc<Metrics>,
     pub(crate) clock: Arc<dyn Clock>,
     pub(crate) doors: crate::DoorSettings,
+    /// Commits whose outcome was unknown and whose abandon has not reached the store yet.
+    pub(crate) pending_abandons: PendingAbandons,
+    pub(crate) draining: Draining,
 }
 
 impl Exchange {
@@ -65,28 +76,28 @@ impl Exchange {
             .iter()
             .map(|issuer| issuer.kind.as_str())
             .collect();
-        kinds.push("unknown");
+        kinds.push(UNKNOWN_ISSUER_KIND);
         kinds.sort_unstable();
         kinds.dedup();
         for kind in kinds {
-            if kind != "unknown" {
-                metrics.exchanges.with_label_values(&[kind, "success", ""]);
+            if kind != UNKNOWN_ISSUER_KIND {
+                metrics.preregister_exchange(kind, ExchangeOutcome::Minted);
             }
-            for code in ExchangeError::MINT_CODES {
-                metrics
-                    .exchanges
-                    .with_label_values(&[kind, "failure", code]);
+            for code in ErrorCode::MINT {
+                metrics.preregister_exchange(kind, ExchangeOutcome::Refused(code));
             }
         }
         Self {
             settings,
             location,
             verifier,
-            keyring,
+            keyring: RwLock::new(Arc::new(keyring)),
             backends,
             metrics,
             clock,
             doors: crate::DoorSettings::default(),
+            pending_abandons: PendingAbandons::default(),
+            draining: Draining::new(),
         }
     }
 
@@ -125,9 +136,47 @@ impl Exchange {
         &self.verifier
     }
 
-    /// `Ok` when the store answers (for `/readyz` and gRPC health).
+    /// `Ok` when the store answers and the service is not draining (for `/readyz` and
+    /// gRPC health).
     pub async fn ready(&self) -> Result<(), ExchangeError> {
+        if self.draining.is_draining() {
+            return Err(ExchangeError::Unavailable {
+                public: "this replica is shutting down; retry on another".to_owned(),
+                detail: "draining after SIGTERM".to_owned(),
+            });
+        }
         self.store_call("ping", self.backends.health.ping()).await
+    }
+
+    /// The minting keyring in force.
+    pub(crate) fn keyring(&self) -> Arc<Keyring> {
+        self.keyring
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `keyring` in force for every request that starts from now on (a config
+    /// reload); requests in flight finish with the one they read.
+    pub fn replace_keyring(&self, keyring: Keyring) {
+        *self.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
+    }
+
+    /// Key id new tokens are minted with, and every key id that verifies.
+    pub fn key_ids(&self) -> (String, Vec<String>) {
+        let keyring = self.keyring();
+        (keyring.current_key_id().to_owned(), keyring.key_ids())
+    }
+
+    /// Starts the shutdown drain: [`Exchange::ready`] fails from now on, while every
+    /// use case keeps working for the requests still arriving and in flight.
+    pub fn start_draining(&self) {
+        self.draining.start();
+    }
+
+    /// Changes to `true` when the drain starts (gRPC health watches it).
+    pub fn draining(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.draining.subscribe()
     }
 
     /// The Prometheus exposition, with the JWKS cache gauges brought up to date.
@@ -142,14 +191,7 @@ impl Exchange {
             entry.1 = entry.1.max(status.age.map_or(0.0, |age| age.as_secs_f64()));
         }
         for (issuer_name, (keys, age)) in per_issuer {
-            self.metrics
-                .jwks_keys
-                .with_label_values(&[issuer_name.as_str()])
-                .set(i64::try_from(keys).unwrap_or(i64::MAX));
-            self.metrics
-                .jwks_age
-                .with_label_values(&[issuer_name.as_str()])
-                .set(age);
+            self.metrics.set_jwks_cache(&issuer_name, keys, age);
         }
         self.metrics.render()
     }
@@ -170,12 +212,9 @@ impl Exchange {
         );
         let started = Instant::now();
         let result = call.instrument(span).await;
-        self.metrics
-            .store_duration
-            .with_label_values(&[op])
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.observe_store_call(op, started.elapsed());
         result.map_err(|error| {
-            self.metrics.store_errors.with_label_values(&[op]).inc();
+            self.metrics.count_store_error(op);
             tracing::warn!(op, %error, "store call failed");
             ExchangeError::from(error)
         })
@@ -188,7 +227,7 @@ impl Exchange {
     /// waiting a second `timeout_ms` for a write that most likely fails too.
     pub(crate) async fn audit(&self, event: AuditEvent) {
         event.log();
-        if event.code == "unavailable" {
+        if event.code == Some(AuditCode::Error(ErrorCode::Unavailable)) {
             return;
         }
         if let Some(stream) = &self.backends.audit {
@@ -198,7 +237,7 @@ impl Exchange {
                 .await
             {
                 tracing::warn!(
-                    code = error.code(),
+                    code = error.code().as_str(),
                     "audit event not appended to the stream"
                 );
             }

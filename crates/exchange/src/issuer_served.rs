@@ -14,6 +14,7 @@ pub fn check_issuer_served(
     spec: &PublisherSpec,
 ) -> Result<(), ValidationError> {
     let issuer_url = spec.issuer();
+    let issuer_url = issuer_url.as_str();
     if registry
         .resolve(issuer_url)
         .is_some_and(|issuer| issuer.kind == spec.provider())

@@ -3,9 +3,8 @@
 //! audited as a `leak` with where it was found; anything else is not ours.
 
 use trustmint_telemetry::{AuditAction, AuditEvent};
-use trustmint_tokens::{parse_token, verify_signature};
+use trustmint_tokens::{UploadToken, parse_token, verify_signature};
 
-use crate::verify::sha256_hex;
 use crate::{Exchange, ExchangeError};
 
 impl Exchange {
@@ -15,14 +14,16 @@ impl Exchange {
     #[tracing::instrument(name = "exchange.revoke_leaked", skip_all, fields(ours))]
     pub async fn revoke_leaked(
         &self,
-        token: &str,
+        token: &UploadToken,
         url: &str,
         source: &str,
     ) -> Result<bool, ExchangeError> {
-        let genuine = self.ecosystem_of_token(token).and_then(|ecosystem| {
-            parse_token(token, self.token_prefix_of(ecosystem))
+        let secret = token.expose_secret();
+        let keyring = self.keyring();
+        let genuine = self.ecosystem_of_token(secret).and_then(|ecosystem| {
+            parse_token(secret, self.token_prefix_of(ecosystem))
                 .ok()
-                .filter(|parsed| verify_signature(parsed, &self.keyring).is_ok())
+                .filter(|parsed| verify_signature(parsed, &keyring).is_ok())
         });
         tracing::Span::current().record("ours", genuine.is_some());
         let Some(parsed) = genuine else {
@@ -35,8 +36,7 @@ impl Exchange {
         if was_live {
             self.metrics.tokens_revoked.inc();
         }
-        let mut event = AuditEvent::new(AuditAction::Leak, self.clock.now());
-        event.outcome = "success".to_owned();
+        let mut event = AuditEvent::success(AuditAction::Leak, self.clock.now());
         event.reason = if was_live {
             format!("reported leaked by {source}; revoked")
         } else {
@@ -44,7 +44,7 @@ impl Exchange {
         };
         event.url = url.to_owned();
         event.token_id = token_id;
-        event.token_sha256 = sha256_hex(token);
+        event.token_sha256 = token.sha256_hex();
         self.audit(event).await;
         Ok(true)
     }

@@ -4,28 +4,34 @@
 //! one error type, [`ExchangeError`], carries the wire codes both report.
 
 mod clock;
+mod commit;
 mod doors;
+mod draining;
 mod error;
 mod exchange;
 mod issuer_served;
 mod leak;
 mod manage;
 mod mint;
+mod oidc_token;
 mod pending;
 mod provenance;
 mod revoke;
 mod settings;
 mod verify;
 
-pub use clock::{Clock, SystemClock};
+pub use clock::{Clock, FixedClock, SystemClock};
 pub use doors::{CratesSettings, Door, DoorSettings, NpmSettings, TokenExchangeSettings};
-pub use error::{ExchangeError, NOT_ENABLED_DESCRIPTION};
+pub use error::{ErrorCode, ExchangeError, NOT_ENABLED_DESCRIPTION};
 pub use exchange::{Exchange, ExchangeBackends};
 pub use issuer_served::check_issuer_served;
 pub use manage::{ConfirmedPublisher, CreatedPublisher, NewPublisher};
 pub use mint::{MintRequest, Minted};
+pub use oidc_token::OidcToken;
 pub use revoke::Revocation;
 pub use settings::ExchangeSettings;
 /// The ecosystems, re-exported for the adapters (which know nothing else of publishers).
 pub use trustmint_publishers::Ecosystem;
+/// The presented upload token of verify and revoke requests.
+pub use trustmint_tokens::UploadToken;
 pub use verify::{Allowed, REVOKED_OR_EXPIRED, Verification, VerifyRequest};

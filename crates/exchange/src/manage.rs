@@ -5,7 +5,7 @@ use trustmint_publishers::{
     PublisherSpec,
 };
 use trustmint_store::{Confirmed, RegistryError};
-use trustmint_telemetry::{AuditAction, AuditEvent};
+use trustmint_telemetry::{AuditAction, AuditEvent, PublisherChange};
 
 use crate::{Exchange, ExchangeError, check_issuer_served};
 
@@ -126,9 +126,7 @@ impl Exchange {
         let created = result.map_err(registry_error)?;
         if created.created {
             self.metrics
-                .publisher_changes
-                .with_label_values(&["create"])
-                .inc();
+                .record_publisher_change(PublisherChange::Create);
         }
         self.audit_publisher(AuditAction::PublisherCreate, &created.publisher)
             .await;
@@ -176,9 +174,7 @@ impl Exchange {
         let deleted = result.map_err(registry_error)?;
         if let Some(publisher) = &deleted {
             self.metrics
-                .publisher_changes
-                .with_label_values(&["delete"])
-                .inc();
+                .record_publisher_change(PublisherChange::Delete);
             self.audit_publisher(AuditAction::PublisherDelete, publisher)
                 .await;
         }
@@ -201,9 +197,7 @@ impl Exchange {
         match result.map_err(registry_error)? {
             Confirmed::Now(publisher) => {
                 self.metrics
-                    .publisher_changes
-                    .with_label_values(&["confirm"])
-                    .inc();
+                    .record_publisher_change(PublisherChange::Confirm);
                 self.audit_publisher(AuditAction::PublisherConfirm, &publisher)
                     .await;
                 Ok(ConfirmedPublisher {
@@ -227,19 +221,15 @@ impl Exchange {
         started: std::time::Instant,
         result: &Result<T, RegistryError>,
     ) {
-        self.metrics
-            .store_duration
-            .with_label_values(&[op])
-            .observe(started.elapsed().as_secs_f64());
+        self.metrics.observe_store_call(op, started.elapsed());
         if let Err(RegistryError::Store(error)) = result {
-            self.metrics.store_errors.with_label_values(&[op]).inc();
+            self.metrics.count_store_error(op);
             tracing::warn!(op, %error, "store call failed");
         }
     }
 
     async fn audit_publisher(&self, action: AuditAction, publisher: &Publisher) {
-        let mut event = AuditEvent::new(action, self.clock.now());
-        event.outcome = "success".to_owned();
+        let mut event = AuditEvent::success(action, self.clock.now());
         event.publisher_id = publisher.id.to_string();
         event.issuer = publisher.spec.issuer().to_owned();
         event.repository = publisher.spec.describe();

@@ -17,7 +17,17 @@ pub(crate) fn fill_identity(event: &mut AuditEvent, claims: &BTreeMap<String, St
             .find_map(|name| claims.get(*name).filter(|v| !v.is_empty()).cloned())
             .unwrap_or_default()
     };
-    event.repository = first(&["repository", "project_path", "email"]);
+    event.repository = first(&["repository", "project_path", "email", "vcs_origin"]);
+    // Platforms without a repository name: the tenant and what it publishes from.
+    for (tenant, source) in [
+        ("organization_slug", "pipeline_slug"),
+        ("workspace", "repositoryUuid"),
+    ] {
+        let (tenant, source) = (first(&[tenant]), first(&[source]));
+        if event.repository.is_empty() && !tenant.is_empty() {
+            event.repository = format!("{tenant}/{source}");
+        }
+    }
     if event.repository.is_empty() {
         let organization = first(&["organization"]);
         let project = first(&["project"]);
@@ -80,7 +90,7 @@ mod tests {
             ("sha".to_owned(), "abc".to_owned()),
             ("environment".to_owned(), "pypi".to_owned()),
         ]);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &github);
         assert_eq!(
             (
@@ -98,7 +108,7 @@ mod tests {
             ("workflow_filepath".to_owned(), ".gitlab-ci.yml".to_owned()),
             ("ref_path".to_owned(), "refs/heads/main".to_owned()),
         ]);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &gitlab);
         assert_eq!(event.repository, "group/sub/proj");
         assert_eq!(event.workflow, ".gitlab-ci.yml");
@@ -130,10 +140,42 @@ mod tests {
             "octo/pkg/.github/workflows/ci.yml@refs/heads/main"
         );
         assert_eq!(claims["project_path"].len(), MAX_AUDITED_CLAIM_CHARS);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &claims);
         assert_eq!(event.repository, "octo/pkg");
         assert_eq!(event.git_ref, "refs/heads/main");
+    }
+
+    #[test]
+    fn ci_platforms_without_a_repository_name_are_attributed_to_their_tenant() {
+        for (claims, repository) in [
+            (
+                vec![
+                    ("organization_slug", "acme-inc"),
+                    ("pipeline_slug", "sampleproject"),
+                ],
+                "acme-inc/sampleproject",
+            ),
+            (
+                vec![("workspace", "octo-team"), ("repositoryUuid", "{9c2d}")],
+                "octo-team/{9c2d}",
+            ),
+            (
+                vec![
+                    ("vcs_origin", "github.com/octo-org/sampleproject"),
+                    ("project_id", "c8d7"),
+                ],
+                "github.com/octo-org/sampleproject",
+            ),
+        ] {
+            let claims: BTreeMap<String, String> = claims
+                .into_iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect();
+            let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
+            fill_identity(&mut event, &claims);
+            assert_eq!(event.repository, repository);
+        }
     }
 
     #[test]
@@ -142,7 +184,7 @@ mod tests {
             ("organization".to_owned(), "acme".to_owned()),
             ("project".to_owned(), "tool".to_owned()),
         ]);
-        let mut event = AuditEvent::default();
+        let mut event = AuditEvent::success(trustmint_telemetry::AuditAction::Exchange, 0);
         fill_identity(&mut event, &claims);
         assert_eq!(event.repository, "acme/tool");
     }

@@ -4,8 +4,8 @@ use std::collections::{BTreeMap, HashSet};
 use std::time::Instant;
 
 use trustmint_publishers::{Ecosystem, ProjectName, Publisher};
-use trustmint_telemetry::{AuditAction, AuditEvent};
-use trustmint_tokens::{Caveat, VerifyContext, parse_token, verify};
+use trustmint_telemetry::{AuditAction, AuditCode, AuditEvent, VerifyOutcome};
+use trustmint_tokens::{Caveat, UploadToken, VerifyContext, parse_token, verify};
 
 use crate::{Exchange, ExchangeError};
 
@@ -13,21 +13,12 @@ use crate::{Exchange, ExchangeError};
 pub const REVOKED_OR_EXPIRED: &str = "token is expired or has been revoked";
 
 /// A verify request.
-#[derive(Clone)]
+#[derive(Clone, Debug)]
 pub struct VerifyRequest {
-    /// The upload token (secret: never logged).
-    pub token: String,
+    /// The upload token (secret: `Debug` shows only a hash prefix).
+    pub token: UploadToken,
     /// The project the index is about to accept an upload for.
     pub project: String,
-}
-
-impl std::fmt::Debug for VerifyRequest {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("VerifyRequest")
-            .field("token", &"<redacted>")
-            .field("project", &self.project)
-            .finish()
-    }
 }
 
 /// What a verification concluded.
@@ -86,35 +77,30 @@ impl Exchange {
                 message: error.to_string(),
             }
         })?;
-        let result = self.verify_inner(&request.token, &project, ecosystem).await;
+        let token = request.token.expose_secret();
+        let result = self.verify_inner(token, &project, ecosystem).await;
         let outcome = match &result {
-            Ok(Verification::Allowed(_)) => "allowed",
-            Ok(Verification::Denied { .. }) => "denied",
-            Err(_) => "error",
+            Ok(Verification::Allowed(_)) => VerifyOutcome::Allowed,
+            Ok(Verification::Denied { .. }) => VerifyOutcome::Denied,
+            Err(_) => VerifyOutcome::Error,
         };
-        tracing::Span::current().record("outcome", outcome);
-        self.metrics
-            .verifications
-            .with_label_values(&[outcome])
-            .inc();
-        self.metrics
-            .verify_duration
-            .observe(started.elapsed().as_secs_f64());
+        tracing::Span::current().record("outcome", outcome.as_str());
+        self.metrics.record_verification(outcome, started.elapsed());
         match &result {
             Ok(Verification::Allowed(allowed)) => {
-                let remaining = (allowed.expires_at - self.clock.now()).max(0);
                 self.metrics
-                    .token_remaining_lifetime
-                    .observe(remaining as f64);
+                    .observe_remaining_lifetime(allowed.expires_at - self.clock.now());
             }
             Ok(Verification::Denied { reason }) => {
-                let mut event = AuditEvent::new(AuditAction::VerifyDenied, self.clock.now());
-                event.outcome = "failure".to_owned();
-                event.code = "denied".to_owned();
-                event.reason = reason.clone();
+                let mut event = AuditEvent::failure(
+                    AuditAction::VerifyDenied,
+                    AuditCode::Denied,
+                    reason.clone(),
+                    self.clock.now(),
+                );
                 event.projects = project.to_string();
-                event.token_sha256 = sha256_hex(&request.token);
-                if let Ok(parsed) = parse_token(&request.token, self.token_prefix_of(ecosystem)) {
+                event.token_sha256 = request.token.sha256_hex();
+                if let Ok(parsed) = parse_token(token, self.token_prefix_of(ecosystem)) {
                     event.token_id = parsed.identifier.token_id.clone();
                 }
                 self.audit(event).await;
@@ -160,7 +146,7 @@ impl Exchange {
             .collect();
         let verified = match verify(
             &parsed,
-            &self.keyring,
+            &self.keyring(),
             &VerifyContext {
                 project: project.as_str(),
                 publisher_ids: &publisher_ids,
@@ -255,10 +241,4 @@ impl Exchange {
 /// The denial of a token of `minted` checked for `asked`.
 fn wrong_ecosystem(minted: Ecosystem, asked: Ecosystem) -> String {
     format!("token was minted for {minted} packages, not {asked}")
-}
-
-/// SHA-256 hex of a token string, for audit events (never the token itself).
-pub(crate) fn sha256_hex(token: &str) -> String {
-    use sha2::{Digest, Sha256};
-    hex::encode(Sha256::digest(token.as_bytes()))
 }

@@ -120,6 +120,7 @@ fn exchange_with(
             rate_limiter: backends.rate_limiter,
             health: backends.health,
             audit: None,
+            commit: None,
         },
         Arc::new(Metrics::new()),
         Arc::new(SystemClock),
@@ -137,7 +138,7 @@ async fn replay_claim_is_released_when_minting_fails() {
     let exchange = exchange_with(&issuer, Some(tokens.clone()), None);
     let jwt = issuer.sign(&GitHubClaims::new().build(&issuer.url(), "pypi", now()));
     let request = MintRequest {
-        oidc_token: jwt,
+        oidc_token: jwt.into(),
         client_ip: None,
     };
 
@@ -172,7 +173,9 @@ async fn a_claim_whose_reply_was_lost_is_released() {
     });
     let exchange = exchange_with(&issuer, None, Some(replay.clone()));
     let request = MintRequest {
-        oidc_token: issuer.sign(&GitHubClaims::new().build(&issuer.url(), "pypi", now())),
+        oidc_token: issuer
+            .sign(&GitHubClaims::new().build(&issuer.url(), "pypi", now()))
+            .into(),
         client_ip: None,
     };
 

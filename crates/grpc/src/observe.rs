@@ -55,12 +55,5 @@ pub(crate) fn record<T>(
         Err(status) => status.code(),
     };
     span.record("rpc.code", code_label(code));
-    metrics
-        .grpc_requests
-        .with_label_values(&[method, code_label(code)])
-        .inc();
-    metrics
-        .grpc_duration
-        .with_label_values(&[method])
-        .observe(started.elapsed().as_secs_f64());
+    metrics.record_grpc_request(method, code_label(code), started.elapsed());
 }

@@ -74,8 +74,10 @@ where
         .build_v1alpha()
         .map_err(|error| GrpcServeError::Setup(error.to_string()))?;
 
-    // Health follows the store: NOT_SERVING while it is unreachable.
+    // Health follows the store: NOT_SERVING while it is unreachable, and at once when
+    // the shutdown drain starts.
     let health_exchange = exchange.clone();
+    let mut draining = exchange.draining();
     let health_task = tokio::spawn(async move {
         loop {
             let status = if health_exchange.ready().await.is_ok() {
@@ -90,7 +92,15 @@ where
             ] {
                 health_reporter.set_service_status(service, status).await;
             }
-            tokio::time::sleep(HEALTH_INTERVAL).await;
+            tokio::select! {
+                () = tokio::time::sleep(HEALTH_INTERVAL) => {}
+                changed = draining.changed() => {
+                    if changed.is_err() {
+                        // The exchange is gone; nothing more to report.
+                        std::future::pending::<()>().await;
+                    }
+                }
+            }
         }
     });
 

@@ -35,7 +35,7 @@ pub fn status_from(error: &ExchangeError) -> Status {
     let code = error.code();
     let description = error.description();
     let mut details = ErrorDetails::with_error_info(
-        code,
+        code.as_str(),
         ERROR_DOMAIN,
         [("description".to_owned(), description.clone())],
     );
@@ -46,7 +46,10 @@ pub fn status_from(error: &ExchangeError) -> Status {
         details.set_retry_info(Some(std::time::Duration::from_secs(*retry_after_secs)));
     }
     let mut metadata = MetadataMap::new();
-    metadata.insert(ERROR_CODE_METADATA, MetadataValue::from_static(code));
+    metadata.insert(
+        ERROR_CODE_METADATA,
+        MetadataValue::from_static(code.as_str()),
+    );
     Status::with_error_details_and_metadata(
         code_of(error),
         format!("{code}: {description}"),

@@ -7,7 +7,7 @@ use std::time::Instant;
 use tonic::{Request, Response, Status};
 use tracing::Instrument as _;
 use trustmint_exchange::{
-    Exchange, ExchangeError, MintRequest, Revocation, Verification, VerifyRequest,
+    Exchange, ExchangeError, MintRequest, Revocation, UploadToken, Verification, VerifyRequest,
 };
 
 use crate::convert::publisher_to_pb;
@@ -47,7 +47,7 @@ impl TokenApi {
         let minted = self
             .exchange
             .mint(MintRequest {
-                oidc_token: request.oidc_token,
+                oidc_token: request.oidc_token.into(),
                 client_ip,
             })
             .await
@@ -76,7 +76,7 @@ impl TokenApi {
             .exchange
             .verify_in(
                 VerifyRequest {
-                    token: request.token,
+                    token: request.token.into(),
                     project: request.project,
                 },
                 ecosystem,
@@ -140,10 +140,11 @@ impl pb::token_service_server::TokenService for TokenApi {
         const METHOD: &str = "RevokeToken";
         let (span, started) = (request_span(METHOD, request.metadata()), Instant::now());
         let request = request.into_inner();
+        let token = UploadToken::from(request.token);
         let result = async {
             let client_ip = parse_client_ip(&request.client_ip)?;
             self.exchange
-                .revoke(&request.token, client_ip)
+                .revoke(&token, client_ip)
                 .await
                 .map(|revocation| pb::RevokeTokenResponse {
                     revoked: revocation == Revocation::Revoked,

@@ -3,7 +3,7 @@
 use actix_web::http::StatusCode;
 use actix_web::{HttpResponse, web};
 use futures::StreamExt as _;
-use trustmint_exchange::ExchangeError;
+use trustmint_exchange::{ErrorCode, ExchangeError};
 
 use crate::error::error_with_status;
 
@@ -24,7 +24,7 @@ pub(crate) async fn read_limited(
         let chunk = chunk.map_err(|error| {
             error_with_status(
                 StatusCode::BAD_REQUEST,
-                "invalid-payload",
+                ErrorCode::InvalidPayload,
                 format!("could not read the request body: {error}"),
             )
         })?;
@@ -38,7 +38,7 @@ pub(crate) async fn read_limited(
     if seen > limit {
         return Err(error_with_status(
             StatusCode::PAYLOAD_TOO_LARGE,
-            "invalid-payload",
+            ErrorCode::InvalidPayload,
             format!("request body is larger than the limit of {limit} bytes"),
         ));
     }
@@ -95,7 +95,7 @@ mod tests {
             r#"{"token":{}}"#,
         ] {
             let error = token_from_body(body.as_bytes()).unwrap_err();
-            assert_eq!(error.code(), "invalid-payload", "{body}");
+            assert_eq!(error.code(), ErrorCode::InvalidPayload, "{body}");
         }
         assert_eq!(
             token_from_body(br#"{"token":"abc","extra":1}"#).unwrap(),

@@ -4,7 +4,7 @@ use actix_web::http::StatusCode;
 use actix_web::http::header::{self, HeaderValue};
 use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
-use trustmint_exchange::ExchangeError;
+use trustmint_exchange::{ErrorCode, ExchangeError};
 
 /// PyPI's top-level message of every failed token request.
 pub const TOKEN_REQUEST_FAILED: &str = "Token request failed";
@@ -22,7 +22,7 @@ struct ErrorBody<'a> {
 
 #[derive(Serialize)]
 struct ErrorItem {
-    code: &'static str,
+    code: ErrorCode,
     description: String,
 }
 
@@ -73,7 +73,7 @@ impl ResponseError for ApiError {
 /// errors that never reach a use case).
 pub(crate) fn error_with_status(
     status: StatusCode,
-    code: &'static str,
+    code: ErrorCode,
     description: String,
 ) -> HttpResponse {
     HttpResponse::build(status).json(ErrorBody {

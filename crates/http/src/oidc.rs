@@ -1,10 +1,12 @@
-//! PyPI's OIDC endpoints: audience, mint-token (and its legacy alias), revoke-token.
+//! PyPI's OIDC endpoints: audience, mint-token (and its legacy alias), revoke-token,
+//! burn-token.
 
 use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::json;
-use trustmint_exchange::{MintRequest, NOT_ENABLED_DESCRIPTION};
+use trustmint_exchange::{ErrorCode, MintRequest, NOT_ENABLED_DESCRIPTION};
+use trustmint_telemetry::{ExchangeOutcome, UNKNOWN_ISSUER_KIND};
 
 use crate::HttpState;
 use crate::body::{read_limited, token_from_body};
@@ -44,7 +46,7 @@ pub(crate) async fn mint_token(
     let minted = state
         .exchange
         .mint(MintRequest {
-            oidc_token,
+            oidc_token: oidc_token.into(),
             client_ip: client_ip(&request, &state.trusted_proxies),
         })
         .await?;
@@ -61,12 +63,10 @@ pub(crate) async fn mint_token(
 /// oversized or non-`{"token": "…"}` body), so every refusal shows up in
 /// `trustmint_exchanges_total` (issuer kind `unknown`: no token was read).
 fn count_refused_payload(state: &HttpState) {
-    state
-        .exchange
-        .metrics()
-        .exchanges
-        .with_label_values(&["unknown", "failure", "invalid-payload"])
-        .inc();
+    state.exchange.metrics().record_exchange(
+        UNKNOWN_ISSUER_KIND,
+        ExchangeOutcome::Refused(ErrorCode::InvalidPayload),
+    );
 }
 
 /// `POST /_/oidc/revoke-token {"token": "pypi-…"}`: 204 whether or not the token was
@@ -83,7 +83,27 @@ pub(crate) async fn revoke_token(
     let token = token_from_body(&body)?;
     state
         .exchange
-        .revoke(&token, client_ip(&request, &state.trusted_proxies))
+        .revoke(&token.into(), client_ip(&request, &state.trusted_proxies))
         .await?;
     Ok(HttpResponse::NoContent().finish())
+}
+
+/// `POST /_/oidc/burn-token {"token": "pypi-…"}`: PyPI's endpoint for a client to
+/// invalidate its token after use (uv calls it after `uv publish`). 202 whether or not
+/// the token was live, as on PyPI; the same revocation as revoke-token.
+pub(crate) async fn burn_token(
+    request: HttpRequest,
+    payload: web::Payload,
+    state: web::Data<HttpState>,
+) -> Result<HttpResponse, ApiError> {
+    let body = match read_limited(payload, state.body_limit).await {
+        Ok(body) => body,
+        Err(response) => return Ok(response),
+    };
+    let token = token_from_body(&body)?;
+    state
+        .exchange
+        .burn(&token.into(), client_ip(&request, &state.trusted_proxies))
+        .await?;
+    Ok(HttpResponse::Accepted().finish())
 }

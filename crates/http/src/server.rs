@@ -9,10 +9,11 @@ use actix_web::http::StatusCode;
 use actix_web::middleware::Next;
 use actix_web::{App, HttpResponse, HttpServer, middleware, web};
 use tracing::Instrument as _;
+use trustmint_exchange::ErrorCode;
 use trustmint_telemetry::link_remote_parent;
 
 use crate::error::error_with_status;
-use crate::{HttpState, doors, oidc, ops};
+use crate::{HttpState, doors, gateway, oidc, ops};
 
 /// Registers every route on `config`.
 pub fn configure(config: &mut web::ServiceConfig) {
@@ -24,6 +25,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
             web::post().to(oidc::mint_token),
         )
         .route("/_/oidc/revoke-token", web::post().to(oidc::revoke_token))
+        .route("/_/oidc/burn-token", web::post().to(oidc::burn_token))
         .route("/metrics", web::get().to(ops::metrics))
         .route("/healthz", web::get().to(ops::healthz))
         .route("/readyz", web::get().to(ops::readyz))
@@ -33,7 +35,7 @@ pub fn configure(config: &mut web::ServiceConfig) {
 async fn not_found() -> HttpResponse {
     error_with_status(
         StatusCode::NOT_FOUND,
-        "not-found",
+        ErrorCode::NotFound,
         "no such endpoint".to_owned(),
     )
 }
@@ -81,15 +83,11 @@ async fn record_metrics(
     let response = next.call(request).instrument(span.clone()).await?;
     span.record("http.response.status_code", response.status().as_u16());
     if let Some(state) = state {
-        let metrics = state.exchange.metrics();
-        metrics
-            .http_requests
-            .with_label_values(&[route.as_str(), response.status().as_str()])
-            .inc();
-        metrics
-            .http_duration
-            .with_label_values(&[route.as_str()])
-            .observe(started.elapsed().as_secs_f64());
+        state.exchange.metrics().record_http_request(
+            &route,
+            response.status().as_u16(),
+            started.elapsed(),
+        );
     }
     Ok(response)
 }
@@ -102,27 +100,58 @@ pub fn bind(
     addr: SocketAddr,
     workers: usize,
 ) -> std::io::Result<(Server, SocketAddr)> {
+    bind_with_tls(state, addr, workers, None, 10)
+}
+
+/// [`bind`], with `grace_secs` for in-flight requests to finish after a graceful stop
+/// (`[server] shutdown_grace_secs`) before actix drops them.
+pub fn bind_with_grace(
+    state: HttpState,
+    addr: SocketAddr,
+    workers: usize,
+    grace_secs: u64,
+) -> std::io::Result<(Server, SocketAddr)> {
+    bind_with_tls(state, addr, workers, None, grace_secs)
+}
+
+/// [`bind_with_grace`], serving HTTPS (HTTP/1.1 and HTTP/2 by ALPN) when `tls` is given.
+pub fn bind_with_tls(
+    state: HttpState,
+    addr: SocketAddr,
+    workers: usize,
+    tls: Option<rustls::ServerConfig>,
+    grace_secs: u64,
+) -> std::io::Result<(Server, SocketAddr)> {
     let listener = TcpListener::bind(addr)?;
     let bound = listener.local_addr()?;
     let secret_scanning_path = state
         .secret_scanning
         .as_ref()
         .map(|scanning| scanning.path().to_owned());
+    let gateway_path = state
+        .gateway
+        .as_ref()
+        .map(|gateway| gateway.path().to_owned());
     let data = web::Data::new(state);
     let server = HttpServer::new(move || {
-        App::new()
+        let mut app = App::new()
             .app_data(data.clone())
             .wrap(middleware::from_fn(record_metrics))
             .configure(configure)
             .configure(|config| {
                 doors::secret_scanning::configure(config, secret_scanning_path.as_deref())
-            })
-            .default_service(web::to(not_found))
+            });
+        if let Some(path) = &gateway_path {
+            app = app.route(path, web::post().to(gateway::upload));
+        }
+        app.default_service(web::to(not_found))
     })
     .workers(workers.max(1))
     .disable_signals()
-    .shutdown_timeout(10)
-    .listen(listener)?
-    .run();
-    Ok((server, bound))
+    .shutdown_timeout(grace_secs);
+    let server = match tls {
+        Some(tls) => server.listen_rustls_0_23(listener, tls)?,
+        None => server.listen(listener)?,
+    };
+    Ok((server.run(), bound))
 }

@@ -5,6 +5,8 @@ use std::sync::Arc;
 use ipnet::IpNet;
 use trustmint_exchange::Exchange;
 
+use crate::Gateway;
+
 /// Default cap on request bodies: a GitHub OIDC token is about 1–2 KiB; 64 KiB leaves
 /// room for any real issuer and refuses floods early.
 pub const DEFAULT_BODY_LIMIT: usize = 64 * 1024;
@@ -20,6 +22,8 @@ pub struct HttpState {
     pub body_limit: usize,
     /// GitHub secret scanning's endpoint, when `[secret_scanning] enabled`.
     pub(crate) secret_scanning: Option<Arc<crate::doors::SecretScanning>>,
+    /// The upload gateway, when `[gateway]` is enabled.
+    pub gateway: Option<Arc<Gateway>>,
 }
 
 impl HttpState {
@@ -30,6 +34,7 @@ impl HttpState {
             trusted_proxies: Arc::new(trusted_proxies),
             body_limit: DEFAULT_BODY_LIMIT,
             secret_scanning: None,
+            gateway: None,
         }
     }
 

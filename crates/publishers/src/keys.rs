@@ -62,14 +62,15 @@ impl LookupKey {
 impl PublisherSpec {
     /// The lookup key of this publisher (see the module docs).
     pub fn lookup_key(&self) -> LookupKey {
-        self.lookup_key_with_issuer(self.issuer())
+        self.lookup_key_with_issuer(&self.issuer())
     }
 
     /// The identity key of this publisher: every field that decides a match, with
     /// case-insensitive fields lowercased and empty optional fields kept empty.
     pub fn identity_key(&self) -> String {
         let kind = self.provider().as_str();
-        let issuer = canonical_issuer(self.issuer());
+        let issuer = self.issuer();
+        let issuer = canonical_issuer(&issuer);
         let parts = self.identity_parts();
         let mut all = vec![kind.to_owned(), issuer.to_owned()];
         all.extend(parts);

@@ -12,13 +12,16 @@
 //!    provenance to store with the token) or a [`NoMatch`] whose reason is PyPI's,
 //!    followed by what each near-miss publisher expected.
 //!
-//! Each CI platform is one folder (`github/`, `gitlab/`, `google/`, `activestate/`)
+//! Each CI platform is one folder (`github/`, `gitlab/`, `google/`, `activestate/`, `buildkite/`, …)
 //! implementing the crate's `Platform` trait, registered once in `registry.rs`.
 //!
 //! For input, [`parse_declaration`] reads a config entry or API body and
 //! [`PublisherSpec::validate`] applies PyPI's and crates.io's field rules.
 
 mod activestate;
+mod bitbucket;
+mod buildkite;
+mod circleci;
 mod claims;
 mod compare;
 mod declaration;
@@ -26,6 +29,7 @@ mod describe;
 mod diagnostics;
 mod ecosystem;
 mod fields;
+mod forgejo;
 mod github;
 mod gitlab;
 mod google;
@@ -38,6 +42,7 @@ mod publisher;
 mod reasons;
 mod registry;
 mod stored;
+mod tenant_uuid;
 mod validation;
 mod verdict;
 
@@ -45,10 +50,14 @@ mod verdict;
 mod test_support;
 
 pub use activestate::{ACTIVESTATE_ISSUER_URL, ActiveStatePublisher};
+pub use bitbucket::{BITBUCKET_ISSUER_PATTERN, BitbucketPublisher};
+pub use buildkite::{BUILDKITE_ISSUER_URL, BuildkitePublisher};
+pub use circleci::{CIRCLECI_ISSUER_PATTERN, CIRCLECI_ISSUER_PREFIX, CircleCIPublisher};
 pub use claims::TokenClaims;
 pub use declaration::{Declaration, parse_declaration};
 pub use diagnostics::{MAX_DESCRIBED_PUBLISHERS, NoMatch, NoMatchKind};
 pub use ecosystem::{Ecosystem, MAX_CRATE_NAME_LEN, MAX_NPM_NAME_LEN};
+pub use forgejo::{CODEBERG_ISSUER_URL, ForgejoPublisher};
 pub use github::{GITHUB_ISSUER_URL, GitHubPublisher};
 pub use gitlab::{GITLAB_ISSUER_URL, GitLabPublisher};
 pub use google::{GOOGLE_ISSUER_URL, GooglePublisher};

@@ -97,10 +97,10 @@ pub fn find_match(
     let token_issuer = canonical_issuer(claims.issuer);
     let (trusting, foreign): (Vec<&Publisher>, Vec<&Publisher>) = scoped
         .into_iter()
-        .partition(|p| canonical_issuer(p.spec.issuer()) == token_issuer);
+        .partition(|p| canonical_issuer(&p.spec.issuer()) == token_issuer);
     if trusting.is_empty() {
         return Err(match foreign.first() {
-            Some(p) => NoMatch::issuer_mismatch(claims.issuer, canonical_issuer(p.spec.issuer())),
+            Some(p) => NoMatch::issuer_mismatch(claims.issuer, canonical_issuer(&p.spec.issuer())),
             None => token.nothing_registered(claims.issuer),
         });
     }

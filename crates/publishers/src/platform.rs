@@ -26,12 +26,33 @@ pub(crate) trait Platform {
 
     /// The name PyPI uses in events ("GitHub", "GitLab", …).
     const DISPLAY_NAME: &'static str;
-    /// The public issuer trusted by a publisher that names no issuer.
+    /// The public issuer trusted by a publisher that names no issuer; for per-tenant
+    /// issuers (CircleCI, Bitbucket) the `url_pattern` every tenant's issuer matches;
+    /// `""` when no instance is trusted unless configured (Forgejo).
     const PUBLIC_ISSUER: &'static str;
+    /// Whether [`PUBLIC_ISSUER`](Self::PUBLIC_ISSUER) is a `url_pattern`.
+    const PUBLIC_ISSUER_IS_PATTERN: bool = false;
+    /// Placeholders an `[[issuers]] audiences` template of this kind may name: publisher
+    /// fields whose value is also the token's tenant (see `audience_placeholder`).
+    const AUDIENCE_PLACEHOLDERS: &'static [&'static str] = &[];
 
     /// The issuer a publisher configured (`None` when the platform has a fixed issuer;
     /// `Some("")` when it can name one but did not).
     fn configured_issuer(_spec: &Self::Spec) -> Option<&str> {
+        None
+    }
+    /// The issuer this publisher trusts: its configured one, else the public issuer;
+    /// per-tenant platforms derive it from the tenant field.
+    fn issuer(spec: &Self::Spec) -> String {
+        match Self::configured_issuer(spec) {
+            Some(configured) if !configured.is_empty() => configured.to_owned(),
+            _ => Self::PUBLIC_ISSUER.to_owned(),
+        }
+    }
+    /// The value an audience placeholder stands for in this token: the token's own
+    /// tenant, read from claims the publisher pins, so an audience naming it binds the
+    /// token to that tenant's publishers. `None` when the claim is missing.
+    fn audience_placeholder(_name: &str, _claims: &TokenClaims<'_>) -> Option<String> {
         None
     }
     /// The lookup key the publisher would have under `issuer` (see `keys.rs`).

@@ -19,8 +19,9 @@ use crate::reasons::shown;
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 use crate::{
-    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher,
-    activestate, github, gitlab, google,
+    ActiveStatePublisher, BitbucketPublisher, BuildkitePublisher, CircleCIPublisher,
+    ForgejoPublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher, activestate,
+    bitbucket, buildkite, circleci, forgejo, github, gitlab, google,
 };
 
 macro_rules! register_platforms {
@@ -54,10 +55,40 @@ macro_rules! register_platforms {
                 }
             }
 
-            /// The provider's public issuer, trusted by a publisher that names no issuer.
+            /// The provider's public issuer, trusted by a publisher that names no issuer
+            /// (a `url_pattern` when [`public_issuer_is_pattern`](Self::public_issuer_is_pattern);
+            /// `""` when no instance is trusted by default).
             pub fn public_issuer(self) -> &'static str {
                 match self {
                     $( Provider::$variant => <$platform as Platform>::PUBLIC_ISSUER, )+
+                }
+            }
+
+            /// Whether [`public_issuer`](Self::public_issuer) is a `url_pattern` (one
+            /// issuer per tenant) rather than one URL.
+            pub fn public_issuer_is_pattern(self) -> bool {
+                match self {
+                    $( Provider::$variant => <$platform as Platform>::PUBLIC_ISSUER_IS_PATTERN, )+
+                }
+            }
+
+            /// The placeholders an `[[issuers]] audiences` template of this kind may
+            /// name (`workspace_uuid` for Bitbucket); empty for most kinds.
+            pub fn audience_placeholders(self) -> &'static [&'static str] {
+                match self {
+                    $( Provider::$variant => <$platform as Platform>::AUDIENCE_PLACEHOLDERS, )+
+                }
+            }
+
+            /// What `placeholder` stands for in a verified token of this kind: the
+            /// token's own tenant, which its publishers pin. `None` when unknown.
+            pub fn audience_placeholder_value(
+                self,
+                placeholder: &str,
+                claims: &TokenClaims<'_>,
+            ) -> Option<String> {
+                match self {
+                    $( Provider::$variant => <$platform as Platform>::audience_placeholder(placeholder, claims), )+
                 }
             }
 
@@ -96,6 +127,15 @@ macro_rules! register_platforms {
             pub fn provider(&self) -> Provider {
                 match self {
                     $( PublisherSpec::$variant(_) => Provider::$variant, )+
+                }
+            }
+
+            /// The issuer URL this publisher trusts: its configured one, else the
+            /// provider's public issuer (per-tenant platforms: the tenant's issuer). A
+            /// token from any other issuer never matches it.
+            pub fn issuer(&self) -> String {
+                match self {
+                    $( PublisherSpec::$variant(spec) => <$platform as Platform>::issuer(spec), )+
                 }
             }
 
@@ -241,6 +281,14 @@ register_platforms! {
     "google" => Google(google::Google, GooglePublisher),
     /// The ActiveState Platform.
     "activestate" => ActiveState(activestate::ActiveState, ActiveStatePublisher),
+    /// Buildkite agents (one issuer shared by every organization).
+    "buildkite" => Buildkite(buildkite::Buildkite, BuildkitePublisher),
+    /// CircleCI (one issuer per organization).
+    "circleci" => CircleCI(circleci::CircleCI, CircleCIPublisher),
+    /// Bitbucket Pipelines (one issuer per workspace).
+    "bitbucket" => Bitbucket(bitbucket::Bitbucket, BitbucketPublisher),
+    /// Forgejo, Gitea and Codeberg Actions (an instance per configured issuer).
+    "forgejo" => Forgejo(forgejo::Forgejo, ForgejoPublisher),
 }
 
 impl Provider {
@@ -253,17 +301,6 @@ impl Provider {
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-impl PublisherSpec {
-    /// The issuer URL this publisher trusts: its configured one, else the provider's
-    /// public issuer. A token from any other issuer never matches it.
-    pub fn issuer(&self) -> &str {
-        match self.configured_issuer() {
-            Some(configured) if !configured.is_empty() => configured,
-            _ => self.provider().public_issuer(),
-        }
     }
 }
 
@@ -302,7 +339,19 @@ mod tests {
     #[test]
     fn providers_round_trip_their_spelling() {
         let kinds: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
-        assert_eq!(kinds, ["github", "gitlab", "google", "activestate"]);
+        assert_eq!(
+            kinds,
+            [
+                "github",
+                "gitlab",
+                "google",
+                "activestate",
+                "buildkite",
+                "circleci",
+                "bitbucket",
+                "forgejo"
+            ]
+        );
         for provider in Provider::ALL {
             assert_eq!(Provider::parse(provider.as_str()), Some(*provider));
             let json = serde_json::to_value(provider).unwrap_or_default();

@@ -4,6 +4,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::Arc;
+use std::time::Duration;
 
 use actix_web::dev::Server;
 use tokio::net::TcpListener;
@@ -40,6 +41,14 @@ pub struct Application {
     grpc_listener: TcpListener,
     grpc_addr: SocketAddr,
     grpc_security: GrpcSecurity,
+    shutdown: ShutdownTimes,
+}
+
+/// The `[server]` shutdown settings, as durations.
+#[derive(Debug, Clone, Copy)]
+struct ShutdownTimes {
+    drain_delay: Duration,
+    grace: Duration,
 }
 
 fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
@@ -48,6 +57,41 @@ fn parse_addr(key: &str, value: &str) -> Result<SocketAddr, ConfigError> {
             "{key}: '{value}' is not a socket address ({error})"
         ))
     })
+}
+
+/// The HTTPS configuration of the HTTP listener, when `[server] tls_cert_file` is set.
+pub(crate) fn http_tls(settings: &Settings) -> Result<Option<rustls::ServerConfig>, ConfigError> {
+    match (
+        settings.server.tls_cert_file.is_empty(),
+        settings.server.tls_key_file.is_empty(),
+    ) {
+        (true, true) => return Ok(None),
+        (false, false) => {}
+        (true, false) | (false, true) => {
+            return Err(ConfigError(
+                "server.tls_cert_file: set both tls_cert_file and tls_key_file, or neither"
+                    .to_owned(),
+            ));
+        }
+    }
+    trustmint_http::server_config(
+        settings.server.tls_cert_file.as_ref(),
+        settings.server.tls_key_file.as_ref(),
+    )
+    .map(Some)
+    .map_err(|error| ConfigError(error.to_string()))
+}
+
+/// The upload gateway, when `[gateway]` is enabled.
+pub(crate) fn gateway(
+    settings: &Settings,
+) -> Result<Option<Arc<trustmint_http::Gateway>>, ConfigError> {
+    let Some(config) = settings.gateway.load().map_err(ConfigError)? else {
+        return Ok(None);
+    };
+    trustmint_http::Gateway::new(config)
+        .map(|gateway| Some(Arc::new(gateway)))
+        .map_err(ConfigError)
 }
 
 impl std::fmt::Debug for Application {
@@ -66,19 +110,24 @@ impl Application {
         let service = build_service(settings).await?;
         let http_addr = parse_addr("server.http_addr", &settings.server.http_addr)?;
         let grpc_addr = parse_addr("server.grpc_addr", &settings.server.grpc_addr)?;
-        let state = HttpState::new(
+        let mut state = HttpState::new(
             service.exchange.clone(),
             settings.rate_limit.trusted_proxies.clone(),
         )
         .with_secret_scanning(&settings.secret_scanning)
         .map_err(ConfigError)?;
-        let (http_server, http_addr) =
-            trustmint_http::bind(state, http_addr, settings.server.http_workers).map_err(
-                |source| StartupError::Bind {
-                    addr: settings.server.http_addr.clone(),
-                    source,
-                },
-            )?;
+        state.gateway = gateway(settings)?;
+        let (http_server, http_addr) = trustmint_http::bind_with_tls(
+            state,
+            http_addr,
+            settings.server.http_workers,
+            http_tls(settings)?,
+            settings.server.shutdown_grace_secs,
+        )
+        .map_err(|source| StartupError::Bind {
+            addr: settings.server.http_addr.clone(),
+            source,
+        })?;
         let grpc_listener =
             TcpListener::bind(grpc_addr)
                 .await
@@ -105,6 +154,10 @@ impl Application {
             grpc_listener,
             grpc_addr,
             grpc_security,
+            shutdown: ShutdownTimes {
+                drain_delay: Duration::from_millis(settings.server.shutdown_drain_delay_ms),
+                grace: Duration::from_secs(settings.server.shutdown_grace_secs),
+            },
         })
     }
 
@@ -123,13 +176,16 @@ impl Application {
         &self.exchange
     }
 
-    /// Serves until `shutdown` completes, then stops accepting connections and lets
-    /// in-flight requests and calls finish (up to the servers' shutdown timeout).
+    /// Serves until `shutdown` completes, then drains: reports not-ready for
+    /// `[server] shutdown_drain_delay_ms` while still serving, closes the listeners, and
+    /// lets in-flight requests and calls finish for up to `[server] shutdown_grace_secs`.
+    /// Requests still running after that are dropped (logged); the result is `Ok` either
+    /// way unless a server failed.
     pub async fn run_until(self, shutdown: impl Future<Output = ()>) -> std::io::Result<()> {
         let http_handle = self.http_server.handle();
-        let http = tokio::spawn(self.http_server);
+        let mut http = tokio::spawn(self.http_server);
         let (stop_grpc, mut grpc_stopping) = watch::channel(false);
-        let grpc = tokio::spawn(trustmint_grpc::serve(
+        let mut grpc = tokio::spawn(trustmint_grpc::serve(
             self.grpc_listener,
             self.exchange.clone(),
             self.grpc_security,
@@ -137,15 +193,56 @@ impl Application {
                 let _ = grpc_stopping.wait_for(|stop| *stop).await;
             },
         ));
-        shutdown.await;
-        tracing::info!("shutting down: finishing in-flight requests");
+        tokio::select! {
+            () = shutdown => {}
+            // A server that stops by itself (it failed) ends the service too.
+            result = &mut http => return flatten_http(result),
+            result = &mut grpc => return flatten_grpc(result),
+        }
+        let ShutdownTimes { drain_delay, grace } = self.shutdown;
+        tracing::info!(
+            drain_delay_ms = drain_delay.as_millis() as u64,
+            grace_secs = grace.as_secs(),
+            "shutting down: reporting not-ready, then finishing in-flight requests"
+        );
+        self.exchange.start_draining();
+        tokio::time::sleep(drain_delay).await;
         let _ = stop_grpc.send(true);
-        http_handle.stop(true).await;
-        let http_result = http.await.map_err(std::io::Error::other).and_then(|r| r);
-        let grpc_result = grpc
-            .await
-            .map_err(std::io::Error::other)
-            .and_then(|r| r.map_err(std::io::Error::other));
-        http_result.and(grpc_result)
+        let graceful = async {
+            http_handle.stop(true).await;
+            let http_result = flatten_http((&mut http).await);
+            let grpc_result = flatten_grpc((&mut grpc).await);
+            http_result.and(grpc_result)
+        };
+        match tokio::time::timeout(grace, graceful).await {
+            Ok(result) => {
+                tracing::info!("shutdown complete");
+                result
+            }
+            Err(_) => {
+                tracing::warn!(
+                    grace_secs = grace.as_secs(),
+                    "shutdown grace period over: dropping the requests still in flight"
+                );
+                http_handle.stop(false).await;
+                http.abort();
+                grpc.abort();
+                Ok(())
+            }
+        }
     }
+}
+
+fn flatten_http(
+    result: Result<std::io::Result<()>, tokio::task::JoinError>,
+) -> std::io::Result<()> {
+    result.map_err(std::io::Error::other).and_then(|r| r)
+}
+
+fn flatten_grpc(
+    result: Result<Result<(), trustmint_grpc::GrpcServeError>, tokio::task::JoinError>,
+) -> std::io::Result<()> {
+    result
+        .map_err(std::io::Error::other)
+        .and_then(|r| r.map_err(std::io::Error::other))
 }

@@ -2,23 +2,27 @@
 //! issuers, publishers, keys, gRPC credentials and TLS files), then describe the
 //! effective configuration, secrets redacted.
 //!
-//! The report is `configuration OK` followed by the effective settings as TOML: every
-//! section with every key, defaults included, so an operator sees what `serve` will run
-//! with after the file and the `TRUSTMINT__…` environment were layered. Secrets never
-//! appear: key secrets and the gRPC token are `"<redacted>"`, and the password of a
-//! Redis or OTLP URL is replaced the same way.
+//! The report is `configuration OK`, a few `#` notes, then the effective settings
+//! serialised by `toml` from a redacted view: every section with every key, defaults
+//! included, so an operator sees what `serve` will run with after the file and the
+//! `TRUSTMINT__…` environment were layered. Secrets never appear: key secrets and the
+//! gRPC token are `"<redacted>"`, and the password of a Redis or OTLP URL is replaced
+//! the same way.
 
-use std::fmt::Display;
-use std::fmt::Write as _;
+use std::collections::BTreeMap;
 
+use serde::Serialize;
 use serde_json::Value;
 use trustmint_claims::IssuerRegistry;
-use trustmint_publishers::Publisher;
-use trustmint_store::Backend;
-use trustmint_telemetry::LogFormat;
+use trustmint_exchange::{CratesSettings, ExchangeSettings, NpmSettings, TokenExchangeSettings};
+use trustmint_grpc::GrpcSettings;
+use trustmint_http::{GatewaySettings, SecretScanningSettings};
+use trustmint_publishers::{Ecosystem, Publisher};
+use trustmint_store::{RateLimitSettings, StoreSettings};
+use trustmint_telemetry::TelemetrySettings;
 use trustmint_tokens::Keyring;
 
-use crate::settings::{ConfigError, Settings};
+use crate::settings::{ConfigError, ServerSettings, Settings};
 use crate::wiring::{declared_publishers, issuer_registry, keyring};
 
 /// What a redacted secret reads as.
@@ -32,225 +36,207 @@ pub fn check(settings: &Settings) -> Result<String, ConfigError> {
     let publishers = declared_publishers(settings, &issuers)?;
     let keyring = keyring(&settings.keys)?;
     settings.grpc.load().map_err(ConfigError)?;
+    crate::application::http_tls(settings)?;
+    crate::application::gateway(settings)?;
 
-    let mut toml = TomlText::default();
-    toml.comment(
+    let view = EffectiveSettings::new(settings, &issuers, &keyring, &publishers);
+    let body = toml::to_string(&view)
+        .map_err(|error| ConfigError(format!("could not print the effective settings: {error}")))?;
+    let mut report = String::from("configuration OK\n");
+    comment(
+        &mut report,
         "the effective settings: defaults, then the file, then TRUSTMINT__* variables; secrets redacted",
     );
-    write_server(&mut toml, settings);
-    write_exchange(&mut toml, settings);
-    write_store(&mut toml, settings);
-    write_rate_limit(&mut toml, settings);
-    write_keys(&mut toml, settings, &keyring);
-    write_grpc(&mut toml, settings);
-    write_telemetry(&mut toml, settings);
-    write_doors(&mut toml, settings);
-    write_issuers(&mut toml, settings, &issuers);
-    write_publishers(&mut toml, &publishers);
-    Ok(format!("configuration OK\n{}", toml.finish()))
-}
-
-fn write_server(toml: &mut TomlText, settings: &Settings) {
-    let server = &settings.server;
-    toml.table("server");
-    toml.string("http_addr", &server.http_addr);
-    toml.string("grpc_addr", &server.grpc_addr);
-    toml.string("location", &server.location);
-    toml.plain("http_workers", server.http_workers);
-}
-
-fn write_exchange(toml: &mut TomlText, settings: &Settings) {
-    let exchange = &settings.exchange;
-    toml.table("exchange");
-    toml.plain("enabled", exchange.enabled);
-    toml.string("audience", &exchange.audience);
-    toml.string("token_prefix", &exchange.token_prefix);
-    toml.plain("token_ttl_secs", exchange.token_ttl_secs);
-    toml.plain("jwt_leeway_secs", exchange.jwt_leeway_secs);
-    toml.plain("not_before_skew_secs", exchange.not_before_skew_secs);
-    toml.plain(
-        "jwks_refresh_cooldown_secs",
-        exchange.jwks_refresh_cooldown_secs,
-    );
-}
-
-/// The doors beyond PyPI's, each only when enabled (a disabled door is all defaults
-/// and serves nothing).
-fn write_doors(toml: &mut TomlText, settings: &Settings) {
-    for (section, enabled, audience, prefix) in [
-        (
-            "crates",
-            settings.crates.enabled,
-            &settings.crates.audience,
-            &settings.crates.token_prefix,
-        ),
-        (
-            "npm",
-            settings.npm.enabled,
-            &settings.npm.audience,
-            &settings.npm.token_prefix,
-        ),
-    ] {
-        if enabled {
-            toml.table(section);
-            toml.plain("enabled", true);
-            toml.string("audience", audience);
-            toml.string("token_prefix", prefix);
-        }
+    if settings.keys.current.is_empty() {
+        comment(
+            &mut report,
+            "no keys configured: serve mints with an ephemeral key whose tokens stop verifying when the process exits (development only)",
+        );
     }
-    let token_exchange = &settings.token_exchange;
-    if token_exchange.enabled {
-        toml.table("token_exchange");
-        toml.plain("enabled", true);
-        toml.string("audience", &token_exchange.audience);
-        toml.string("ecosystem", token_exchange.ecosystem.as_str());
-    }
-    let scanning = &settings.secret_scanning;
-    if scanning.enabled {
-        toml.table("secret_scanning");
-        toml.plain("enabled", true);
-        toml.string("keys_url", &scanning.keys_url);
-        toml.string("path", &scanning.path);
-    }
-}
-
-fn write_store(toml: &mut TomlText, settings: &Settings) {
-    let store = &settings.store;
-    toml.table("store");
-    toml.string(
-        "backend",
-        match store.backend {
-            Backend::Memory => "memory",
-            Backend::Redis => "redis",
-        },
-    );
-    toml.string("redis_url", &redact_url_password(&store.redis_url));
-    let cluster_urls: Vec<String> = store
-        .cluster_urls
-        .iter()
-        .map(|url| redact_url_password(url))
-        .collect();
-    toml.strings("cluster_urls", &cluster_urls);
-    toml.string("key_prefix", &store.key_prefix);
-    toml.plain("timeout_ms", store.timeout_ms);
-    toml.plain("audit_stream_maxlen", store.audit_stream_maxlen);
-}
-
-fn write_rate_limit(toml: &mut TomlText, settings: &Settings) {
-    let rate_limit = &settings.rate_limit;
-    toml.table("rate_limit");
-    toml.plain("enabled", rate_limit.enabled);
-    // `{:?}` keeps the decimal point TOML needs for a float (5 → 5.0).
-    toml.plain(
-        "requests_per_second",
-        format!("{:?}", rate_limit.requests_per_second),
-    );
-    toml.plain("burst", rate_limit.burst);
-    let proxies: Vec<String> = rate_limit
-        .trusted_proxies
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    toml.strings("trusted_proxies", &proxies);
-}
-
-fn write_keys(toml: &mut TomlText, settings: &Settings, keyring: &Keyring) {
-    let keys = &settings.keys;
-    toml.table("keys");
-    if keys.current.is_empty() {
-        toml.comment("no keys configured: serve mints with an ephemeral key whose tokens stop verifying when the process exits (development only)");
-        toml.string("current", "");
-        toml.string("secrets_dir", &keys.secrets_dir);
-        return;
-    }
-    toml.string("current", keyring.current_key_id());
-    toml.string("secrets_dir", &keys.secrets_dir);
-    toml.comment("every key id that verifies (from keys.secrets and keys.secrets_dir)");
-    toml.table("keys.secrets");
-    for key_id in keyring.key_ids() {
-        toml.string(&key_id, REDACTED);
-    }
-}
-
-fn write_grpc(toml: &mut TomlText, settings: &Settings) {
-    let grpc = &settings.grpc;
-    toml.table("grpc");
-    let auth_token = if grpc.auth_token.is_empty() {
-        ""
-    } else {
-        REDACTED
-    };
-    toml.string("auth_token", auth_token);
-    toml.string("auth_token_file", &grpc.auth_token_file);
-    toml.string("tls_cert_file", &grpc.tls_cert_file);
-    toml.string("tls_key_file", &grpc.tls_key_file);
-    toml.string("tls_client_ca_file", &grpc.tls_client_ca_file);
-}
-
-fn write_telemetry(toml: &mut TomlText, settings: &Settings) {
-    let telemetry = &settings.telemetry;
-    toml.table("telemetry");
-    toml.string(
-        "log_format",
-        match telemetry.log_format {
-            LogFormat::Text => "text",
-            LogFormat::Json => "json",
-        },
-    );
-    toml.string("log_level", &telemetry.log_level);
-    toml.string(
-        "otlp_endpoint",
-        &redact_url_password(&telemetry.otlp_endpoint),
-    );
-    toml.string("service_name", &telemetry.service_name);
-}
-
-fn write_issuers(toml: &mut TomlText, settings: &Settings, issuers: &IssuerRegistry) {
     if settings.issuers.is_empty() {
-        toml.blank();
-        toml.comment("no [[issuers]] configured: the four public issuers are trusted");
+        comment(
+            &mut report,
+            "no [[issuers]] configured: the public issuers are trusted",
+        );
     }
-    for issuer in issuers.issuers() {
-        toml.array_table("issuers");
-        toml.string("name", &issuer.name);
-        toml.string("kind", issuer.kind.as_str());
-        let url_key = if issuer.is_pattern() {
-            "url_pattern"
-        } else {
-            "url"
-        };
-        toml.string(url_key, issuer.display_url());
-        match issuer.jwks_uri() {
-            Some(jwks_uri) => toml.string("jwks_uri", jwks_uri),
-            None => toml.comment("keys by OIDC discovery of the token's iss"),
+    for publisher in &publishers {
+        comment(
+            &mut report,
+            &format!(
+                "publisher {}: {}",
+                publisher.id.as_str(),
+                publisher.spec.describe()
+            ),
+        );
+    }
+    report.push('\n');
+    report.push_str(&body);
+    Ok(report)
+}
+
+/// One `# …` line; a newline in the text (a publisher field cannot hold one, but be
+/// safe) would end the comment and start a line of TOML.
+fn comment(out: &mut String, text: &str) {
+    out.push_str("# ");
+    out.push_str(&text.replace(['\n', '\r'], " "));
+    out.push('\n');
+}
+
+/// The settings `serve` runs with, as `check-config` prints them: every section with
+/// every key, defaults included; issuers and publishers as validated; secrets redacted
+/// (key secrets and the gRPC token by their own `Serialize`, URL passwords here).
+#[derive(Serialize)]
+struct EffectiveSettings<'a> {
+    server: &'a ServerSettings,
+    exchange: &'a ExchangeSettings,
+    store: StoreSettings,
+    rate_limit: &'a RateLimitSettings,
+    keys: EffectiveKeys<'a>,
+    grpc: &'a GrpcSettings,
+    telemetry: TelemetrySettings,
+    /// `Serialize` of the gateway settings redacts the index password.
+    gateway: &'a GatewaySettings,
+    /// The other ecosystems' doors (none holds a secret).
+    crates: &'a CratesSettings,
+    npm: &'a NpmSettings,
+    token_exchange: &'a TokenExchangeSettings,
+    /// Its keys URL with any password redacted.
+    secret_scanning: SecretScanningSettings,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    issuers: Vec<EffectiveIssuer<'a>>,
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    publishers: Vec<EffectivePublisher<'a>>,
+}
+
+/// `[keys]`: the minting key and every key id that verifies (from `keys.secrets` and
+/// `keys.secrets_dir`), each secret shown as `<redacted>`.
+#[derive(Serialize)]
+struct EffectiveKeys<'a> {
+    current: String,
+    secrets_dir: &'a str,
+    #[serde(skip_serializing_if = "BTreeMap::is_empty")]
+    secrets: BTreeMap<String, &'static str>,
+}
+
+/// One `[[issuers]]` entry as the registry holds it (the public defaults included).
+#[derive(Serialize)]
+struct EffectiveIssuer<'a> {
+    name: &'a str,
+    kind: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    url_pattern: Option<&'a str>,
+    /// Absent: keys by OIDC discovery of the token's `iss`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    jwks_uri: Option<&'a str>,
+    algorithms: Vec<String>,
+    enabled: bool,
+    /// Extra audiences its tokens may carry, besides `[exchange] audience`.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    audiences: Vec<String>,
+}
+
+/// One `[[publishers]]` entry: kind, normalised projects, and the spec's non-empty
+/// fields (the spec's own serialisation has every field; unset ones are empty).
+#[derive(Serialize)]
+struct EffectivePublisher<'a> {
+    kind: &'static str,
+    projects: Vec<&'a str>,
+    /// Absent for PyPI, the default.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    ecosystem: Option<&'static str>,
+    #[serde(flatten)]
+    fields: BTreeMap<String, String>,
+}
+
+impl<'a> EffectiveSettings<'a> {
+    fn new(
+        settings: &'a Settings,
+        issuers: &'a IssuerRegistry,
+        keyring: &Keyring,
+        publishers: &'a [Publisher],
+    ) -> Self {
+        let mut store = settings.store.clone();
+        store.redis_url = redact_url_password(&store.redis_url);
+        for url in &mut store.cluster_urls {
+            *url = redact_url_password(url);
         }
-        let algorithms: Vec<String> = issuer.algorithms.iter().map(ToString::to_string).collect();
-        toml.strings("algorithms", &algorithms);
-        toml.plain("enabled", issuer.enabled);
+        let mut telemetry = settings.telemetry.clone();
+        telemetry.otlp_endpoint = redact_url_password(&telemetry.otlp_endpoint);
+        let mut secret_scanning = settings.secret_scanning.clone();
+        secret_scanning.keys_url = redact_url_password(&secret_scanning.keys_url);
+        let has_keys = !settings.keys.current.is_empty();
+        let keys = EffectiveKeys {
+            current: if has_keys {
+                keyring.current_key_id().to_owned()
+            } else {
+                String::new()
+            },
+            secrets_dir: &settings.keys.secrets_dir,
+            secrets: if has_keys {
+                keyring
+                    .key_ids()
+                    .into_iter()
+                    .map(|id| (id, REDACTED))
+                    .collect()
+            } else {
+                BTreeMap::new()
+            },
+        };
+        Self {
+            server: &settings.server,
+            exchange: &settings.exchange,
+            store,
+            rate_limit: &settings.rate_limit,
+            keys,
+            grpc: &settings.grpc,
+            telemetry,
+            gateway: &settings.gateway,
+            crates: &settings.crates,
+            npm: &settings.npm,
+            token_exchange: &settings.token_exchange,
+            secret_scanning,
+            issuers: issuers
+                .issuers()
+                .iter()
+                .map(|issuer| {
+                    let url = issuer.display_url();
+                    EffectiveIssuer {
+                        name: &issuer.name,
+                        kind: issuer.kind.as_str(),
+                        url: (!issuer.is_pattern()).then_some(url),
+                        url_pattern: issuer.is_pattern().then_some(url),
+                        jwks_uri: issuer.jwks_uri(),
+                        algorithms: issuer.algorithms.iter().map(ToString::to_string).collect(),
+                        enabled: issuer.enabled,
+                        audiences: issuer.audiences(),
+                    }
+                })
+                .collect(),
+            publishers: publishers.iter().map(EffectivePublisher::new).collect(),
+        }
     }
 }
 
-fn write_publishers(toml: &mut TomlText, publishers: &[Publisher]) {
-    for publisher in publishers {
-        toml.array_table("publishers");
-        toml.comment(&publisher.spec.describe());
-        toml.comment(&format!("id {}", publisher.id.as_str()));
-        let projects: Vec<&str> = publisher.projects.iter().map(|p| p.as_str()).collect();
-        toml.string("kind", publisher.spec.provider().as_str());
-        toml.strings("projects", &projects);
-        if publisher.ecosystem != trustmint_publishers::Ecosystem::Pypi {
-            toml.string("ecosystem", publisher.ecosystem.as_str());
-        }
-        // The spec's own serialisation has every field (and `kind`); unset ones are empty.
-        if let Ok(Value::Object(fields)) = serde_json::to_value(&publisher.spec) {
-            for (name, value) in &fields {
-                match value {
-                    Value::String(text) if name != "kind" && !text.is_empty() => {
-                        toml.string(name, text);
-                    }
-                    _ => {}
-                }
-            }
+impl<'a> EffectivePublisher<'a> {
+    fn new(publisher: &'a Publisher) -> Self {
+        let fields = match serde_json::to_value(&publisher.spec) {
+            Ok(Value::Object(fields)) => fields
+                .into_iter()
+                .filter_map(|(name, value)| match value {
+                    Value::String(text) if name != "kind" && !text.is_empty() => Some((name, text)),
+                    _ => None,
+                })
+                .collect(),
+            _ => BTreeMap::new(),
+        };
+        Self {
+            kind: publisher.spec.provider().as_str(),
+            projects: publisher.projects.iter().map(|p| p.as_str()).collect(),
+            ecosystem: (publisher.ecosystem != Ecosystem::Pypi)
+                .then(|| publisher.ecosystem.as_str()),
+            fields,
         }
     }
 }
@@ -273,83 +259,6 @@ fn redact_url_password(url: &str) -> String {
         None => REDACTED.to_owned(),
     };
     format!("{}{kept}{}", &url[..scheme_end], &url[scheme_end + at..])
-}
-
-/// A small TOML writer: tables, arrays of tables, and key/value lines.
-#[derive(Default)]
-struct TomlText {
-    out: String,
-}
-
-impl TomlText {
-    fn blank(&mut self) {
-        self.out.push('\n');
-    }
-
-    fn comment(&mut self, text: &str) {
-        // A newline in a value (a publisher field cannot hold one, but be safe) would end
-        // the comment and start a line of TOML.
-        let _ = writeln!(self.out, "# {}", text.replace(['\n', '\r'], " "));
-    }
-
-    fn table(&mut self, name: &str) {
-        let _ = writeln!(self.out, "\n[{name}]");
-    }
-
-    fn array_table(&mut self, name: &str) {
-        let _ = writeln!(self.out, "\n[[{name}]]");
-    }
-
-    fn string(&mut self, key: &str, value: &str) {
-        let _ = writeln!(self.out, "{} = {}", toml_key(key), toml_string(value));
-    }
-
-    fn strings<S: AsRef<str>>(&mut self, key: &str, values: &[S]) {
-        let quoted: Vec<String> = values.iter().map(|v| toml_string(v.as_ref())).collect();
-        let _ = writeln!(self.out, "{} = [{}]", toml_key(key), quoted.join(", "));
-    }
-
-    /// Numbers and booleans, written as their `Display`.
-    fn plain(&mut self, key: &str, value: impl Display) {
-        let _ = writeln!(self.out, "{} = {value}", toml_key(key));
-    }
-
-    fn finish(self) -> String {
-        self.out
-    }
-}
-
-/// A bare key when TOML allows one, else a quoted key.
-fn toml_key(key: &str) -> String {
-    let bare = !key.is_empty()
-        && key
-            .bytes()
-            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
-    if bare {
-        key.to_owned()
-    } else {
-        toml_string(key)
-    }
-}
-
-/// A TOML basic string: `"` and `\` escaped, control characters as `\uXXXX`.
-fn toml_string(value: &str) -> String {
-    let mut out = String::with_capacity(value.len() + 2);
-    out.push('"');
-    for c in value.chars() {
-        match c {
-            '"' => out.push_str("\\\""),
-            '\\' => out.push_str("\\\\"),
-            '\n' => out.push_str("\\n"),
-            '\t' => out.push_str("\\t"),
-            c if c.is_control() => {
-                let _ = write!(out, "\\u{:04X}", u32::from(c));
-            }
-            c => out.push(c),
-        }
-    }
-    out.push('"');
-    out
 }
 
 #[cfg(test)]
@@ -381,19 +290,35 @@ mod tests {
     }
 
     #[test]
-    fn strings_and_keys_are_valid_toml() {
-        assert_eq!(toml_string(r#"a"b\c"#), r#""a\"b\\c""#);
-        assert_eq!(toml_string("x\u{7}y\nz"), "\"x\\u0007y\\nz\"");
-        assert_eq!(toml_key("k1"), "k1");
-        assert_eq!(toml_key("key id"), "\"key id\"");
-        let mut toml = TomlText::default();
-        toml.table("t");
-        toml.string("a b", "v\"");
-        toml.strings("list", &["x", "y"]);
-        toml.plain("n", 5);
-        let parsed: toml::Table = toml::from_str(&toml.finish()).expect("valid TOML");
-        assert_eq!(parsed["t"]["a b"].as_str(), Some("v\""));
-        assert_eq!(parsed["t"]["n"].as_integer(), Some(5));
-        assert_eq!(parsed["t"]["list"].as_array().map(Vec::len), Some(2));
+    fn the_report_is_toml_with_url_passwords_redacted() {
+        let mut settings = Settings::default();
+        settings.store.redis_url = "redis://app:hunter2@10.0.0.1:6379".into();
+        settings.store.cluster_urls = vec!["redis://:hunter3@10.0.0.2:7000".into()];
+        settings.telemetry.otlp_endpoint = "http://otel:hunter4@collector:4317".into();
+        settings.grpc.auth_token = "s3cret-index-token".into();
+        let report = check(&settings).expect("defaults pass");
+        for secret in ["hunter2", "hunter3", "hunter4", "s3cret-index-token"] {
+            assert!(!report.contains(secret), "{secret} leaked: {report}");
+        }
+        let body = report
+            .strip_prefix("configuration OK\n")
+            .expect("the report starts with `configuration OK`");
+        let parsed: toml::Table = toml::from_str(body).expect("the report is TOML");
+        assert_eq!(
+            parsed["store"]["redis_url"].as_str(),
+            Some("redis://app:<redacted>@10.0.0.1:6379")
+        );
+        assert_eq!(
+            parsed["store"]["cluster_urls"][0].as_str(),
+            Some("redis://:<redacted>@10.0.0.2:7000")
+        );
+        assert_eq!(
+            parsed["telemetry"]["otlp_endpoint"].as_str(),
+            Some("http://otel:<redacted>@collector:4317")
+        );
+        assert_eq!(parsed["grpc"]["auth_token"].as_str(), Some("<redacted>"));
+        assert_eq!(parsed["keys"]["current"].as_str(), Some(""));
+        assert_eq!(parsed["issuers"].as_array().map(Vec::len), Some(4));
+        assert!(parsed.get("publishers").is_none());
     }
 }

@@ -4,10 +4,12 @@
 mod application;
 mod check;
 mod observer;
+mod reload;
 mod settings;
 mod wiring;
 
 pub use application::{Application, StartupError};
 pub use check::check;
+pub use reload::{Reloaded, reload_keys, reload_on_sighup};
 pub use settings::{ConfigError, KeySettings, ServerSettings, Settings};
 pub use wiring::{Service, build_service, declared_publishers, issuer_registry, keyring};

@@ -1,5 +1,7 @@
-//! `trustmint`: serve, check-config, dev-issuer.
+//! `trustmint`: serve, check-config, and (feature `dev-issuer`, on by default)
+//! dev-issuer.
 
+#[cfg(feature = "dev-issuer")]
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
@@ -29,7 +31,7 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
-    /// Run the service (no config file: in-memory store, the four public issuers).
+    /// Run the service (no config file: in-memory store, the public issuers).
     Serve {
         /// TOML config file.
         #[arg(long, short)]
@@ -42,6 +44,7 @@ enum Command {
         config: Option<PathBuf>,
     },
     /// Run a local OIDC issuer that signs GitHub-Actions-shaped tokens (development only).
+    #[cfg(feature = "dev-issuer")]
     DevIssuer {
         /// Listen address.
         #[arg(long, default_value = "127.0.0.1:9000")]
@@ -65,6 +68,7 @@ fn main() -> ExitCode {
         match cli.command {
             Command::Serve { config } => serve(config).await,
             Command::CheckConfig { config } => check_config(config).await,
+            #[cfg(feature = "dev-issuer")]
             Command::DevIssuer { addr } => dev_issuer(addr).await,
         }
     })
@@ -78,7 +82,7 @@ fn load(config: Option<PathBuf>) -> Result<Settings, ExitCode> {
 }
 
 async fn serve(config: Option<PathBuf>) -> ExitCode {
-    let settings = match load(config) {
+    let settings = match load(config.clone()) {
         Ok(settings) => settings,
         Err(code) => return code,
     };
@@ -106,7 +110,12 @@ async fn serve(config: Option<PathBuf>) -> ExitCode {
         audience = %settings.exchange.audience,
         "trustmint serving"
     );
+    let reloader = tokio::spawn(trustmint::reload_on_sighup(
+        application.exchange().clone(),
+        config.clone(),
+    ));
     let result = application.run_until(shutdown_signal()).await;
+    reloader.abort();
     tokio::task::spawn_blocking(move || telemetry.shutdown())
         .await
         .ok();
@@ -138,6 +147,7 @@ async fn check_config(config: Option<PathBuf>) -> ExitCode {
     }
 }
 
+#[cfg(feature = "dev-issuer")]
 async fn dev_issuer(addr: SocketAddr) -> ExitCode {
     match trustmint_testkit::run_dev_issuer(addr, shutdown_signal()).await {
         Ok(()) => ExitCode::SUCCESS,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use trustmint_claims::{FetchResult, KeyStoreObserver};
-use trustmint_telemetry::Metrics;
+use trustmint_telemetry::{JwksFetchResult, Metrics};
 
 /// Counts JWKS refreshes and cooldown skips per configured issuer name.
 #[derive(Debug, Clone)]
@@ -20,21 +20,15 @@ impl MetricsObserver {
 
 impl KeyStoreObserver for MetricsObserver {
     fn fetched(&self, issuer_name: &str, result: FetchResult) {
-        let label = match result {
-            FetchResult::Ok => "ok",
-            FetchResult::Error => "error",
-            FetchResult::Empty => "empty",
+        let result = match result {
+            FetchResult::Ok => JwksFetchResult::Ok,
+            FetchResult::Error => JwksFetchResult::Error,
+            FetchResult::Empty => JwksFetchResult::Empty,
         };
-        self.metrics
-            .jwks_fetches
-            .with_label_values(&[issuer_name, label])
-            .inc();
+        self.metrics.record_jwks_fetch(issuer_name, result);
     }
 
     fn cooldown_skip(&self, issuer_name: &str) {
-        self.metrics
-            .jwks_cooldown_skips
-            .with_label_values(&[issuer_name])
-            .inc();
+        self.metrics.record_jwks_cooldown_skip(issuer_name);
     }
 }

@@ -11,7 +11,7 @@ use trustmint_exchange::{
     CratesSettings, DoorSettings, ExchangeSettings, NpmSettings, TokenExchangeSettings,
 };
 use trustmint_grpc::GrpcSettings;
-use trustmint_http::SecretScanningSettings;
+use trustmint_http::{GatewaySettings, SecretScanningSettings};
 use trustmint_store::{RateLimitSettings, StoreSettings};
 use trustmint_telemetry::TelemetrySettings;
 
@@ -35,6 +35,18 @@ pub struct ServerSettings {
     pub location: String,
     /// actix-web worker threads.
     pub http_workers: usize,
+    /// PEM certificate chain for HTTPS on the HTTP listener; empty = plain HTTP.
+    pub tls_cert_file: String,
+    /// PEM private key of that certificate.
+    pub tls_key_file: String,
+    /// After SIGTERM: how long in-flight HTTP requests and gRPC calls may take to finish
+    /// (counted from the listeners closing); the process exits 0 when they are done or
+    /// this has passed.
+    pub shutdown_grace_secs: u64,
+    /// After SIGTERM: how long the service keeps serving while reporting not-ready
+    /// (`/readyz` 503, gRPC health NOT_SERVING) before it closes its listeners, so load
+    /// balancers take it out of rotation first. 0 closes them at once.
+    pub shutdown_drain_delay_ms: u64,
 }
 
 impl Default for ServerSettings {
@@ -44,6 +56,10 @@ impl Default for ServerSettings {
             grpc_addr: "127.0.0.1:50051".to_owned(),
             location: "trustmint".to_owned(),
             http_workers: 2,
+            tls_cert_file: String::new(),
+            tls_key_file: String::new(),
+            shutdown_grace_secs: 25,
+            shutdown_drain_delay_ms: 2_000,
         }
     }
 }
@@ -100,7 +116,9 @@ pub struct Settings {
     pub grpc: GrpcSettings,
     /// `[telemetry]`
     pub telemetry: TelemetrySettings,
-    /// `[[issuers]]`; empty = the four public issuers.
+    /// `[gateway]`: the upload gateway.
+    pub gateway: GatewaySettings,
+    /// `[[issuers]]`; empty = the public issuers.
     pub issuers: Vec<IssuerSettings>,
     /// `[[publishers]]`: declared publishers, always in force.
     pub publishers: Vec<serde_json::Value>,
@@ -189,6 +207,16 @@ impl Settings {
         }
         if self.server.location.is_empty() {
             return Err(ConfigError("server.location: must not be empty".to_owned()));
+        }
+        if !(1..=3600).contains(&self.server.shutdown_grace_secs) {
+            return Err(ConfigError(
+                "server.shutdown_grace_secs: must be between 1 and 3600".to_owned(),
+            ));
+        }
+        if self.server.shutdown_drain_delay_ms > 600_000 {
+            return Err(ConfigError(
+                "server.shutdown_drain_delay_ms: must be at most 600000 (10 minutes)".to_owned(),
+            ));
         }
         if !(1..=64).contains(&self.server.http_workers) {
             return Err(ConfigError(
@@ -309,7 +337,7 @@ mod tests {
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\nkind = \"gitlb\"\n",
                 &[],
-                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo",
             ),
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\n",
@@ -334,7 +362,7 @@ mod tests {
             (
                 "[server]\nlocaton = \"x\"\n",
                 &[],
-                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`",
+                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`, `tls_cert_file`, `tls_key_file`, `shutdown_grace_secs`, `shutdown_drain_delay_ms`",
             ),
             (
                 "",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
-use trustmint_exchange::{Exchange, ExchangeBackends, SystemClock, check_issuer_served};
+use trustmint_exchange::{Clock, Exchange, ExchangeBackends, SystemClock, check_issuer_served};
 use trustmint_publishers::{Publisher, parse_declaration};
 use trustmint_store::{Backends, PublisherRegistry};
 use trustmint_telemetry::Metrics;
@@ -126,9 +126,12 @@ pub async fn build_service(settings: &Settings) -> Result<Service, ConfigError> 
         Arc::new(MetricsObserver::new(metrics.clone())),
     );
     let verifier = JwtVerifier::new(issuers, keystore, settings.exchange.audience.clone());
-    let backends = Backends::connect(&settings.store, &settings.rate_limit)
-        .await
-        .map_err(|error| ConfigError(format!("store: {error}")))?;
+    // One clock for the use cases and the stores, so both agree on "now".
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let backends =
+        Backends::connect_with_clock(&settings.store, &settings.rate_limit, clock.clone())
+            .await
+            .map_err(|error| ConfigError(format!("store: {error}")))?;
     let exchange = Exchange::new(
         settings.exchange.clone(),
         settings.server.location.clone(),
@@ -141,9 +144,10 @@ pub async fn build_service(settings: &Settings) -> Result<Service, ConfigError> 
             rate_limiter: backends.rate_limiter,
             health: backends.health,
             audit: backends.audit,
+            commit: backends.commit,
         },
         metrics.clone(),
-        Arc::new(SystemClock),
+        clock,
     )
     .with_doors(settings.doors());
     Ok(Service {

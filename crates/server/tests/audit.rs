@@ -308,7 +308,7 @@ async fn the_stream_is_capped_near_its_maxlen() {
         let verification = app
             .app
             .verify(VerifyRequest {
-                token: last_token.clone(),
+                token: last_token.clone().into(),
                 project: PROJECT.to_owned(),
             })
             .await
@@ -335,5 +335,40 @@ async fn the_stream_is_capped_near_its_maxlen() {
         newest[0].1.get("token_sha256"),
         Some(&sha256_hex(&last_token)),
         "the newest events are kept"
+    );
+}
+
+#[tokio::test]
+async fn a_burned_token_is_one_burn_event() {
+    let mut redis = local_redis().await;
+    let prefix = unique_prefix();
+    let app = spawn_on_redis(&prefix, 1000).await;
+    let (_, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
+    let token = body["token"].as_str().expect("token").to_owned();
+    let token_id = trustmint_tokens::parse_token(&token, "pypi-")
+        .expect("parse")
+        .identifier
+        .token_id;
+    let started = now();
+    let burn = json!({ "token": token }).to_string();
+    assert_eq!(app.post("/_/oidc/burn-token", burn.clone()).await.0, 202);
+    // A second burn finds nothing to revoke: no second event.
+    assert_eq!(app.post("/_/oidc/burn-token", burn).await.0, 202);
+    let finished = now();
+    let events = read_events(&mut redis, &prefix).await;
+    delete_prefix(&mut redis, &prefix).await;
+    let actions: Vec<&str> = events.iter().map(|e| e["action"].as_str()).collect();
+    assert_eq!(actions, ["exchange", "burn"], "{events:#?}");
+    assert_event(
+        &events[1],
+        &[
+            ("action", "burn"),
+            ("outcome", "success"),
+            ("client_ip", "127.0.0.1"),
+            ("token_id", &token_id),
+            ("token_sha256", &sha256_hex(&token)),
+        ],
+        started,
+        finished,
     );
 }

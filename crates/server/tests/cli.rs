@@ -204,7 +204,7 @@ fn check_config_without_a_file_shows_the_defaults() {
         .as_array()
         .expect("issuers")
         .iter()
-        .filter_map(|issuer| issuer["url"].as_str())
+        .filter_map(|issuer| issuer.get("url").and_then(|url| url.as_str()))
         .collect();
     assert_eq!(
         urls,
@@ -213,6 +213,20 @@ fn check_config_without_a_file_shows_the_defaults() {
             "https://gitlab.com",
             "https://accounts.google.com",
             "https://platform.activestate.com/api/v1/oauth/oidc",
+            "https://agent.buildkite.com",
+        ]
+    );
+    let patterns: Vec<&str> = toml["issuers"]
+        .as_array()
+        .expect("issuers")
+        .iter()
+        .filter_map(|issuer| issuer.get("url_pattern").and_then(|url| url.as_str()))
+        .collect();
+    assert_eq!(
+        patterns,
+        [
+            "https://oidc.circleci.com/org/*",
+            "https://api.bitbucket.org/2.0/workspaces/*/pipelines-config/identity/oidc",
         ]
     );
     assert_eq!(toml["keys"]["current"].as_str(), Some(""));
@@ -283,7 +297,7 @@ fn invalid_configs_exit_64_naming_the_key() {
                 "kind = \"gitlab\"\nalgorithms",
                 "kind = \"gitlb\"\nalgorithms",
             ),
-            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo",
         ),
         (
             "unsupported issuer algorithm",
@@ -572,4 +586,35 @@ fn unix_now() -> i64 {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_secs() as i64)
         .unwrap_or(0)
+}
+
+#[test]
+fn check_config_shows_the_gateway_with_its_password_redacted_and_refuses_a_bad_one() {
+    let password = "index-password-never-shown";
+    let config = format!(
+        "[gateway]\nenabled = true\nupstream = \"http://127.0.0.1:8081/\"\nupstream_username = \"trustmint\"\nupstream_password = \"{password}\"\n"
+    );
+    let output = check_config(&config, &[]);
+    let report = stdout(&output);
+    assert_eq!(output.status.code(), Some(0), "{report}{}", stderr(&output));
+    assert!(!report.contains(password), "the password leaked: {report}");
+    let toml = parse_report(&output);
+    assert_eq!(
+        toml["gateway"]["upstream_password"].as_str(),
+        Some("<redacted>")
+    );
+    assert_eq!(toml["gateway"]["path"].as_str(), Some("/legacy/"));
+    assert_eq!(
+        toml["gateway"]["max_upload_bytes"].as_integer(),
+        Some(100 * 1024 * 1024)
+    );
+    assert_eq!(toml["server"]["tls_cert_file"].as_str(), Some(""));
+
+    let output = check_config("[gateway]\nenabled = true\nupstream = \"ftp://x/\"\n", &[]);
+    assert_eq!(output.status.code(), Some(64));
+    assert!(
+        stderr(&output).contains("gateway.upstream: must be an http:// or https:// URL"),
+        "{}",
+        stderr(&output)
+    );
 }

@@ -461,7 +461,7 @@ async fn revoked_tokens_stop_verifying_and_revoke_is_idempotent() {
     let token = body["token"].as_str().unwrap().to_owned();
     let verify = || {
         app.app.verify(trustmint_exchange::VerifyRequest {
-            token: token.clone(),
+            token: token.clone().into(),
             project: PROJECT.to_owned(),
         })
     };
@@ -511,4 +511,51 @@ async fn a_rotated_key_is_fetched_once_the_configured_refresh_cooldown_has_passe
     let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
     assert_eq!(status, 200, "{body}");
     assert_eq!(app.issuer.jwks_fetch_count(), 2);
+}
+
+#[tokio::test]
+async fn burn_token_revokes_and_answers_202_for_any_token() {
+    let app = spawn_app().await;
+    let (_, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
+    let token = body["token"].as_str().unwrap().to_owned();
+    let burn = json!({ "token": token }).to_string();
+    assert_eq!(app.post("/_/oidc/burn-token", burn.clone()).await.0, 202);
+    assert_eq!(
+        app.app
+            .verify(trustmint_exchange::VerifyRequest {
+                token: token.clone().into(),
+                project: PROJECT.to_owned(),
+            })
+            .await
+            .unwrap(),
+        trustmint_exchange::Verification::Denied {
+            reason: "token is expired or has been revoked".to_owned()
+        }
+    );
+    // Already burned, unknown, and revoked-then-burned tokens: 202 all the same, so a
+    // caller cannot probe which tokens exist.
+    assert_eq!(app.post("/_/oidc/burn-token", burn).await.0, 202);
+    assert_eq!(
+        app.post("/_/oidc/burn-token", r#"{"token":"pypi-garbage"}"#)
+            .await
+            .0,
+        202
+    );
+    let (_, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
+    let second = json!({ "token": body["token"].as_str().unwrap() }).to_string();
+    assert_eq!(
+        app.post("/_/oidc/revoke-token", second.clone()).await.0,
+        204
+    );
+    assert_eq!(app.post("/_/oidc/burn-token", second).await.0, 202);
+}
+
+#[tokio::test]
+async fn burn_token_refuses_malformed_bodies_with_invalid_payload() {
+    let app = spawn_app().await;
+    for body in ["", "[]", "{}", r#"{"token":null}"#, r#"{"token":3}"#] {
+        let response = app.post("/_/oidc/burn-token", body).await;
+        assert_eq!(response.0, 422, "{body}");
+        assert_eq!(response.1["errors"][0]["code"], "invalid-payload", "{body}");
+    }
 }

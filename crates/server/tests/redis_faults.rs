@@ -239,7 +239,7 @@ async fn assert_not_burnt(app: &TestApp, jwts: &[String]) {
 
 fn verify(app: &TestApp, token: &str) -> impl Future<Output = Verification> {
     let request = VerifyRequest {
-        token: token.to_owned(),
+        token: token.into(),
         project: PROJECT.to_owned(),
     };
     let exchange = app.app.clone();

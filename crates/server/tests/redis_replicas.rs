@@ -36,7 +36,7 @@ async fn mint_ok(app: &TestApp, jwt: &str) -> (String, i64) {
 async fn verify(app: &TestApp, token: &str) -> Verification {
     app.app
         .verify(VerifyRequest {
-            token: token.to_owned(),
+            token: token.into(),
             project: PROJECT.to_owned(),
         })
         .await
@@ -213,6 +213,61 @@ async fn a_publisher_created_through_one_replica_is_matched_by_the_other() {
         Verification::Denied {
             reason: "the trusted publisher this token was minted for no longer exists".to_owned()
         }
+    );
+}
+
+#[tokio::test]
+async fn a_publisher_deleted_through_one_replica_is_not_matched_by_the_other_that_cached_it() {
+    let issuer = TestIssuer::start().await;
+    let mut settings = replica_settings(&issuer);
+    settings.publishers.clear();
+    use_local_redis(&mut settings);
+    let (a, b) = spawn_replicas(issuer, &settings).await;
+    let spec =
+        trustmint_publishers::parse_declaration(&github_publisher(&a.issuer.url(), &[PROJECT], ""))
+            .expect("publisher declaration")
+            .spec;
+    let new_publisher = || NewPublisher {
+        spec: spec.clone(),
+        projects: vec![PROJECT.to_owned()],
+        pending: false,
+    };
+    let created = b
+        .app
+        .create_publisher(new_publisher())
+        .await
+        .expect("create on B");
+    let id = created.publisher.id.to_string();
+
+    // A mints twice: the second from the publisher candidates A cached.
+    for _ in 0..2 {
+        let (token, _) = mint_ok(&a, &a.github_jwt(GitHubClaims::new())).await;
+        assert_eq!(publisher_and_key_of(&token).0, id);
+    }
+
+    // B removes the publisher; A's cache has not heard of it, A's next mint must.
+    b.app.delete_publisher(&id).await.expect("delete on B");
+    let jwt = a.github_jwt(GitHubClaims::new());
+    assert_token_error(
+        &a.mint(&jwt).await,
+        422,
+        "invalid-publisher",
+        &format!(
+            "valid token, but no corresponding publisher (Publisher with matching claims was not found; no publisher is registered for repository 'octo-org/sampleproject' with issuer '{}')",
+            a.issuer.url()
+        ),
+    );
+
+    // The refused JWT was not burnt: registered again on B, it mints on A.
+    let again = b
+        .app
+        .create_publisher(new_publisher())
+        .await
+        .expect("create again on B");
+    let (token, _) = mint_ok(&a, &jwt).await;
+    assert_eq!(
+        publisher_and_key_of(&token).0,
+        again.publisher.id.to_string()
     );
 }
 

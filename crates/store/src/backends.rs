@@ -2,18 +2,20 @@
 
 use std::sync::Arc;
 
+use crate::clock::{Clock, SystemClock};
 use crate::memory::{
-    MAX_MEMORY_RATE_KEYS, MemoryHealth, MemoryPublisherStore, MemoryRateLimiter, MemoryReplayGuard,
-    MemoryTokenStore,
+    MAX_MEMORY_RATE_KEYS, MAX_MEMORY_REPLAY_RECORDS, MemoryHealth, MemoryPublisherStore,
+    MemoryRateLimiter, MemoryReplayGuard, MemoryTokenStore,
 };
 use crate::redis::{
-    KeyLayout, RedisAuditLog, RedisHandle, RedisHealth, RedisPublisherStore, RedisRateLimiter,
-    RedisReplayGuard, RedisTokenStore,
+    KeyLayout, RedisAuditLog, RedisExchangeStore, RedisHandle, RedisHealth, RedisPublisherStore,
+    RedisRateLimiter, RedisReplayGuard, RedisTokenStore,
 };
 use crate::settings::{Backend, RateLimitSettings, StoreSettings};
 use crate::unlimited::UnlimitedRateLimiter;
 use crate::{
-    AuditLog, PublisherStore, RateLimiter, ReplayGuard, StoreError, StoreHealth, TokenStore,
+    AuditLog, ExchangeStore, PublisherStore, RateLimiter, ReplayGuard, StoreError, StoreHealth,
+    TokenStore,
 };
 
 /// Every store the exchange and the adapters use, behind their traits.
@@ -32,23 +34,40 @@ pub struct Backends {
     pub health: Arc<dyn StoreHealth>,
     /// The audit stream; `None` for the in-memory backend or `audit_stream_maxlen = 0`.
     pub audit: Option<Arc<dyn AuditLog>>,
+    /// One exchange's writes in one call (standalone Redis); `None` where the exchange
+    /// makes the individual calls (memory, Redis Cluster).
+    pub commit: Option<Arc<dyn ExchangeStore>>,
 }
 
 impl Backends {
-    /// Everything in process memory.
+    /// Everything in process memory, on the system clock.
     pub fn memory(rate: &RateLimitSettings) -> Backends {
+        Self::memory_with_clock(rate, Arc::new(SystemClock))
+    }
+
+    /// Everything in process memory; expiry of pending publishers and replay records,
+    /// and rate limits, follow `clock` (pass the exchange's).
+    pub fn memory_with_clock(rate: &RateLimitSettings, clock: Arc<dyn Clock>) -> Backends {
         let rate_limiter: Arc<dyn RateLimiter> = if rate.enabled {
-            Arc::new(MemoryRateLimiter::new(rate, MAX_MEMORY_RATE_KEYS))
+            Arc::new(MemoryRateLimiter::with_clock(
+                rate,
+                MAX_MEMORY_RATE_KEYS,
+                clock.clone(),
+            ))
         } else {
             Arc::new(UnlimitedRateLimiter)
         };
         Backends {
             tokens: Arc::new(MemoryTokenStore::default()),
-            replay: Arc::new(MemoryReplayGuard::default()),
-            publishers: Arc::new(MemoryPublisherStore::new()),
+            replay: Arc::new(MemoryReplayGuard::with_clock(
+                MAX_MEMORY_REPLAY_RECORDS,
+                clock.clone(),
+            )),
+            publishers: Arc::new(MemoryPublisherStore::with_clock(clock)),
             rate_limiter,
             health: Arc::new(MemoryHealth),
             audit: None,
+            commit: None,
         }
     }
 
@@ -59,18 +78,33 @@ impl Backends {
         settings: &StoreSettings,
         rate: &RateLimitSettings,
     ) -> Result<Backends, StoreError> {
+        Self::connect_with_clock(settings, rate, Arc::new(SystemClock)).await
+    }
+
+    /// [`Backends::connect`] with the clock the stores read (pass the exchange's): see
+    /// [`Backends::memory_with_clock`]; Redis enforces its own key expiry and rate-limit
+    /// time, the clock filters expired pending publishers on read.
+    pub async fn connect_with_clock(
+        settings: &StoreSettings,
+        rate: &RateLimitSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Backends, StoreError> {
         settings
             .validate()
             .map_err(|message| StoreError::new("connect", message))?;
         rate.validate()
             .map_err(|message| StoreError::new("connect", message))?;
         match settings.backend {
-            Backend::Memory => Ok(Self::memory(rate)),
-            Backend::Redis => Ok(Self::redis(settings, rate)?),
+            Backend::Memory => Ok(Self::memory_with_clock(rate, clock)),
+            Backend::Redis => Ok(Self::redis(settings, rate, clock)?),
         }
     }
 
-    fn redis(settings: &StoreSettings, rate: &RateLimitSettings) -> Result<Backends, StoreError> {
+    fn redis(
+        settings: &StoreSettings,
+        rate: &RateLimitSettings,
+        clock: Arc<dyn Clock>,
+    ) -> Result<Backends, StoreError> {
         let handle = RedisHandle::open(settings)?;
         let keys = KeyLayout::new(&settings.key_prefix);
         let rate_limiter: Arc<dyn RateLimiter> = if rate.enabled {
@@ -85,13 +119,22 @@ impl Backends {
                 settings.audit_stream_maxlen,
             )) as Arc<dyn AuditLog>
         });
+        let commit: Option<Arc<dyn ExchangeStore>> = handle.is_standalone().then(|| {
+            Arc::new(RedisExchangeStore::new(
+                handle.clone(),
+                keys.clone(),
+                rate,
+                settings.audit_stream_maxlen,
+            )) as Arc<dyn ExchangeStore>
+        });
         Ok(Backends {
             tokens: Arc::new(RedisTokenStore::new(handle.clone(), keys.clone())),
             replay: Arc::new(RedisReplayGuard::new(handle.clone(), keys.clone())),
-            publishers: Arc::new(RedisPublisherStore::new(handle.clone(), keys)),
+            publishers: Arc::new(RedisPublisherStore::new(handle.clone(), keys, clock)),
             rate_limiter,
             health: Arc::new(RedisHealth::new(handle)),
             audit,
+            commit,
         })
     }
 }

@@ -7,8 +7,11 @@
 //! add the config-declared publishers.
 
 mod backends;
+mod candidates_cache;
 mod clock;
+mod commit;
 mod gcra;
+mod generation;
 pub mod memory;
 pub mod redis;
 mod registry;
@@ -18,7 +21,10 @@ mod traits;
 mod unlimited;
 
 pub use backends::Backends;
-pub use registry::{PublisherRegistry, RegistryError};
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use commit::{CommitOutcome, ExchangeCommit, ExchangeStore};
+pub use generation::PublisherGeneration;
+pub use registry::{Candidates, PublisherRegistry, RegistryError};
 pub use settings::{Backend, RateLimitSettings, StoreSettings};
 pub use traits::{
     AuditLog, Confirmed, Created, PublisherStore, RateDecision, RateLimiter, ReplayGuard,

@@ -11,8 +11,9 @@ use std::sync::Arc;
 
 use trustmint_publishers::{LookupKey, ProjectName, Publisher, PublisherId};
 
+use crate::candidates_cache::CandidatesCache;
 use crate::stored_publisher::normalize;
-use crate::{Confirmed, Created, PublisherStore, StoreError};
+use crate::{Confirmed, Created, PublisherGeneration, PublisherStore, StoreError};
 
 /// Why a registry write was refused.
 #[derive(Clone, Debug, PartialEq, Eq, thiserror::Error)]
@@ -34,6 +35,21 @@ pub struct PublisherRegistry {
     /// Few (a config file's worth), so plain scans beat maintaining indexes.
     declared: Vec<Publisher>,
     store: Arc<dyn PublisherStore>,
+    cache: CandidatesCache,
+}
+
+/// The publishers an exchange may match, and how fresh they are.
+#[derive(Clone, Debug)]
+pub struct Candidates {
+    /// Declared first, then stored; expired pending ones left out.
+    pub publishers: Vec<Publisher>,
+    /// The generation the stored ones were read at; pass it to the commit
+    /// (`ExchangeCommit::publishers_read_at`). `None`: read afresh from a store that has
+    /// no generations.
+    pub generation: Option<PublisherGeneration>,
+    /// Whether they came from the cache: a refusal for lack of a match must then be
+    /// confirmed with fresh ones.
+    pub cached: bool,
 }
 
 impl PublisherRegistry {
@@ -43,6 +59,7 @@ impl PublisherRegistry {
         Self {
             declared: declared.into_iter().map(normalize).collect(),
             store,
+            cache: CandidatesCache::new(),
         }
     }
 
@@ -63,14 +80,52 @@ impl PublisherRegistry {
         now: i64,
     ) -> Result<Vec<Publisher>, StoreError> {
         let stored = self.store.candidates(lookup_key.as_str()).await?;
-        Ok(self
-            .declared
+        Ok(self.with_declared(lookup_key, stored, now))
+    }
+
+    /// [`Self::candidates`] for an exchange: served from the cache unless `fresh`, when
+    /// the store hands out generations (see [`Candidates`]).
+    pub async fn candidates_for_exchange(
+        &self,
+        lookup_key: &LookupKey,
+        now: i64,
+        fresh: bool,
+    ) -> Result<Candidates, StoreError> {
+        let (stored, generation, cached) = match self.cache.get(lookup_key).await {
+            Some(hit) if !fresh => (hit.stored.clone(), Some(hit.generation.clone()), true),
+            _ => {
+                let (stored, generation) = self
+                    .store
+                    .candidates_with_generation(lookup_key.as_str())
+                    .await?;
+                if let Some(generation) = &generation {
+                    self.cache
+                        .put(lookup_key, generation.clone(), stored.clone())
+                        .await;
+                }
+                (stored, generation, false)
+            }
+        };
+        Ok(Candidates {
+            publishers: self.with_declared(lookup_key, stored, now),
+            generation,
+            cached,
+        })
+    }
+
+    fn with_declared(
+        &self,
+        lookup_key: &LookupKey,
+        stored: Vec<Publisher>,
+        now: i64,
+    ) -> Vec<Publisher> {
+        self.declared
             .iter()
             .filter(|p| &p.spec.lookup_key() == lookup_key)
             .cloned()
             .chain(stored)
             .filter(|p| !p.is_expired(now))
-            .collect())
+            .collect()
     }
 
     /// One publisher by id, declared or stored.
@@ -115,7 +170,9 @@ impl PublisherRegistry {
                 Err(RegistryError::Declared(declared.id.to_string()))
             };
         }
-        Ok(self.store.create(publisher).await?)
+        let created = self.store.create(publisher).await;
+        self.cache.clear();
+        Ok(created?)
     }
 
     /// Deletes a stored publisher; declared ones are refused.
@@ -123,7 +180,9 @@ impl PublisherRegistry {
         if self.declared_by_id(id).is_some() {
             return Err(RegistryError::Declared(id.to_string()));
         }
-        Ok(self.store.delete(id).await?)
+        let deleted = self.store.delete(id).await;
+        self.cache.clear();
+        Ok(deleted?)
     }
 
     /// Confirms a pending stored publisher; a declared one is never pending
@@ -131,7 +190,11 @@ impl PublisherRegistry {
     pub async fn confirm(&self, id: &PublisherId) -> Result<Confirmed, StoreError> {
         match self.declared_by_id(id) {
             Some(declared) => Ok(Confirmed::Already(declared.clone())),
-            None => self.store.confirm(id).await,
+            None => {
+                let confirmed = self.store.confirm(id).await;
+                self.cache.clear();
+                confirmed
+            }
         }
     }
 }
@@ -306,9 +369,13 @@ mod tests {
 
     #[tokio::test]
     async fn candidates_leave_out_pending_publishers_expired_at_now() {
-        // the store filters with the real clock, so this test lives in the present
-        let now = crate::clock::unix_now();
-        let registry = registry(Vec::new());
+        // The store filters by its own clock: pin it to the registry's `now`.
+        let now = NOW;
+        let clock = Arc::new(crate::FixedClock::at(now));
+        let registry = PublisherRegistry::new(
+            Vec::new(),
+            Arc::new(MemoryPublisherStore::with_clock(clock.clone())),
+        );
         let pending = Publisher {
             pending: true,
             expires_at: Some(now + 100),
@@ -316,9 +383,12 @@ mod tests {
         };
         let key = pending.spec.lookup_key();
         registry.create(pending.clone()).await.expect("create");
+        clock.set(now + 99);
         let before = registry.candidates(&key, now + 99).await.expect("before");
         assert_eq!(ids(&before), vec![pending.id.clone()]);
+        clock.set(now + 100);
         let after = registry.candidates(&key, now + 100).await.expect("after");
         assert_eq!(ids(&after), Vec::<PublisherId>::new());
+        assert_eq!(registry.get(&pending.id).await.expect("get"), None);
     }
 }

@@ -8,6 +8,8 @@ use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use trustmint_publishers::{ProjectName, Publisher, PublisherId};
 
+use crate::PublisherGeneration;
+
 /// A backend could not answer: down, timed out, or returned something unreadable.
 /// Callers fail closed (HTTP 503 `unavailable`, gRPC UNAVAILABLE); nothing is retried
 /// behind their back.
@@ -108,6 +110,15 @@ pub trait PublisherStore: Send + Sync + Debug {
     /// Publishers whose lookup key (`PublisherSpec::lookup_key`) is `lookup_key`,
     /// including pending ones that have not expired.
     async fn candidates(&self, lookup_key: &str) -> Result<Vec<Publisher>, StoreError>;
+    /// [`Self::candidates`] and the generation they were read at, when this store's
+    /// [`crate::ExchangeStore`] checks generations (so the caller may cache them);
+    /// `None` otherwise (the caller must read them every time).
+    async fn candidates_with_generation(
+        &self,
+        lookup_key: &str,
+    ) -> Result<(Vec<Publisher>, Option<PublisherGeneration>), StoreError> {
+        Ok((self.candidates(lookup_key).await?, None))
+    }
     /// One publisher by id (expired pending publishers are not found).
     async fn get(&self, id: &PublisherId) -> Result<Option<Publisher>, StoreError>;
     /// Publishers that list `project`.

@@ -19,6 +19,11 @@ const REMAINING_LIFETIME_BUCKETS: &[f64] = &[
     0.0, 30.0, 60.0, 120.0, 300.0, 450.0, 600.0, 750.0, 900.0, 1800.0, 3600.0,
 ];
 
+/// Buckets for gateway uploads, which stream whole files: 10 ms … 10 min.
+const UPLOAD_BUCKETS: &[f64] = &[
+    0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0, 120.0, 300.0, 600.0,
+];
+
 /// Every metric trustmint exports. Cheap to clone handles out of; share it in an `Arc`.
 #[derive(Debug, Clone)]
 pub struct Metrics {
@@ -72,10 +77,16 @@ pub struct Metrics {
     pub grpc_unauthenticated: IntCounter,
     /// `trustmint_publisher_changes_total{action}`.
     pub publisher_changes: IntCounterVec,
+    /// `trustmint_config_reloads_total{result}` (`ok`, `error`): SIGHUP reloads.
+    pub config_reloads: IntCounterVec,
     /// `trustmint_build_info{version}` = 1.
     pub build_info: IntGaugeVec,
     /// `trustmint_up` = 1 while the process serves.
     pub up: Gauge,
+    /// `trustmint_gateway_uploads_total{outcome}`: uploads through the upload gateway.
+    pub gateway_uploads: IntCounterVec,
+    /// `trustmint_gateway_upload_duration_seconds`: an upload from request to relayed answer.
+    pub gateway_upload_duration: Histogram,
 }
 
 impl Metrics {
@@ -246,6 +257,14 @@ impl Metrics {
             "Publisher registry changes by action (create|delete|confirm)",
             &["action"],
         );
+        let config_reloads = counter_vec(
+            "trustmint_config_reloads_total",
+            "Configuration reloads (SIGHUP) by result (ok|error)",
+            &["result"],
+        );
+        for result in ["ok", "error"] {
+            config_reloads.with_label_values(&[result]);
+        }
         let build_info = IntGaugeVec::new(
             Opts::new(
                 "trustmint_build_info",
@@ -266,6 +285,16 @@ impl Metrics {
             .register(Box::new(up.clone()))
             .expect("unique metric");
         up.set(1.0);
+        let gateway_uploads = counter_vec(
+            "trustmint_gateway_uploads_total",
+            "Uploads through the upload gateway by outcome (forwarded|denied|unauthenticated|invalid|too-large|upstream-unreachable|upstream-timeout|error)",
+            &["outcome"],
+        );
+        let gateway_upload_duration = histogram(
+            "trustmint_gateway_upload_duration_seconds",
+            "Time from an upload request to the answer relayed from the index",
+            UPLOAD_BUCKETS,
+        );
 
         Self {
             registry,
@@ -292,8 +321,11 @@ impl Metrics {
             grpc_duration,
             grpc_unauthenticated,
             publisher_changes,
+            config_reloads,
             build_info,
             up,
+            gateway_uploads,
+            gateway_upload_duration,
         }
     }
 

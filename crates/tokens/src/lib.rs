@@ -46,6 +46,7 @@ mod keyring;
 mod macaroon;
 mod mint;
 mod token;
+mod upload_token;
 mod verify;
 
 pub use caveat::{
@@ -61,6 +62,7 @@ pub use token::{
     DEFAULT_TOKEN_PREFIX, MAX_TOKEN_LEN, MintedToken, ParsedToken, TokenIdentifier,
     TokenIdentifierError, parse_token,
 };
+pub use upload_token::UploadToken;
 pub use verify::{
     PUBLISHER_MISMATCH, SIGNATURE_MISMATCH, TOKEN_EXPIRED, VerifiedToken, VerifyContext, verify,
     verify_signature,

@@ -134,6 +134,14 @@ pub enum CodecError {
     /// The input ends where an end-of-section marker or another field was expected.
     #[error("missing end-of-section marker")]
     MissingEos,
+    /// The macaroon's location field is present but empty. Encoders (ours,
+    /// libmacaroons, pymacaroons) omit an empty location, so accepting one would give a
+    /// macaroon two encodings (found by the `macaroon_codec` fuzz target).
+    #[error("empty location field at offset {offset}")]
+    EmptyLocation {
+        /// Byte offset of the field.
+        offset: usize,
+    },
     /// More than [`MAX_CAVEATS`] caveats.
     #[error("more than {max} caveats")]
     TooManyCaveats {
@@ -189,6 +197,10 @@ impl Macaroon {
         let mut reader = Reader { bytes, pos: 1 };
 
         let header = reader.section(&[FIELD_LOCATION, FIELD_IDENTIFIER])?;
+        if header.location.as_ref().is_some_and(Vec::is_empty) {
+            // The location field, if any, is the first one after the version byte.
+            return Err(CodecError::EmptyLocation { offset: 1 });
+        }
         let mut caveats = Vec::new();
         loop {
             match reader.peek() {

@@ -75,7 +75,7 @@ pub(crate) async fn exchange_token(
         .mint_through(
             Door::Crates,
             MintRequest {
-                oidc_token,
+                oidc_token: oidc_token.into(),
                 client_ip: client_ip(&request, &state.trusted_proxies),
             },
             None,
@@ -113,7 +113,10 @@ pub(crate) async fn revoke_token(
     }
     match state
         .exchange
-        .revoke(token, client_ip(&request, &state.trusted_proxies))
+        .revoke(
+            &trustmint_exchange::UploadToken::new(token),
+            client_ip(&request, &state.trusted_proxies),
+        )
         .await
     {
         Ok(_) => HttpResponse::NoContent().finish(),

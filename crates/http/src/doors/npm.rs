@@ -85,7 +85,7 @@ pub(crate) async fn exchange_token(
         .mint_through(
             Door::Npm,
             MintRequest {
-                oidc_token: oidc_token.to_owned(),
+                oidc_token: oidc_token.to_owned().into(),
                 client_ip: client_ip(&request, &state.trusted_proxies),
             },
             Some(std::slice::from_ref(&project)),

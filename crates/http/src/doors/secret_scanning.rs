@@ -22,6 +22,8 @@ use openssl::sign::Verifier;
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use sha2::{Digest as _, Sha256};
+use trustmint_exchange::UploadToken;
+use trustmint_telemetry::LeakLabel;
 
 use super::read_body;
 use crate::HttpState;
@@ -322,7 +324,11 @@ async fn report(
     for item in reported {
         let leaked = match state
             .exchange
-            .revoke_leaked(&item.token, &item.url, &item.source)
+            .revoke_leaked(
+                &UploadToken::new(item.token.clone()),
+                &item.url,
+                &item.source,
+            )
             .await
         {
             Ok(leaked) => leaked,
@@ -335,20 +341,15 @@ async fn report(
             }
         };
         let label = if leaked {
-            "true_positive"
+            LeakLabel::TruePositive
         } else {
-            "false_positive"
+            LeakLabel::FalsePositive
         };
-        state
-            .exchange
-            .metrics()
-            .leaked_tokens
-            .with_label_values(&[label])
-            .inc();
+        state.exchange.metrics().record_leaked_token(label);
         answer.push(Labelled {
             token_hash: hex::encode(Sha256::digest(item.token.as_bytes())),
             token_type: item.token_type,
-            label,
+            label: label.as_str(),
         });
     }
     HttpResponse::Ok().json(answer)

@@ -270,7 +270,7 @@ async fn exchange(
         .mint_through(
             Door::TokenExchange,
             MintRequest {
-                oidc_token: subject_token.to_owned(),
+                oidc_token: subject_token.to_owned().into(),
                 client_ip: client_ip(request, &state.trusted_proxies),
             },
             scoped.as_deref(),

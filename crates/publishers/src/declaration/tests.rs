@@ -129,15 +129,15 @@ fn refusal_table() {
                 m.remove("kind");
             }),
             "kind",
-            "is required; expected one of: github, gitlab, google, activestate".into(),
+            "is required; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo".into(),
         ),
         (
             "kind unknown",
             edited(github_entry(), |m| {
-                m.insert("kind".into(), json!("bitbucket"));
+                m.insert("kind".into(), json!("travis"));
             }),
             "kind",
-            "unknown publisher kind 'bitbucket'; expected one of: github, gitlab, google, activestate".into(),
+            "unknown publisher kind 'travis'; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo".into(),
         ),
         (
             "kind not a string",

@@ -34,7 +34,11 @@ const fn key(
 }
 
 /// Keys whose values are secrets: serialised as `<redacted>`.
-pub const SECRET_KEYS: [&str; 2] = ["grpc.auth_token", "keys.secrets"];
+pub const SECRET_KEYS: [&str; 3] = [
+    "grpc.auth_token",
+    "keys.secrets",
+    "gateway.upstream_password",
+];
 
 /// Every key of every section, in document order.
 pub const KEYS: &[Key] = &[
@@ -61,6 +65,30 @@ pub const KEYS: &[Key] = &[
         "integer",
         "4",
         "actix-web worker threads (1–64); one per CPU the process may use.",
+    ),
+    key(
+        "server.tls_cert_file",
+        "string",
+        "/etc/trustmint/tls/tls.crt",
+        "PEM certificate chain (leaf first) for HTTPS on the HTTP listener (HTTP/1.1 and HTTP/2); set together with `tls_key_file`. Empty = plain HTTP. uv reaches `/_/oidc/*` and the gateway only over HTTPS.",
+    ),
+    key(
+        "server.tls_key_file",
+        "string",
+        "/etc/trustmint/tls/tls.key",
+        "PEM private key (PKCS#8, PKCS#1 or SEC1) of `tls_cert_file`.",
+    ),
+    key(
+        "server.shutdown_grace_secs",
+        "integer",
+        "25",
+        "After SIGTERM, how long in-flight HTTP requests and gRPC calls may take to finish once the listeners closed (1–3600); then the process exits 0. Keep drain delay + grace below the orchestrator's kill timeout.",
+    ),
+    key(
+        "server.shutdown_drain_delay_ms",
+        "integer",
+        "2000",
+        "After SIGTERM, how long the replica keeps serving while `/readyz` answers 503 and gRPC health is NOT_SERVING, before it closes its listeners, so load balancers stop routing to it first (0–600000; 0 closes at once).",
     ),
     key(
         "exchange.enabled",
@@ -237,6 +265,54 @@ pub const KEYS: &[Key] = &[
         "`service.name` resource attribute of exported spans.",
     ),
     key(
+        "gateway.enabled",
+        "boolean",
+        "true",
+        "Serve the upload gateway (`POST <path>`) on the HTTP listener: uploads authenticated with a trustmint token are checked for their project and forwarded to `upstream` with the index's own credentials ([gateway.md](gateway.md)).",
+    ),
+    key(
+        "gateway.upstream",
+        "string",
+        "http://127.0.0.1:8081/",
+        "The index's upload URL (pypiserver: its root; devpi: `http://host:3141/<user>/<index>/`). Required when enabled; no credentials in the URL.",
+    ),
+    key(
+        "gateway.upstream_username",
+        "string",
+        "trustmint",
+        "The index account trustmint uploads as; empty (with no password) for an index that takes anonymous uploads.",
+    ),
+    key(
+        "gateway.upstream_password",
+        "string",
+        "s3cret",
+        "Its password (secret: redacted by `check-config`, never logged). Prefer `upstream_password_file` or `TRUSTMINT__GATEWAY__UPSTREAM_PASSWORD`.",
+    ),
+    key(
+        "gateway.upstream_password_file",
+        "string",
+        "/run/secrets/index-password",
+        "A file holding the password (trailing newline ignored); wins over `upstream_password`.",
+    ),
+    key(
+        "gateway.path",
+        "string",
+        "/upload/",
+        "The upload path clients publish to (`--publish-url https://<trustmint>/legacy/`). Must start with `/` and not be one of trustmint's own routes.",
+    ),
+    key(
+        "gateway.max_upload_bytes",
+        "integer",
+        "52428800",
+        "Largest upload body accepted (PyPI's default file limit, 100 MiB); larger ones are answered 413.",
+    ),
+    key(
+        "gateway.timeout_secs",
+        "integer",
+        "600",
+        "Time allowed for streaming one upload to the index and reading its answer; past it 504.",
+    ),
+    key(
         "crates.enabled",
         "boolean",
         "true",
@@ -326,7 +402,7 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "kind",
-        "`github`, `gitlab`, `google` or `activestate`",
+        "`github`, `gitlab`, `google`, `activestate`, `buildkite`, `circleci`, `bitbucket` or `forgejo`",
         "required",
         "The provider: decides which publisher rules apply to its tokens.",
     ),
@@ -354,6 +430,12 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
         "`true`",
         "Per-issuer kill switch: `false` answers its tokens with `not-enabled`.",
     ),
+    (
+        "audiences",
+        "list of strings",
+        "`[]`",
+        "Audiences this issuer's tokens may carry besides `[exchange] audience`. An entry is a literal, or a publisher-bound template with one placeholder naming the kind's tenant field: `ari:cloud:bitbucket::workspace/{workspace_uuid}` (bitbucket), `{organization_id}` (circleci). A template is filled from the token's own tenant claim, which the publisher pins, so it never trusts one tenant's tokens for another's publishers.",
+    ),
 ];
 
 /// The text before the section tables.
@@ -361,7 +443,7 @@ pub const INTRO: &str = r#"`trustmint serve --config trustmint.toml` reads, in t
 before:
 
 1. the built-in defaults (the **default** column below; with no file at all trustmint
-   serves on loopback with the in-memory store and trusts the four public issuers),
+   serves on loopback with the in-memory store and trusts the public issuers),
 2. the TOML file given with `--config`,
 3. environment variables `TRUSTMINT__<SECTION>__<KEY>` (double underscores; e.g.
    `TRUSTMINT__STORE__REDIS_URL`). Values are parsed as numbers or booleans where the key
@@ -376,11 +458,17 @@ code 64 and a message naming the key. Secrets (minting keys, the gRPC token, a R
 password) belong in the environment or in files, never in the TOML file."#;
 
 /// After the issuer table.
-pub const ISSUERS_TEXT: &str = r#"When the file lists no `[[issuers]]`, the four public issuers are trusted, each with
-the defaults above: `https://token.actions.githubusercontent.com` (github),
-`https://gitlab.com` (gitlab), `https://accounts.google.com` (google) and
-`https://platform.activestate.com/api/v1/oauth/oidc` (activestate). A list replaces
-them entirely: list the public ones you still want."#;
+pub const ISSUERS_TEXT: &str = r#"When the file lists no `[[issuers]]`, the public issuers are trusted, each with the
+defaults above: `https://token.actions.githubusercontent.com` (github),
+`https://gitlab.com` (gitlab), `https://accounts.google.com` (google),
+`https://platform.activestate.com/api/v1/oauth/oidc` (activestate),
+`https://agent.buildkite.com` (buildkite), and as `url_pattern`s (one issuer per
+organization or workspace) `https://oidc.circleci.com/org/*` (circleci) and
+`https://api.bitbucket.org/2.0/workspaces/*/pipelines-config/identity/oidc` (bitbucket). Those patterns admit every tenant's issuer, but a publisher only
+ever matches tokens of its own tenant's issuer. No Forgejo instance is trusted by
+default: add `[[issuers]] url = "https://codeberg.org/api/actions"` with
+`kind = "forgejo"` for Codeberg, or your own instance's `https://<host>/api/actions`.
+A list replaces the defaults entirely: list the public ones you still want."#;
 
 /// After the publisher field lists.
 pub const PUBLISHERS_TEXT: &str = r#"Declared publishers are always in force, held in memory by every replica, and cannot

@@ -18,7 +18,7 @@ use trustmint_testkit::TestIssuer;
 use trustmint_testkit::claims::GitHubClaims;
 
 /// The publisher every default app declares (the testkit's default GitHub claims match it).
-pub const PROJECT: &str = "sampleproject";
+pub use trustmint_testkit::memory_exchange::PROJECT;
 
 /// A running app and the issuer it trusts.
 pub struct TestApp {
@@ -58,18 +58,10 @@ pub fn issuer_settings(url: &str, kind: &str) -> trustmint_claims::IssuerSetting
     serde_json::from_value(json!({ "url": url, "kind": kind })).expect("issuer settings")
 }
 
-/// A `[[publishers]]` entry for the testkit's default GitHub repository.
+/// A `[[publishers]]` entry for the testkit's default GitHub repository (testkit's
+/// `github_declaration`, which the use-case tests declare too).
 pub fn github_publisher(issuer: &str, projects: &[&str], environment: &str) -> Value {
-    json!({
-        "kind": "github",
-        "issuer": issuer,
-        "projects": projects,
-        "repository_owner": "octo-org",
-        "repository_owner_id": "92345678",
-        "repository_name": "sampleproject",
-        "workflow_filename": "release.yml",
-        "environment": environment,
-    })
+    trustmint_testkit::memory_exchange::github_declaration(issuer, projects, environment)
 }
 
 /// Spawns the default app.
@@ -239,7 +231,7 @@ impl TestApp {
         let verification = self
             .app
             .verify(trustmint_exchange::VerifyRequest {
-                token: token.to_owned(),
+                token: token.into(),
                 project: project.to_owned(),
             })
             .await

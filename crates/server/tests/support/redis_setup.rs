@@ -2,9 +2,9 @@
 //! under its own key prefix), `redis-server` processes and 3-master Clusters a test owns,
 //! and replicas — several `Application`s sharing one Redis and one keyring.
 //!
-//! The process helpers are the store tests' own (`processes.rs`, included by path rather
-//! than copied): servers on free ports below the ephemeral range, stopped by their pid in
-//! `Drop`, and by a watchdog should the test process die without unwinding.
+//! The process helpers are testkit's (`redis_processes`, shared with the store tests):
+//! servers on free ports below the ephemeral range, stopped by their pid in `Drop`, and
+//! by a watchdog should the test process die without unwinding.
 
 use trustmint::Settings;
 use trustmint_store::Backend;
@@ -12,8 +12,7 @@ use trustmint_testkit::TestIssuer;
 
 use super::{TestApp, base_settings, spawn_with_settings};
 
-#[path = "../../../store/tests/store/support/processes.rs"]
-pub mod processes;
+pub use trustmint_testkit::redis_processes as processes;
 
 // Each test binary uses a different subset.
 #[allow(unused_imports)]
@@ -21,8 +20,7 @@ pub use processes::{
     OwnedRedis, START_REDIS_HINT, TestCluster, free_port, require_local_redis, unique_prefix,
 };
 
-/// The Redis every machine of the project runs (nothing persisted).
-pub const LOCAL_REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub use processes::LOCAL_REDIS_URL;
 
 /// Key id of the keyring replicas share.
 pub const SHARED_KEY_ID: &str = "k1";

@@ -149,6 +149,16 @@ impl TrustmintProcess {
         self.dir.path().join("trustmint.toml")
     }
 
+    /// Sends `signal` (`HUP`, `TERM`, …) to the process without waiting.
+    pub fn send_signal(&self, signal: &str) {
+        let pid = self.child.as_ref().expect("running").id();
+        let status = Command::new("kill")
+            .args([format!("-{signal}"), pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -{signal} {pid} failed");
+    }
+
     /// Sends SIGTERM, as an init system would, without waiting.
     pub fn send_sigterm(&self) {
         let pid = self.child.as_ref().expect("running").id();

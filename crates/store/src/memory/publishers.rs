@@ -3,12 +3,12 @@
 //! Redis scripts are.
 
 use std::collections::{BTreeSet, HashMap};
-use std::sync::{Mutex, MutexGuard};
+use std::sync::{Arc, Mutex, MutexGuard};
 
 use async_trait::async_trait;
 use trustmint_publishers::{ProjectName, Publisher, PublisherId};
 
-use crate::clock::unix_now;
+use crate::clock::{Clock, SystemClock};
 use crate::stored_publisher::{
     confirmed, confirmed_identity_index, identity_index, merge_projects, normalize,
 };
@@ -95,15 +95,35 @@ where
 }
 
 /// [`PublisherStore`] in process memory.
-#[derive(Debug, Default)]
+#[derive(Debug)]
 pub struct MemoryPublisherStore {
     tables: Mutex<Tables>,
+    /// Decides when a pending publisher has expired.
+    clock: Arc<dyn Clock>,
+}
+
+impl Default for MemoryPublisherStore {
+    fn default() -> Self {
+        Self::new()
+    }
 }
 
 impl MemoryPublisherStore {
-    /// An empty store.
+    /// An empty store on the system clock.
     pub fn new() -> Self {
-        Self::default()
+        Self::with_clock(Arc::new(SystemClock))
+    }
+
+    /// An empty store whose pending publishers expire by `clock`.
+    pub fn with_clock(clock: Arc<dyn Clock>) -> Self {
+        Self {
+            tables: Mutex::default(),
+            clock,
+        }
+    }
+
+    fn now(&self) -> i64 {
+        self.clock.now()
     }
 
     fn tables(&self) -> MutexGuard<'_, Tables> {
@@ -119,22 +139,22 @@ impl MemoryPublisherStore {
 impl PublisherStore for MemoryPublisherStore {
     async fn candidates(&self, lookup_key: &str) -> Result<Vec<Publisher>, StoreError> {
         let tables = self.tables();
-        Ok(tables.live_in(tables.by_lookup_key.get(lookup_key), unix_now()))
+        Ok(tables.live_in(tables.by_lookup_key.get(lookup_key), self.now()))
     }
 
     async fn get(&self, id: &PublisherId) -> Result<Option<Publisher>, StoreError> {
-        Ok(self.tables().live(id, unix_now()).cloned())
+        Ok(self.tables().live(id, self.now()).cloned())
     }
 
     async fn list_by_project(&self, project: &ProjectName) -> Result<Vec<Publisher>, StoreError> {
         let tables = self.tables();
-        Ok(tables.live_in(tables.by_project.get(project), unix_now()))
+        Ok(tables.live_in(tables.by_project.get(project), self.now()))
     }
 
     async fn create(&self, publisher: Publisher) -> Result<Created, StoreError> {
         let publisher = normalize(publisher);
         let mut tables = self.tables();
-        tables.purge_expired(unix_now());
+        tables.purge_expired(self.now());
         let existing = tables
             .by_identity
             .get(&identity_index(&publisher))
@@ -169,14 +189,14 @@ impl PublisherStore for MemoryPublisherStore {
 
     async fn delete(&self, id: &PublisherId) -> Result<Option<Publisher>, StoreError> {
         let mut tables = self.tables();
-        let now = unix_now();
+        let now = self.now();
         tables.purge_expired(now);
         Ok(tables.remove(id))
     }
 
     async fn confirm(&self, id: &PublisherId) -> Result<Confirmed, StoreError> {
         let mut tables = self.tables();
-        tables.purge_expired(unix_now());
+        tables.purge_expired(self.now());
         let Some(current) = tables.by_id.get(id).cloned() else {
             return Ok(Confirmed::NotFound);
         };

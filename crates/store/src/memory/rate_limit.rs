@@ -1,5 +1,6 @@
 //! GCRA rate limiting in process memory (one replica's view only).
 
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
@@ -7,7 +8,7 @@ use moka::Expiry;
 use moka::future::Cache;
 use moka::ops::compute::{CompResult, Op};
 
-use crate::clock::unix_now_micros;
+use crate::clock::{Clock, SystemClock};
 use crate::gcra::{self, GcraLimit, GcraOutcome};
 use crate::settings::RateLimitSettings;
 use crate::{RateDecision, RateLimiter, StoreError};
@@ -19,18 +20,20 @@ pub const MAX_MEMORY_RATE_KEYS: u64 = 100_000;
 
 /// Forgets a key once its theoretical arrival time (µs since the epoch) has passed: from
 /// then on, no state and that state mean the same thing.
-struct UntilTat;
+struct UntilTat {
+    clock: Arc<dyn Clock>,
+}
 
 impl UntilTat {
-    fn remaining(tat: i64) -> Option<Duration> {
-        let micros = tat.saturating_sub(unix_now_micros()).max(0);
+    fn remaining(&self, tat: i64) -> Option<Duration> {
+        let micros = tat.saturating_sub(self.clock.now_micros()).max(0);
         Some(Duration::from_micros(u64::try_from(micros).unwrap_or(0)))
     }
 }
 
 impl Expiry<String, i64> for UntilTat {
     fn expire_after_create(&self, _: &String, tat: &i64, _: Instant) -> Option<Duration> {
-        Self::remaining(*tat)
+        self.remaining(*tat)
     }
 
     fn expire_after_update(
@@ -40,7 +43,7 @@ impl Expiry<String, i64> for UntilTat {
         _: Instant,
         _: Option<Duration>,
     ) -> Option<Duration> {
-        Self::remaining(*tat)
+        self.remaining(*tat)
     }
 }
 
@@ -49,17 +52,28 @@ impl Expiry<String, i64> for UntilTat {
 pub struct MemoryRateLimiter {
     limit: GcraLimit,
     tats: Cache<String, i64>,
+    clock: Arc<dyn Clock>,
 }
 
 impl MemoryRateLimiter {
-    /// A limiter for validated `settings`, tracking at most `max_keys` clients.
+    /// A limiter on the system clock for validated `settings`, tracking at most
+    /// `max_keys` clients.
     pub fn new(settings: &RateLimitSettings, max_keys: u64) -> Self {
+        Self::with_clock(settings, max_keys, Arc::new(SystemClock))
+    }
+
+    /// A limiter for validated `settings` that measures time by `clock`, tracking at most
+    /// `max_keys` clients.
+    pub fn with_clock(settings: &RateLimitSettings, max_keys: u64, clock: Arc<dyn Clock>) -> Self {
         Self {
             limit: GcraLimit::from_settings(settings),
             tats: Cache::builder()
                 .max_capacity(max_keys)
-                .expire_after(UntilTat)
+                .expire_after(UntilTat {
+                    clock: clock.clone(),
+                })
                 .build(),
+            clock,
         }
     }
 }
@@ -68,7 +82,7 @@ impl MemoryRateLimiter {
 impl RateLimiter for MemoryRateLimiter {
     async fn check(&self, key: &str) -> Result<RateDecision, StoreError> {
         let limit = self.limit;
-        let now = unix_now_micros();
+        let now = self.clock.now_micros();
         let outcome = self
             .tats
             .entry_by_ref(key)

@@ -115,6 +115,12 @@ impl RedisHandle {
         });
     }
 
+    /// Whether this is a standalone Redis (not a Cluster): only there can one script
+    /// touch keys of any slot.
+    pub(crate) fn is_standalone(&self) -> bool {
+        matches!(self.connection, Connection::Standalone(_))
+    }
+
     /// Runs one command, bounded by the timeout.
     pub(crate) async fn query<T: FromRedisValue>(
         &self,

@@ -28,6 +28,12 @@ impl KeyLayout {
         format!("{}jti:{replay_key}", self.prefix)
     }
 
+    /// `abandoned:<owner>`: marks an exchange's commit as given up (see
+    /// `ExchangeStore::abandon`), until its JWT expires.
+    pub(crate) fn abandoned(&self, owner: &str) -> String {
+        format!("{}abandoned:{owner}", self.prefix)
+    }
+
     /// The prefix of publisher record keys; the scripts append an id to it.
     pub(crate) fn publisher_prefix(&self) -> String {
         format!("{}{{pub}}:p:", self.prefix)
@@ -54,6 +60,12 @@ impl KeyLayout {
         format!("{}{{pub}}:id:{identity_index}", self.prefix)
     }
 
+    /// `{pub}:gen`: the publisher generation, a fresh value written by every publisher
+    /// write (see `PublisherGeneration`).
+    pub(crate) fn publisher_generation(&self) -> String {
+        format!("{}{{pub}}:gen", self.prefix)
+    }
+
     /// `rl:<key>`: GCRA state (the theoretical arrival time) of one client.
     pub(crate) fn rate(&self, key: &str) -> String {
         format!("{}rl:{key}", self.prefix)
@@ -77,6 +89,7 @@ mod tests {
         let cases = [
             (keys.token("abc"), "trustmint:tok:abc"),
             (keys.replay("d1:jti-1"), "trustmint:jti:d1:jti-1"),
+            (keys.abandoned("4f2a"), "trustmint:abandoned:4f2a"),
             (keys.publisher(&id), "trustmint:{pub}:p:0b8e"),
             (keys.publisher_prefix(), "trustmint:{pub}:p:"),
             (
@@ -91,6 +104,7 @@ mod tests {
                 keys.identity("[\"x\"]|pending"),
                 "trustmint:{pub}:id:[\"x\"]|pending",
             ),
+            (keys.publisher_generation(), "trustmint:{pub}:gen"),
             (keys.rate("mint:10.0.0.1"), "trustmint:rl:mint:10.0.0.1"),
             (keys.audit(), "trustmint:audit"),
         ];

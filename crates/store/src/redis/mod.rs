@@ -3,6 +3,7 @@
 //! in `connection.rs`. `crate::Backends::connect` builds them all on one shared handle.
 
 mod audit;
+mod commit;
 mod connection;
 mod keys;
 mod publisher_scripts;
@@ -15,6 +16,7 @@ mod tokens;
 use async_trait::async_trait;
 
 pub use audit::RedisAuditLog;
+pub use commit::RedisExchangeStore;
 pub use publishers::RedisPublisherStore;
 pub use rate_limit::RedisRateLimiter;
 pub use replay::RedisReplayGuard;

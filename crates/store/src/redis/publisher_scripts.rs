@@ -9,6 +9,11 @@
 //! only if the record is still exactly what Rust read (compare-and-set). A lost race
 //! returns the current record and Rust tries again; of two concurrent confirms, exactly
 //! one therefore sees the pending record and wins.
+//!
+//! Every write that changes a live publisher also sets the publisher generation
+//! (`{pub}:gen`, named in ARGV like the record keys, so in the same slot) to a fresh
+//! value the caller passes: a replica that cached candidates at an older generation sees
+//! the change at its next exchange commit (`commit.rs`) and reads them again.
 
 use redis::Script;
 
@@ -30,11 +35,29 @@ end
 return records
 ";
 
+/// [`READ_INDEX`] that also returns the publisher generation the records were read at,
+/// first ('' when no publisher was ever written).
+///
+/// KEYS[1] = lookup set; ARGV[1] = record key prefix, ARGV[2] = generation key.
+const READ_CANDIDATES: &str = r"
+local records = {redis.call('GET', ARGV[2]) or ''}
+for _, id in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  local record = redis.call('GET', ARGV[1] .. id)
+  if record then
+    table.insert(records, record)
+  else
+    redis.call('SREM', KEYS[1], id)
+  end
+end
+return records
+";
+
 /// Creates a publisher unless one with the same identity index is alive.
 ///
 /// KEYS[1] = identity key, KEYS[2] = record key, KEYS[3] = lookup set,
 /// KEYS[4..] = project sets; ARGV[1] = id, ARGV[2] = record JSON,
-/// ARGV[3] = expiry (unix seconds) or '', ARGV[4] = record key prefix.
+/// ARGV[3] = expiry (unix seconds) or '', ARGV[4] = record key prefix,
+/// ARGV[5] = generation key, ARGV[6] = new generation.
 /// Returns {1, json} when created, {0, existing json} when an identical one exists.
 const CREATE: &str = r"
 local existing_id = redis.call('GET', KEYS[1])
@@ -54,13 +77,15 @@ redis.call('SADD', KEYS[3], ARGV[1])
 for i = 4, #KEYS do
   redis.call('SADD', KEYS[i], ARGV[1])
 end
+redis.call('SET', ARGV[5], ARGV[6])
 return {1, ARGV[2]}
 ";
 
 /// Compare-and-set of a record gaining projects; the TTL (pending) is kept.
 ///
 /// KEYS[1] = record key, KEYS[2..] = project sets to add the id to;
-/// ARGV[1] = expected JSON, ARGV[2] = new JSON, ARGV[3] = id.
+/// ARGV[1] = expected JSON, ARGV[2] = new JSON, ARGV[3] = id, ARGV[4] = generation key,
+/// ARGV[5] = new generation.
 const MERGE: &str = r"
 local current = redis.call('GET', KEYS[1])
 if not current then return {0, ''} end
@@ -69,13 +94,15 @@ redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
 for i = 2, #KEYS do
   redis.call('SADD', KEYS[i], ARGV[3])
 end
+redis.call('SET', ARGV[4], ARGV[5])
 return {1, ARGV[2]}
 ";
 
 /// Compare-and-delete of a record and its index entries.
 ///
 /// KEYS[1] = record key, KEYS[2] = lookup set, KEYS[3] = identity key,
-/// KEYS[4..] = project sets; ARGV[1] = expected JSON, ARGV[2] = id.
+/// KEYS[4..] = project sets; ARGV[1] = expected JSON, ARGV[2] = id,
+/// ARGV[3] = generation key, ARGV[4] = new generation.
 const DELETE: &str = r"
 local current = redis.call('GET', KEYS[1])
 if not current then return {0, ''} end
@@ -88,6 +115,7 @@ end
 if redis.call('GET', KEYS[3]) == ARGV[2] then
   redis.call('DEL', KEYS[3])
 end
+redis.call('SET', ARGV[3], ARGV[4])
 return {1, current}
 ";
 
@@ -96,7 +124,8 @@ return {1, current}
 /// key to the active one, unless a live active publisher already holds it.
 ///
 /// KEYS[1] = record key, KEYS[2] = pending identity key, KEYS[3] = active identity key;
-/// ARGV[1] = expected JSON, ARGV[2] = new JSON, ARGV[3] = id, ARGV[4] = record key prefix.
+/// ARGV[1] = expected JSON, ARGV[2] = new JSON, ARGV[3] = id, ARGV[4] = record key prefix,
+/// ARGV[5] = generation key, ARGV[6] = new generation.
 const CONFIRM: &str = r"
 local current = redis.call('GET', KEYS[1])
 if not current then return {0, ''} end
@@ -109,6 +138,7 @@ local holder = redis.call('GET', KEYS[3])
 if (not holder) or redis.call('EXISTS', ARGV[4] .. holder) == 0 then
   redis.call('SET', KEYS[3], ARGV[3])
 end
+redis.call('SET', ARGV[5], ARGV[6])
 return {1, ARGV[2]}
 ";
 
@@ -116,6 +146,7 @@ return {1, ARGV[2]}
 #[derive(Clone, Debug)]
 pub(crate) struct PublisherScripts {
     pub(crate) read_index: Script,
+    pub(crate) read_candidates: Script,
     pub(crate) create: Script,
     pub(crate) merge: Script,
     pub(crate) delete: Script,
@@ -126,6 +157,7 @@ impl PublisherScripts {
     pub(crate) fn new() -> Self {
         Self {
             read_index: Script::new(READ_INDEX),
+            read_candidates: Script::new(READ_CANDIDATES),
             create: Script::new(CREATE),
             merge: Script::new(MERGE),
             delete: Script::new(DELETE),

@@ -1,6 +1,8 @@
 //! API-registered publishers in Redis (key layout in `keys.rs`, scripts in
 //! `publisher_scripts.rs`).
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use redis::ScriptInvocation;
 use trustmint_publishers::{ProjectName, Publisher, PublisherId};
@@ -8,11 +10,11 @@ use trustmint_publishers::{ProjectName, Publisher, PublisherId};
 use super::connection::RedisHandle;
 use super::keys::KeyLayout;
 use super::publisher_scripts::{CasOutcome, PublisherScripts};
-use crate::clock::unix_now;
+use crate::clock::Clock;
 use crate::stored_publisher::{
     confirmed, confirmed_identity_index, identity_index, merge_projects, normalize,
 };
-use crate::{Confirmed, Created, PublisherStore, StoreError};
+use crate::{Confirmed, Created, PublisherGeneration, PublisherStore, StoreError};
 
 /// How often a write re-reads and retries after losing a compare-and-set race before it
 /// gives up with a `StoreError`. Races need concurrent writes to one publisher, which are
@@ -25,14 +27,18 @@ pub struct RedisPublisherStore {
     redis: RedisHandle,
     keys: KeyLayout,
     scripts: PublisherScripts,
+    /// Decides, on read, whether a pending publisher has expired (its key's own TTL
+    /// follows Redis's clock and removes it eventually).
+    clock: Arc<dyn Clock>,
 }
 
 impl RedisPublisherStore {
-    pub(crate) fn new(redis: RedisHandle, keys: KeyLayout) -> Self {
+    pub(crate) fn new(redis: RedisHandle, keys: KeyLayout, clock: Arc<dyn Clock>) -> Self {
         Self {
             redis,
             keys,
             scripts: PublisherScripts::new(),
+            clock,
         }
     }
 
@@ -45,7 +51,7 @@ impl RedisPublisherStore {
         let mut invocation = self.scripts.read_index.key(set_key);
         invocation.arg(self.keys.publisher_prefix());
         let records: Vec<String> = self.redis.invoke(op, &invocation).await?;
-        let now = unix_now();
+        let now = self.clock.now();
         let mut publishers = records
             .iter()
             .map(|json| decode(op, json))
@@ -53,6 +59,15 @@ impl RedisPublisherStore {
             .collect::<Result<Vec<_>, _>>()?;
         publishers.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(publishers)
+    }
+
+    /// The generation key and a fresh value for it, the last arguments of every write
+    /// script.
+    fn next_generation(&self) -> (String, String) {
+        (
+            self.keys.publisher_generation(),
+            PublisherGeneration::fresh().into_string(),
+        )
     }
 
     async fn read_record(
@@ -92,10 +107,13 @@ impl RedisPublisherStore {
             for project in &new_projects {
                 invocation.key(self.keys.project(project));
             }
+            let (generation_key, generation) = self.next_generation();
             invocation
                 .arg(&existing_json)
                 .arg(&merged_json)
-                .arg(merged.id.as_str());
+                .arg(merged.id.as_str())
+                .arg(generation_key)
+                .arg(generation);
             match self.cas(OP, &invocation).await? {
                 CasOutcome::Done(_) => return Ok(Some(merged)),
                 CasOutcome::Gone => return Ok(None),
@@ -130,13 +148,45 @@ impl PublisherStore for RedisPublisherStore {
             .await
     }
 
+    async fn candidates_with_generation(
+        &self,
+        lookup_key: &str,
+    ) -> Result<(Vec<Publisher>, Option<PublisherGeneration>), StoreError> {
+        const OP: &str = "publisher_candidates";
+        if !self.redis.is_standalone() {
+            // Only the standalone commit checks generations (one script over all of an
+            // exchange's keys); a Cluster exchange reads its candidates every time.
+            return Ok((self.candidates(lookup_key).await?, None));
+        }
+        let mut invocation = self
+            .scripts
+            .read_candidates
+            .key(self.keys.lookup(lookup_key));
+        invocation
+            .arg(self.keys.publisher_prefix())
+            .arg(self.keys.publisher_generation());
+        let mut reply: Vec<String> = self.redis.invoke(OP, &invocation).await?;
+        if reply.is_empty() {
+            return Err(StoreError::new(OP, "the script returned no generation"));
+        }
+        let generation = PublisherGeneration::from_stored(reply.remove(0));
+        let now = self.clock.now();
+        let mut publishers = reply
+            .iter()
+            .map(|json| decode(OP, json))
+            .filter(|decoded| decoded.as_ref().map_or(true, |p| !p.is_expired(now)))
+            .collect::<Result<Vec<_>, _>>()?;
+        publishers.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok((publishers, Some(generation)))
+    }
+
     async fn get(&self, id: &PublisherId) -> Result<Option<Publisher>, StoreError> {
         const OP: &str = "publisher_get";
         let Some(json) = self.read_record(OP, id).await? else {
             return Ok(None);
         };
         let publisher = decode(OP, &json)?;
-        Ok((!publisher.is_expired(unix_now())).then_some(publisher))
+        Ok((!publisher.is_expired(self.clock.now())).then_some(publisher))
     }
 
     async fn list_by_project(&self, project: &ProjectName) -> Result<Vec<Publisher>, StoreError> {
@@ -163,11 +213,14 @@ impl PublisherStore for RedisPublisherStore {
             for project in &publisher.projects {
                 invocation.key(self.keys.project(project));
             }
+            let (generation_key, generation) = self.next_generation();
             invocation
                 .arg(publisher.id.as_str())
                 .arg(&json)
                 .arg(&expiry)
-                .arg(self.keys.publisher_prefix());
+                .arg(self.keys.publisher_prefix())
+                .arg(generation_key)
+                .arg(generation);
             let (created, stored): (i64, String) = self.redis.invoke(OP, &invocation).await?;
             if created == 1 {
                 return Ok(Created {
@@ -200,7 +253,12 @@ impl PublisherStore for RedisPublisherStore {
             for project in &publisher.projects {
                 invocation.key(self.keys.project(project));
             }
-            invocation.arg(&json).arg(id.as_str());
+            let (generation_key, generation) = self.next_generation();
+            invocation
+                .arg(&json)
+                .arg(id.as_str())
+                .arg(generation_key)
+                .arg(generation);
             match self.cas(OP, &invocation).await? {
                 CasOutcome::Done(_) => return Ok(Some(publisher)),
                 CasOutcome::Gone => return Ok(None),
@@ -220,7 +278,7 @@ impl PublisherStore for RedisPublisherStore {
             if !current.pending {
                 return Ok(Confirmed::Already(current));
             }
-            if current.is_expired(unix_now()) {
+            if current.is_expired(self.clock.now()) {
                 return Ok(Confirmed::NotFound);
             }
             let done = confirmed(&current);
@@ -232,6 +290,8 @@ impl PublisherStore for RedisPublisherStore {
                 .arg(encode(OP, &done)?)
                 .arg(id.as_str())
                 .arg(self.keys.publisher_prefix());
+            let (generation_key, generation) = self.next_generation();
+            invocation.arg(generation_key).arg(generation);
             match self.cas(OP, &invocation).await? {
                 CasOutcome::Done(_) => return Ok(Confirmed::Now(done)),
                 CasOutcome::Gone => return Ok(Confirmed::NotFound),

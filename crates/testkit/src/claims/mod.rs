@@ -1,15 +1,24 @@
-//! Realistic claim sets per CI provider, as builders with setters.
+//! Realistic claim sets per CI provider (GitHub, GitLab, Google, ActiveState,
+//! Buildkite, CircleCI, Bitbucket, Forgejo), as builders with setters.
 //!
 //! Every builder's `build(iss, audience, now)` sets `iss`, `aud`, `iat = now`,
 //! `nbf = now`, `exp = now + 300`, then applies [`claim`](GitHubClaims::claim) overrides
 //! and [`without`](GitHubClaims::without) removals last, so tests can shape any edge case.
 
 mod activestate;
+mod bitbucket;
+mod buildkite;
+mod circleci;
+mod forgejo;
 mod github;
 mod gitlab;
 mod google;
 
 pub use activestate::ActiveStateClaims;
+pub use bitbucket::BitbucketClaims;
+pub use buildkite::BuildkiteClaims;
+pub use circleci::CircleCIClaims;
+pub use forgejo::ForgejoClaims;
 pub use github::GitHubClaims;
 pub use gitlab::GitLabClaims;
 pub use google::GoogleClaims;

@@ -345,3 +345,22 @@ fn accepts_a_valid_minimal_macaroon() {
     assert!(macaroon.caveats.is_empty());
     assert_eq!(macaroon.signature, [0x11; 32]);
 }
+
+#[test]
+fn rejects_an_empty_location_field() {
+    // Fuzz finding (macaroon_codec, crash-6c8ed721…): `02 01 00` — a location field of
+    // length 0 — decoded to the same macaroon as no location field, so decode → encode
+    // changed the bytes. A present location must be non-empty.
+    let mut bytes = vec![0x02, 0x01, 0x00, 0x02, 0x02, b'i', b'd', 0x00, 0x00];
+    bytes.extend_from_slice(&signature_field());
+    assert_eq!(
+        Macaroon::decode_v2(&bytes),
+        Err(CodecError::EmptyLocation { offset: 1 })
+    );
+    // Without the field it decodes, to a macaroon with an empty location.
+    let mut without = vec![0x02, 0x02, 0x02, b'i', b'd', 0x00, 0x00];
+    without.extend_from_slice(&signature_field());
+    let decoded = Macaroon::decode_v2(&without).expect("decodes");
+    assert!(decoded.location.is_empty());
+    assert_eq!(decoded.encode_v2(), without);
+}

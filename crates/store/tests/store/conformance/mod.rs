@@ -4,6 +4,7 @@
 //! memory target.
 
 pub mod audit;
+pub mod commit;
 pub mod publishers;
 pub mod rate_limit;
 pub mod replay;
@@ -14,7 +15,7 @@ macro_rules! conformance_suite {
     ($target:expr) => {
         use trustmint_store::RateLimitSettings;
 
-        use crate::conformance::{audit, publishers, rate_limit, replay, tokens};
+        use crate::conformance::{audit, commit, publishers, rate_limit, replay, tokens};
         use crate::support::Subject;
 
         async fn subject() -> Subject {
@@ -146,6 +147,37 @@ macro_rules! conformance_suite {
             audit::zero_maxlen_disables_the_stream
         );
         behaviour!(health_ping_succeeds, subject(), audit::ping_succeeds);
+
+        behaviour!(
+            commit_offered_by_standalone_redis_only,
+            subject(),
+            commit::offered_by_standalone_redis_only
+        );
+        behaviour!(
+            commit_stores_the_record_claims_the_jwt_and_appends_the_audit_event,
+            subject(),
+            commit::stores_the_record_claims_the_jwt_and_appends_the_audit_event
+        );
+        behaviour!(
+            commit_shares_the_rate_limit_with_the_limiter,
+            Subject::with($target, rate_limit::slow_limit(5), |_| {}),
+            commit::shares_the_rate_limit_with_the_limiter
+        );
+        behaviour!(
+            commit_a_publisher_removed_on_another_replica_is_never_honoured,
+            subject(),
+            commit::a_publisher_removed_on_another_replica_is_never_honoured
+        );
+        behaviour!(
+            commit_an_abandoned_commit_leaves_nothing_whenever_it_runs,
+            subject(),
+            commit::an_abandoned_commit_leaves_nothing_whenever_it_runs
+        );
+        behaviour!(
+            commit_every_publisher_write_moves_the_generation,
+            subject(),
+            commit::every_publisher_write_moves_the_generation
+        );
     };
 }
 

@@ -1,9 +1,12 @@
 //! What every test needs: the store under test (a [`Subject`]) on one of the three
 //! targets, a raw connection to inspect Redis, Redis processes, and fixtures.
 
-pub mod fixtures;
-pub mod processes;
 pub mod raw;
+
+// The fixtures and Redis processes are testkit's (shared with the exchange and server
+// tests); re-exported under the names the tests have always used.
+pub use trustmint_testkit::publisher_fixtures as fixtures;
+pub use trustmint_testkit::redis_processes as processes;
 
 use trustmint_store::{Backend, Backends, RateLimitSettings, StoreSettings};
 
@@ -11,8 +14,7 @@ use processes::SHARED_CLUSTER;
 pub use processes::{START_REDIS_HINT, require_local_redis, unique_prefix};
 use raw::RawRedis;
 
-/// The Redis every machine of the project runs (nothing persisted).
-pub const LOCAL_REDIS_URL: &str = "redis://127.0.0.1:6379";
+pub use processes::LOCAL_REDIS_URL;
 
 /// Where a subject's stores live.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

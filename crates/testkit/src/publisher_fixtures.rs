@@ -1,4 +1,5 @@
-//! Realistic records and publishers.
+//! Realistic publishers and token records, as the exchange stores them, for the store
+//! and use-case tests.
 
 use std::collections::BTreeMap;
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -8,6 +9,7 @@ use trustmint_publishers::{
 };
 use trustmint_store::TokenRecord;
 
+/// Unix seconds now.
 pub fn now() -> i64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
@@ -15,6 +17,7 @@ pub fn now() -> i64 {
         .as_secs() as i64
 }
 
+/// `name` as a project name (panics if it is not one).
 pub fn project(name: &str) -> ProjectName {
     ProjectName::parse(name).expect("valid project name")
 }
@@ -94,6 +97,7 @@ pub fn pending(
     }
 }
 
+/// The ids of `publishers`, in order.
 pub fn ids(publishers: &[Publisher]) -> Vec<PublisherId> {
     publishers.iter().map(|p| p.id.clone()).collect()
 }

@@ -1,7 +1,9 @@
-//! Redis processes the tests start and stop themselves: single servers on free ports (for
-//! the fault tests) and 3-master clusters. Every process is stopped by its pid, in `Drop`
-//! and, should the test process die without unwinding, by a watchdog shell that outlives
-//! it by at most a second.
+//! Redis for tests: the machine's Redis at 127.0.0.1:6379 (each test under its own key
+//! prefix), and processes the tests start and stop themselves: single servers on free
+//! ports (for the fault tests) and 3-master clusters. Every process is stopped by its
+//! pid, in `Drop` and, should the test process die without unwinding, by a watchdog
+//! shell that outlives it by at most a second. A missing Redis fails the test with
+//! [`START_REDIS_HINT`], never skips it.
 
 use std::collections::HashSet;
 use std::io::{Read, Write};
@@ -13,6 +15,9 @@ use std::thread::sleep;
 use std::time::{Duration, Instant};
 
 use tempfile::TempDir;
+
+/// The Redis every machine of the project runs (nothing persisted).
+pub const LOCAL_REDIS_URL: &str = "redis://127.0.0.1:6379";
 
 /// How to get Redis on a machine that lacks it.
 pub const START_REDIS_HINT: &str = "these tests need Redis: start one with \
