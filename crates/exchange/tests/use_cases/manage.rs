@@ -169,10 +169,11 @@ async fn invalid_input_is_invalid_argument_naming_the_field() {
             description,
         );
     }
+    // A name no ecosystem accepts ('-bad-' is a valid npm name, so it is looked up as one).
     assert_error(
-        fx.exchange.list_publishers("-bad-").await,
+        fx.exchange.list_publishers("bad name").await,
         "invalid-argument",
-        "project: project name '-bad-' is not valid: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit",
+        "project: project name 'bad name' is not valid: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit",
     );
     // Nothing was stored by the refused requests.
     assert_eq!(fx.exchange.list_publishers("alpha").await, Ok(vec![]));
