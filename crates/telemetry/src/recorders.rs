@@ -281,6 +281,32 @@ mod tests {
     }
 
     #[test]
+    fn door_recorders_label_the_door_and_the_verdict() {
+        let metrics = Metrics::new();
+        metrics.preregister_door_exchange("npm");
+        metrics.record_door_exchange("crates", ExchangeOutcome::Minted);
+        metrics.record_door_exchange(
+            "token_exchange",
+            ExchangeOutcome::Refused(ErrorCode::InvalidPublisher),
+        );
+        metrics.record_leaked_token(LeakLabel::TruePositive);
+        metrics.record_leaked_token(LeakLabel::FalsePositive);
+        metrics.record_leaked_token(LeakLabel::FalsePositive);
+        let text = metrics.render();
+        for line in [
+            "trustmint_door_exchanges_total{code=\"\",door=\"npm\",outcome=\"success\"} 0",
+            "trustmint_door_exchanges_total{code=\"\",door=\"crates\",outcome=\"success\"} 1",
+            "trustmint_door_exchanges_total{code=\"invalid-publisher\",door=\"token_exchange\",outcome=\"failure\"} 1",
+            "trustmint_leaked_tokens_total{label=\"true_positive\"} 1",
+            "trustmint_leaked_tokens_total{label=\"false_positive\"} 2",
+        ] {
+            assert!(text.contains(line), "missing {line} in\n{text}");
+        }
+        // Recording a door exchange leaves the per-issuer series to record_exchange.
+        assert!(!text.contains("trustmint_tokens_minted_total 1"), "{text}");
+    }
+
+    #[test]
     fn request_recorders_use_their_label_names() {
         let metrics = Metrics::new();
         metrics.record_http_request("/_/oidc/mint-token", 422, Duration::from_millis(3));
