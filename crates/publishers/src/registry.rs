@@ -15,6 +15,7 @@ use crate::diagnostics::NoMatch;
 use crate::fields;
 use crate::keys::LookupKey;
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::shown;
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
@@ -58,6 +59,13 @@ macro_rules! register_platforms {
             pub fn public_issuer(self) -> &'static str {
                 match self {
                     $( Provider::$variant => <$platform as Platform>::PUBLIC_ISSUER, )+
+                }
+            }
+
+            /// The claims a publisher policy can check on this provider's tokens.
+            pub(crate) fn policy_claims(self) -> PolicyClaims {
+                match self {
+                    $( Provider::$variant => <$platform as Platform>::POLICY_CLAIMS, )+
                 }
             }
 
@@ -198,6 +206,13 @@ macro_rules! register_platforms {
             pub(crate) fn reusable_workflow_used(&self) -> bool {
                 match self {
                     $( Self::$variant(token) => <$platform as Platform>::reusable_workflow_used(token), )+
+                }
+            }
+
+            /// The token's values of the claims a publisher policy checks.
+            pub(crate) fn policy_facts(&self) -> PolicyFacts {
+                match self {
+                    $( Self::$variant(token) => <$platform as Platform>::policy_facts(token), )+
                 }
             }
 

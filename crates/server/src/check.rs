@@ -13,7 +13,7 @@ use std::fmt::Write as _;
 
 use serde_json::Value;
 use trustmint_claims::IssuerRegistry;
-use trustmint_publishers::Publisher;
+use trustmint_publishers::{Publisher, PublisherPolicy};
 use trustmint_store::Backend;
 use trustmint_telemetry::LogFormat;
 use trustmint_tokens::Keyring;
@@ -208,6 +208,23 @@ fn write_publishers(toml: &mut TomlText, publishers: &[Publisher]) {
                 }
             }
         }
+        write_policy(toml, &publisher.policy);
+    }
+}
+
+/// The policy keys a publisher sets (none for the default policy).
+fn write_policy(toml: &mut TomlText, policy: &PublisherPolicy) {
+    if !policy.refs.is_empty() {
+        toml.strings("refs", &policy.refs);
+    }
+    if policy.require_protected_ref {
+        toml.plain("require_protected_ref", true);
+    }
+    if !policy.allow_self_hosted_runners {
+        toml.plain("allow_self_hosted_runners", false);
+    }
+    if policy.require_protected_environment {
+        toml.plain("require_protected_environment", true);
     }
 }
 

@@ -190,6 +190,7 @@ async fn a_publisher_created_through_one_replica_is_matched_by_the_other() {
             spec,
             projects: vec![PROJECT.to_owned()],
             pending: false,
+            policy: Default::default(),
         })
         .await
         .expect("create on A");
