@@ -5,7 +5,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::algorithm::Algorithm;
 use crate::issuer_url::UrlPattern;
-use trustmint_publishers::Provider;
+use trustmint_publishers::{OidcIssuerRules, Provider};
 
 /// One `[[issuers]]` entry as written in the configuration.
 ///
@@ -34,6 +34,17 @@ pub struct IssuerSettings {
     /// Kill switch (default `true`): a disabled issuer's tokens get `not-enabled`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub enabled: Option<bool>,
+    /// Kind `oidc` only (required there): claims every publisher binds exactly; the
+    /// first indexes publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_claims: Option<Vec<String>>,
+    /// Kind `oidc` only: claims publishers may bind with a `*` glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern_claims: Option<Vec<String>>,
+    /// Kind `oidc` only: `"jti"` (default, tokens must carry one) or `"sha256"` (tokens
+    /// without `jti` are replay-guarded by the hash of the whole JWT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_key: Option<String>,
 }
 
 // === impl IssuerSettings ===
@@ -49,6 +60,9 @@ impl IssuerSettings {
             jwks_uri: None,
             algorithms: None,
             enabled: None,
+            required_claims: None,
+            pattern_claims: None,
+            replay_key: None,
         }
     }
 
@@ -77,6 +91,8 @@ pub struct Issuer {
     pub(crate) matcher: IssuerMatcher,
     pub(crate) display_url: String,
     pub(crate) jwks_uri: Option<String>,
+    /// Kind `oidc`: what its publishers and tokens must satisfy; `None` otherwise.
+    pub oidc_rules: Option<OidcIssuerRules>,
 }
 
 #[derive(Debug)]

@@ -7,7 +7,7 @@ use trustmint_publishers::{
 use trustmint_store::{Confirmed, RegistryError};
 use trustmint_telemetry::{AuditAction, AuditEvent};
 
-use crate::{Exchange, ExchangeError, check_issuer_served};
+use crate::{Exchange, ExchangeError, bind_to_served_issuer};
 
 /// A publisher to register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -71,7 +71,7 @@ impl Exchange {
         new.policy
             .validate(new.spec.provider())
             .map_err(|error| invalid(&error.field, error.message))?;
-        check_issuer_served(self.verifier.registry(), &new.spec)
+        let spec = bind_to_served_issuer(self.verifier.registry(), new.spec)
             .map_err(|error| invalid(&error.field, error.message))?;
         if new.projects.is_empty() {
             return Err(invalid("projects", "at least one project is required"));
@@ -96,7 +96,7 @@ impl Exchange {
             id: PublisherId::random(),
             projects,
             pending: new.pending,
-            spec: new.spec,
+            spec,
             policy: new.policy,
             origin: Origin::Api,
             created_at: now,

@@ -95,7 +95,13 @@ mod tests {
             let mut fields = Map::new();
             fields.insert("kind".into(), provider.as_str().into());
             for (index, field) in provider.spec_fields().iter().enumerate() {
-                fields.insert((*field).into(), format!("{index}").into());
+                // A map field (a custom issuer's `claims`) gets one entry.
+                let value: Value = if *field == "claims" {
+                    serde_json::json!({ "claim": format!("{index}") })
+                } else {
+                    format!("{index}").into()
+                };
+                fields.insert((*field).into(), value);
             }
             let spec: PublisherSpec = serde_json::from_value(Value::Object(fields))
                 .unwrap_or_else(|e| panic!("{provider}: {e}"));

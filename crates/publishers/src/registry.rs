@@ -20,8 +20,8 @@ use crate::reasons::shown;
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 use crate::{
-    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher,
-    activestate, github, gitlab, google,
+    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, OidcIssuerRules,
+    OidcPublisher, Publisher, activestate, github, gitlab, google, oidc,
 };
 
 macro_rules! register_platforms {
@@ -256,6 +256,8 @@ register_platforms! {
     "google" => Google(google::Google, GooglePublisher),
     /// The ActiveState Platform.
     "activestate" => ActiveState(activestate::ActiveState, ActiveStatePublisher),
+    /// Any OIDC issuer an operator trusts from config (`[[issuers]] kind = "oidc"`).
+    "oidc" => Oidc(oidc::Oidc, OidcPublisher),
 }
 
 impl Provider {
@@ -279,6 +281,28 @@ impl PublisherSpec {
             Some(configured) if !configured.is_empty() => configured,
             _ => self.provider().public_issuer(),
         }
+    }
+}
+
+impl PublisherSpec {
+    /// The rules that need the issuer's `[[issuers]]` entry (custom issuers' required
+    /// and pattern claims); other kinds have none.
+    pub fn validate_for_issuer(&self, rules: &OidcIssuerRules) -> Result<(), ValidationError> {
+        match self {
+            PublisherSpec::Oidc(spec) => oidc::validate_for_issuer(spec, rules),
+            _ => Ok(()),
+        }
+    }
+
+    /// This spec as registered under an issuer with `rules`: a custom-issuer publisher
+    /// is indexed by the issuer's first required claim, so the store finds it by the
+    /// key its tokens select. Call after [`PublisherSpec::validate_for_issuer`].
+    pub fn bound_to_issuer(mut self, rules: &OidcIssuerRules) -> Self {
+        if let (PublisherSpec::Oidc(spec), Some(first)) = (&mut self, rules.required_claims.first())
+        {
+            spec.lookup_claim = first.clone();
+        }
+        self
     }
 }
 
@@ -317,7 +341,7 @@ mod tests {
     #[test]
     fn providers_round_trip_their_spelling() {
         let kinds: Vec<&str> = Provider::ALL.iter().map(|p| p.as_str()).collect();
-        assert_eq!(kinds, ["github", "gitlab", "google", "activestate"]);
+        assert_eq!(kinds, ["github", "gitlab", "google", "activestate", "oidc"]);
         for provider in Provider::ALL {
             assert_eq!(Provider::parse(provider.as_str()), Some(*provider));
             let json = serde_json::to_value(provider).unwrap_or_default();

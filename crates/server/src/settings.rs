@@ -285,7 +285,7 @@ mod tests {
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\nkind = \"gitlb\"\n",
                 &[],
-                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, oidc",
             ),
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\n",

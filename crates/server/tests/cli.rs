@@ -283,7 +283,7 @@ fn invalid_configs_exit_64_naming_the_key() {
                 "kind = \"gitlab\"\nalgorithms",
                 "kind = \"gitlb\"\nalgorithms",
             ),
-            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate",
+            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, oidc",
         ),
         (
             "unsupported issuer algorithm",

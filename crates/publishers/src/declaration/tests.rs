@@ -129,7 +129,7 @@ fn refusal_table() {
                 m.remove("kind");
             }),
             "kind",
-            "is required; expected one of: github, gitlab, google, activestate".into(),
+            "is required; expected one of: github, gitlab, google, activestate, oidc".into(),
         ),
         (
             "kind unknown",
@@ -137,7 +137,7 @@ fn refusal_table() {
                 m.insert("kind".into(), json!("bitbucket"));
             }),
             "kind",
-            "unknown publisher kind 'bitbucket'; expected one of: github, gitlab, google, activestate".into(),
+            "unknown publisher kind 'bitbucket'; expected one of: github, gitlab, google, activestate, oidc".into(),
         ),
         (
             "kind not a string",

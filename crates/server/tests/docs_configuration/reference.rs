@@ -254,7 +254,7 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "kind",
-        "`github`, `gitlab`, `google` or `activestate`",
+        "`github`, `gitlab`, `google`, `activestate` or `oidc`",
         "required",
         "The provider: decides which publisher rules apply to its tokens.",
     ),
@@ -281,6 +281,24 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
         "boolean",
         "`true`",
         "Per-issuer kill switch: `false` answers its tokens with `not-enabled`.",
+    ),
+    (
+        "required_claims",
+        "list of strings",
+        "— (required for `oidc`)",
+        "Kind `oidc` only: claims every publisher of the issuer binds exactly (a shared issuer's tenant or project); the first one's value indexes its publishers. See [Custom issuers](publishers.md#custom-issuers).",
+    ),
+    (
+        "pattern_claims",
+        "list of strings",
+        "`[]`",
+        "Kind `oidc` only: claims a publisher may bind with a `*` glob (e.g. `ref`, `sub`); any other claim is bound exactly.",
+    ),
+    (
+        "replay_key",
+        "string",
+        "`\"jti\"`",
+        "Kind `oidc` only: `jti` (tokens must carry one; it is the one-time-use key) or `sha256` (for issuers without `jti`: the hash of the whole JWT).",
     ),
 ];
 
@@ -315,8 +333,11 @@ pub const PUBLISHERS_TEXT: &str = r#"Declared publishers are always in force, he
 be changed or deleted over gRPC. Each names `kind`, `projects` (at least one) and the
 fields of its kind (the proto message's field names); an unknown field is an error, so a
 typo cannot widen a publisher. Every declared publisher must be reachable through a
-configured issuer of its kind. Matching rules and what each field means:
-[`publishers.md`](publishers.md)."#;
+configured issuer of its kind. The policy keys (`refs`, `require_protected_ref`,
+`allow_self_hosted_runners`, `require_protected_environment`) restrict how the trusted
+workflow ran ([Policy](publishers.md#policy)); a `kind = "oidc"` publisher names its
+`issuer` and a `claims` table ([Custom issuers](publishers.md#custom-issuers)).
+Matching rules and what each field means: [`publishers.md`](publishers.md)."#;
 
 /// The complete example (validated by the test with `check-config`'s checks).
 pub const EXAMPLE: &str = r#"[server]
