@@ -204,6 +204,14 @@ fn write_publishers(toml: &mut TomlText, publishers: &[Publisher]) {
                     Value::String(text) if name != "kind" && !text.is_empty() => {
                         toml.string(name, text);
                     }
+                    // A custom issuer's bound claims.
+                    Value::Object(entries) if !entries.is_empty() => {
+                        let entries: Vec<(&str, &str)> = entries
+                            .iter()
+                            .filter_map(|(k, v)| v.as_str().map(|v| (k.as_str(), v)))
+                            .collect();
+                        toml.inline_table(name, &entries);
+                    }
                     _ => {}
                 }
             }
@@ -282,6 +290,15 @@ impl TomlText {
         let _ = writeln!(self.out, "{} = [{}]", toml_key(key), quoted.join(", "));
     }
 
+    /// `key = { name = "value", … }`.
+    fn inline_table(&mut self, key: &str, entries: &[(&str, &str)]) {
+        let entries: Vec<String> = entries
+            .iter()
+            .map(|(name, value)| format!("{} = {}", toml_key(name), toml_string(value)))
+            .collect();
+        let _ = writeln!(self.out, "{} = {{ {} }}", toml_key(key), entries.join(", "));
+    }
+
     /// Numbers and booleans, written as their `Display`.
     fn plain(&mut self, key: &str, value: impl Display) {
         let _ = writeln!(self.out, "{} = {value}", toml_key(key));
@@ -328,6 +345,49 @@ fn toml_string(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// check-config shows a publisher's policy and a custom issuer's claims, as TOML
+    /// that reads back to the same entry.
+    #[test]
+    fn publishers_show_policy_and_claims() {
+        let entries = [
+            serde_json::json!({
+                "kind": "github", "projects": ["p"], "repository_owner": "o",
+                "repository_name": "r", "workflow_filename": "release.yml",
+                "refs": ["refs/tags/v*"], "require_protected_ref": true,
+                "allow_self_hosted_runners": false,
+            }),
+            serde_json::json!({
+                "kind": "oidc", "projects": ["p"], "issuer": "https://ci.example.com",
+                "claims": { "tenant_id": "acme", "repository_id": "42" },
+            }),
+        ];
+        let publishers: Vec<Publisher> = entries
+            .iter()
+            .map(|e| {
+                trustmint_publishers::parse_declaration(e)
+                    .expect("valid")
+                    .into_declared_publisher()
+            })
+            .collect();
+        let mut toml = TomlText::default();
+        write_publishers(&mut toml, &publishers);
+        let text = toml.finish();
+        assert!(text.contains("refs = [\"refs/tags/v*\"]\nrequire_protected_ref = true\nallow_self_hosted_runners = false\n"), "{text}");
+        assert!(
+            text.contains("claims = { repository_id = \"42\", tenant_id = \"acme\" }\n"),
+            "{text}"
+        );
+        let read: toml::Value = toml::from_str(&text).expect("valid TOML");
+        let entries = read
+            .get("publishers")
+            .and_then(toml::Value::as_array)
+            .expect("entries");
+        for entry in entries {
+            let json = serde_json::to_value(entry).expect("json");
+            trustmint_publishers::parse_declaration(&json).expect("reads back");
+        }
+    }
 
     #[test]
     fn url_passwords_are_redacted() {
