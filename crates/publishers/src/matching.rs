@@ -25,7 +25,8 @@ pub struct Match {
     /// `ref`, `sha`, `event_name`, `run_id`, `run_attempt`; GitLab `project_path`,
     /// `namespace_id`, `project_id`, `workflow_filepath`, `ci_config_ref_uri`,
     /// `environment`, `ref_path`, `sha`, `pipeline_id`, `job_id`; Google `email`, `sub`;
-    /// ActiveState `organization`, `project`, `actor`, `actor_id`.
+    /// ActiveState `organization`, `project`, `actor`, `actor_id`; custom issuers the
+    /// issuer's `required_claims`.
     pub stored_claims: BTreeMap<String, String>,
     /// GitHub: `job_workflow_ref` and `workflow_ref` are both present and differ.
     pub reusable_workflow_used: bool,
