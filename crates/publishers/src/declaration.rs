@@ -10,8 +10,12 @@
 
 use serde_json::{Map, Value};
 
+use crate::policy::POLICY_FIELDS;
+use crate::publisher::identity_key;
 use crate::validation::ValidationError;
-use crate::{Origin, ProjectName, Provider, Publisher, PublisherId, PublisherSpec};
+use crate::{
+    Origin, ProjectName, Provider, Publisher, PublisherId, PublisherPolicy, PublisherSpec,
+};
 
 /// A validated publisher declaration.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -20,6 +24,9 @@ pub struct Declaration {
     pub projects: Vec<ProjectName>,
     /// The identity, validated.
     pub spec: PublisherSpec,
+    /// The policy (`refs`, `require_protected_ref`, …), validated for the spec's
+    /// platform; the default when the entry sets none.
+    pub policy: PublisherPolicy,
 }
 
 impl Declaration {
@@ -27,10 +34,11 @@ impl Declaration {
     /// with an id derived from its identity so every replica and restart agrees on it.
     pub fn into_declared_publisher(self) -> Publisher {
         Publisher {
-            id: PublisherId::for_declared(&self.spec.identity_key()),
+            id: PublisherId::for_declared(&identity_key(&self.spec, &self.policy)),
             projects: self.projects,
             pending: false,
             spec: self.spec,
+            policy: self.policy,
             origin: Origin::Config,
             created_at: 0,
             expires_at: None,
@@ -71,14 +79,28 @@ pub fn parse_declaration(value: &Value) -> Result<Declaration, ValidationError> 
     let fields = provider.spec_fields();
     reject_unknown_keys(object, provider, fields)?;
     let projects = projects(object.get("projects"))?;
-    let spec_fields: Map<String, Value> = object
+    let (policy_fields, spec_fields): (Map<String, Value>, Map<String, Value>) = object
         .iter()
         .filter(|(key, _)| !matches!(key.as_str(), "kind" | "projects"))
         .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
+        .partition(|(key, _)| POLICY_FIELDS.contains(&key.as_str()));
     let spec = provider.spec_from_fields(Value::Object(spec_fields))?;
     spec.validate()?;
-    Ok(Declaration { projects, spec })
+    let policy = policy_from_fields(policy_fields)?;
+    policy.validate(provider)?;
+    Ok(Declaration {
+        projects,
+        spec,
+        policy,
+    })
+}
+
+/// The policy keys of an entry; `null` means "not set", like the spec fields.
+fn policy_from_fields(fields: Map<String, Value>) -> Result<PublisherPolicy, ValidationError> {
+    let fields: Map<String, Value> = fields.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    serde_path_to_error::deserialize(Value::Object(fields)).map_err(|error| {
+        ValidationError::new(error.path().to_string(), error.into_inner().to_string())
+    })
 }
 
 /// The first unknown key (in sorted order, whatever the map's order) is the error.
@@ -90,7 +112,9 @@ fn reject_unknown_keys(
     let mut unknown: Vec<&String> = object
         .keys()
         .filter(|key| {
-            !matches!(key.as_str(), "kind" | "projects") && !fields.contains(&key.as_str())
+            !matches!(key.as_str(), "kind" | "projects")
+                && !fields.contains(&key.as_str())
+                && !POLICY_FIELDS.contains(&key.as_str())
         })
         .collect();
     unknown.sort();
@@ -99,8 +123,9 @@ fn reject_unknown_keys(
         Some(key) => Err(ValidationError::new(
             truncate(key),
             format!(
-                "unknown field for a {provider} publisher; expected one of: kind, projects, {}",
-                fields.join(", ")
+                "unknown field for a {provider} publisher; expected one of: kind, projects, {}, {}",
+                fields.join(", "),
+                POLICY_FIELDS.join(", ")
             ),
         )),
     }

@@ -17,7 +17,7 @@ use trustmint_claims::IssuerRegistry;
 use trustmint_exchange::ExchangeSettings;
 use trustmint_grpc::GrpcSettings;
 use trustmint_http::GatewaySettings;
-use trustmint_publishers::Publisher;
+use trustmint_publishers::{Publisher, PublisherPolicy};
 use trustmint_store::{RateLimitSettings, StoreSettings};
 use trustmint_telemetry::TelemetrySettings;
 use trustmint_tokens::Keyring;
@@ -137,8 +137,12 @@ struct EffectiveIssuer<'a> {
 struct EffectivePublisher<'a> {
     kind: &'static str,
     projects: Vec<&'a str>,
+    /// Non-empty text fields, and a custom issuer's bound `claims`.
     #[serde(flatten)]
-    fields: BTreeMap<String, String>,
+    fields: BTreeMap<String, Value>,
+    /// The policy keys, when the policy restricts anything.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a PublisherPolicy>,
 }
 
 impl<'a> EffectiveSettings<'a> {
@@ -209,9 +213,10 @@ impl<'a> EffectivePublisher<'a> {
         let fields = match serde_json::to_value(&publisher.spec) {
             Ok(Value::Object(fields)) => fields
                 .into_iter()
-                .filter_map(|(name, value)| match value {
-                    Value::String(text) if name != "kind" && !text.is_empty() => Some((name, text)),
-                    _ => None,
+                .filter(|(name, value)| match value {
+                    Value::String(text) => name != "kind" && !text.is_empty(),
+                    Value::Object(entries) => !entries.is_empty(),
+                    _ => false,
                 })
                 .collect(),
             _ => BTreeMap::new(),
@@ -220,6 +225,7 @@ impl<'a> EffectivePublisher<'a> {
             kind: publisher.spec.provider().as_str(),
             projects: publisher.projects.iter().map(|p| p.as_str()).collect(),
             fields,
+            policy: (!publisher.policy.is_default()).then_some(&publisher.policy),
         }
     }
 }
@@ -247,6 +253,54 @@ fn redact_url_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// check-config shows a publisher's policy and a custom issuer's claims, as TOML
+    /// that reads back to the same entry.
+    #[test]
+    fn publishers_show_policy_and_claims() {
+        let entries = [
+            serde_json::json!({
+                "kind": "github", "projects": ["p"], "repository_owner": "o",
+                "repository_name": "r", "workflow_filename": "release.yml",
+                "refs": ["refs/tags/v*"], "require_protected_ref": true,
+                "allow_self_hosted_runners": false,
+            }),
+            serde_json::json!({
+                "kind": "oidc", "projects": ["p"], "issuer": "https://ci.example.com",
+                "claims": { "tenant_id": "acme", "repository_id": "42" },
+            }),
+        ];
+        let publishers: Vec<Publisher> = entries
+            .iter()
+            .map(|e| {
+                trustmint_publishers::parse_declaration(e)
+                    .expect("valid")
+                    .into_declared_publisher()
+            })
+            .collect();
+        #[derive(Serialize)]
+        struct Entries<'a> {
+            publishers: Vec<EffectivePublisher<'a>>,
+        }
+        let view = Entries {
+            publishers: publishers.iter().map(EffectivePublisher::new).collect(),
+        };
+        let text = toml::to_string(&view).expect("serializes");
+        assert!(text.contains("refs = [\"refs/tags/v*\"]\nrequire_protected_ref = true\nallow_self_hosted_runners = false\nrequire_protected_environment = false\n"), "{text}");
+        assert!(
+            text.contains("[publishers.claims]\nrepository_id = \"42\"\ntenant_id = \"acme\"\n"),
+            "{text}"
+        );
+        let read: toml::Value = toml::from_str(&text).expect("valid TOML");
+        let entries = read
+            .get("publishers")
+            .and_then(toml::Value::as_array)
+            .expect("entries");
+        for entry in entries {
+            let json = serde_json::to_value(entry).expect("json");
+            trustmint_publishers::parse_declaration(&json).expect("reads back");
+        }
+    }
 
     #[test]
     fn url_passwords_are_redacted() {

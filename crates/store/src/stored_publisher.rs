@@ -34,12 +34,12 @@ pub(crate) fn identity_index(publisher: &Publisher) -> String {
     } else {
         "active"
     };
-    format!("{}|{flag}", publisher.spec.identity_key())
+    format!("{}|{flag}", publisher.identity_key())
 }
 
 /// The identity index a pending publisher gets once confirmed.
 pub(crate) fn confirmed_identity_index(publisher: &Publisher) -> String {
-    format!("{}|active", publisher.spec.identity_key())
+    format!("{}|active", publisher.identity_key())
 }
 
 /// `existing` with `added` projects merged in, and the projects that were new; `None`
@@ -90,6 +90,7 @@ mod tests {
                 email: "ci@example.iam.gserviceaccount.com".into(),
                 sub: String::new(),
             }),
+            policy: Default::default(),
             origin: Origin::Api,
             created_at: 1_000,
             expires_at: None,
