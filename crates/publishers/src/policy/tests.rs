@@ -123,6 +123,18 @@ fn validation_refuses_rules_the_platform_cannot_check() {
     for (policy, provider, expected) in [
         (&refs, Provider::GitHub, Ok(())),
         (&refs, Provider::GitLab, Ok(())),
+        (&refs, Provider::Buildkite, Ok(())),
+        (&refs, Provider::CircleCI, Ok(())),
+        (&refs, Provider::Bitbucket, Ok(())),
+        (&refs, Provider::Forgejo, Ok(())),
+        (&hosted_only, Provider::Buildkite, Ok(())),
+        (
+            &protected_ref,
+            Provider::Bitbucket,
+            Err(
+                "require_protected_ref: Bitbucket tokens carry no claim saying the ref is protected, so this rule could never be checked; remove it",
+            ),
+        ),
         (
             &refs,
             Provider::Google,
