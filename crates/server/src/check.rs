@@ -355,7 +355,7 @@ mod tests {
         );
         assert_eq!(parsed["grpc"]["auth_token"].as_str(), Some("<redacted>"));
         assert_eq!(parsed["keys"]["current"].as_str(), Some(""));
-        assert_eq!(parsed["issuers"].as_array().map(Vec::len), Some(4));
+        assert_eq!(parsed["issuers"].as_array().map(Vec::len), Some(7));
         assert!(parsed.get("publishers").is_none());
     }
 }
