@@ -12,7 +12,7 @@
 # the best run of each side is reported, all runs are in the JSON), TRUSTMINT_BIN (a
 # trustmint binary to run instead of building target/release/trustmint), OUTPUT (the
 # JSON report, default target/bench/vs-peer.json), PERF_RECORD (a path: `perf record -g`
-# the trustmint process during its first run, for profiling).
+# the whole machine during trustmint's first run, for profiling; report with --pid).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
@@ -176,7 +176,7 @@ for run in $(seq 1 "$RUNS"); do
     peer_runs+=("$(load "http://127.0.0.1:$PEER_PORT") $(cut -d' ' -f1 /proc/loadavg)")
     echo "bench-vs-peer: run $run/$RUNS: trustmint"
     if [ -n "${PERF_RECORD:-}" ] && [ "$run" = 1 ]; then
-        perf record -F 499 -g -p "$TRUSTMINT_PID" -o "$PERF_RECORD" -- sleep 6 >/dev/null 2>&1 &
+        perf record -F 499 -g -a -o "$PERF_RECORD" -- sleep 6 >/dev/null 2>&1 &
     fi
     trustmint_runs+=("$(load "http://127.0.0.1:$HTTP_PORT") $(cut -d' ' -f1 /proc/loadavg)")
 done

@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 use crate::algorithm::Algorithm;
 use crate::audience::AudienceRule;
 use crate::issuer_url::UrlPattern;
-use trustmint_publishers::Provider;
+use trustmint_publishers::{OidcIssuerRules, Provider};
 
 /// One `[[issuers]]` entry as written in the configuration.
 ///
@@ -40,6 +40,17 @@ pub struct IssuerSettings {
     /// `"ari:cloud:bitbucket::workspace/{workspace_uuid}"` (see `audience.rs`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub audiences: Option<Vec<String>>,
+    /// Kind `oidc` only (required there): claims every publisher binds exactly; the
+    /// first indexes publishers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_claims: Option<Vec<String>>,
+    /// Kind `oidc` only: claims publishers may bind with a `*` glob.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub pattern_claims: Option<Vec<String>>,
+    /// Kind `oidc` only: `"jti"` (default, tokens must carry one) or `"sha256"` (tokens
+    /// without `jti` are replay-guarded by the hash of the whole JWT).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub replay_key: Option<String>,
 }
 
 // === impl IssuerSettings ===
@@ -56,6 +67,9 @@ impl IssuerSettings {
             algorithms: None,
             enabled: None,
             audiences: None,
+            required_claims: None,
+            pattern_claims: None,
+            replay_key: None,
         }
     }
 
@@ -86,6 +100,8 @@ pub struct Issuer {
     pub(crate) jwks_uri: Option<String>,
     /// Extra accepted audiences (parsed `audiences`), empty by default.
     pub(crate) audiences: Vec<AudienceRule>,
+    /// Kind `oidc`: what its publishers and tokens must satisfy; `None` otherwise.
+    pub oidc_rules: Option<OidcIssuerRules>,
 }
 
 #[derive(Debug)]

@@ -4,7 +4,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use crate::algorithm::Algorithm;
-use trustmint_publishers::Provider;
+use trustmint_publishers::{OidcIssuerRules, Provider};
 
 use crate::audience::AudienceRule;
 use crate::issuer::{Issuer, IssuerMatcher, IssuerSettings};
@@ -127,7 +127,9 @@ impl IssuerRegistry {
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(|m| error("audiences", m))?;
 
+            let oidc_rules = oidc_rules(entry).map_err(|(key, m)| error(key, m))?;
             issuers.push(Issuer {
+                oidc_rules,
                 name,
                 kind: entry.kind,
                 enabled: entry.enabled.unwrap_or(true),
@@ -241,6 +243,66 @@ fn disambiguate_derived_names(issuers: &mut [Issuer], settings: &[IssuerSettings
             issuer.name = format!("{}#{index}", issuer.name);
         }
     }
+}
+
+/// The rules of a `kind = "oidc"` entry, checked; other kinds must not set them.
+fn oidc_rules(entry: &IssuerSettings) -> Result<Option<OidcIssuerRules>, (&'static str, String)> {
+    if entry.kind != Provider::Oidc {
+        for (key, set) in [
+            ("required_claims", entry.required_claims.is_some()),
+            ("pattern_claims", entry.pattern_claims.is_some()),
+            ("replay_key", entry.replay_key.is_some()),
+        ] {
+            if set {
+                return Err((key, "applies only to issuers of kind oidc".to_owned()));
+            }
+        }
+        return Ok(None);
+    }
+    let required = entry.required_claims.clone().unwrap_or_default();
+    if required.is_empty() {
+        return Err((
+            "required_claims",
+            "an oidc issuer lists at least one required claim: the tenant or project claim every publisher binds exactly, whose value indexes its publishers (e.g. [\"project_id\"])".to_owned(),
+        ));
+    }
+    let patterns = entry.pattern_claims.clone().unwrap_or_default();
+    for (key, names) in [
+        ("required_claims", &required),
+        ("pattern_claims", &patterns),
+    ] {
+        for name in names.iter() {
+            if name.is_empty() || name.chars().any(|c| c.is_whitespace() || c.is_control()) {
+                return Err((key, format!("{name:?} is not a claim name")));
+            }
+            if names.iter().filter(|n| *n == name).count() > 1 {
+                return Err((key, format!("lists {name:?} twice")));
+            }
+        }
+    }
+    if let Some(both) = required.iter().find(|name| patterns.contains(name)) {
+        return Err((
+            "pattern_claims",
+            format!("{both:?} is a required claim, which publishers always bind exactly"),
+        ));
+    }
+    let replay_by_hash = match entry.replay_key.as_deref() {
+        None | Some("jti") => false,
+        Some("sha256") => true,
+        Some(other) => {
+            return Err((
+                "replay_key",
+                format!(
+                    "{other:?} is not one of \"jti\" (tokens must carry a jti) or \"sha256\" (the hash of the whole JWT)"
+                ),
+            ));
+        }
+    };
+    Ok(Some(OidcIssuerRules {
+        required_claims: required,
+        pattern_claims: patterns,
+        replay_by_hash,
+    }))
 }
 
 #[cfg(test)]

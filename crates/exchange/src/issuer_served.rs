@@ -15,11 +15,14 @@ pub fn check_issuer_served(
 ) -> Result<(), ValidationError> {
     let issuer_url = spec.issuer();
     let issuer_url = issuer_url.as_str();
-    if registry
+    if let Some(issuer) = registry
         .resolve(issuer_url)
-        .is_some_and(|issuer| issuer.kind == spec.provider())
+        .filter(|issuer| issuer.kind == spec.provider())
     {
-        return Ok(());
+        return match &issuer.oidc_rules {
+            Some(rules) => spec.validate_for_issuer(rules),
+            None => Ok(()),
+        };
     }
     let kind = spec.provider().as_str();
     let unserved = format!("no [[issuers]] entry of kind {kind} serves '{issuer_url}'");
@@ -45,4 +48,22 @@ pub fn check_issuer_served(
         field: field.to_owned(),
         message,
     })
+}
+
+/// [`check_issuer_served`], then the spec as registered under that issuer (a custom
+/// issuer's publisher gets the claim its tokens are looked up by).
+pub fn bind_to_served_issuer(
+    registry: &IssuerRegistry,
+    spec: PublisherSpec,
+) -> Result<PublisherSpec, ValidationError> {
+    check_issuer_served(registry, &spec)?;
+    Ok(
+        match registry
+            .resolve(&spec.issuer())
+            .and_then(|issuer| issuer.oidc_rules.clone())
+        {
+            Some(rules) => spec.bound_to_issuer(&rules),
+            None => spec,
+        },
+    )
 }

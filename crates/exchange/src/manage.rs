@@ -2,12 +2,12 @@
 
 use trustmint_publishers::{
     Ecosystem, Origin, PENDING_PUBLISHER_TTL_SECS, ProjectName, Publisher, PublisherId,
-    PublisherSpec,
+    PublisherPolicy, PublisherSpec,
 };
 use trustmint_store::{Confirmed, RegistryError};
 use trustmint_telemetry::{AuditAction, AuditEvent, PublisherChange};
 
-use crate::{Exchange, ExchangeError, check_issuer_served};
+use crate::{Exchange, ExchangeError, bind_to_served_issuer};
 
 /// A publisher to register.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -18,6 +18,8 @@ pub struct NewPublisher {
     pub projects: Vec<String>,
     /// `true` for a project that does not exist in the index yet (exactly one project).
     pub pending: bool,
+    /// Rules on how the trusted workflow ran; the default restricts nothing.
+    pub policy: PublisherPolicy,
 }
 
 impl Exchange {
@@ -87,7 +89,10 @@ impl Exchange {
         new.spec
             .validate()
             .map_err(|error| invalid(&error.field, error.message))?;
-        check_issuer_served(self.verifier.registry(), &new.spec)
+        new.policy
+            .validate(new.spec.provider())
+            .map_err(|error| invalid(&error.field, error.message))?;
+        let spec = bind_to_served_issuer(self.verifier.registry(), new.spec)
             .map_err(|error| invalid(&error.field, error.message))?;
         if new.projects.is_empty() {
             return Err(invalid("projects", "at least one project is required"));
@@ -114,7 +119,8 @@ impl Exchange {
             id: PublisherId::random(),
             projects,
             pending: new.pending,
-            spec: new.spec,
+            spec,
+            policy: new.policy,
             origin: Origin::Api,
             created_at: now,
             expires_at: new.pending.then_some(now + PENDING_PUBLISHER_TTL_SECS),

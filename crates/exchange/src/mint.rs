@@ -339,10 +339,8 @@ impl Exchange {
         fresh: bool,
     ) -> Result<(Match, Option<PublisherGeneration>), ExchangeError> {
         let provider = verified.issuer.kind;
-        let token_claims = TokenClaims {
-            issuer: &verified.iss,
-            claims: &verified.claims,
-        };
+        let token_claims = TokenClaims::new(&verified.iss, &verified.claims)
+            .with_oidc_rules(verified.issuer.oidc_rules.as_ref());
         async {
             let lookup_key = lookup_key_for_claims(provider, &token_claims)
                 .map_err(|no_match| ExchangeError::InvalidPublisher(no_match.to_string()))?;

@@ -134,6 +134,7 @@ async fn a_pending_publisher_works_until_its_last_second_then_is_gone() {
             }),
             projects: vec!["brand-new".into()],
             pending: true,
+            policy: Default::default(),
         })
         .await
         .expect("a pending publisher");

@@ -8,7 +8,7 @@
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use trustmint_exchange::NewPublisher;
-use trustmint_publishers::{Ecosystem, Origin, Publisher, PublisherSpec};
+use trustmint_publishers::{Ecosystem, Origin, Publisher, PublisherPolicy, PublisherSpec};
 
 use crate::pb;
 
@@ -40,6 +40,32 @@ pub(crate) fn publisher_to_pb(publisher: &Publisher) -> pb::Publisher {
         .to_owned(),
         ecosystem: publisher.ecosystem.as_str().to_owned(),
         kind,
+        policy: policy_to_pb(&publisher.policy),
+    }
+}
+
+/// The protobuf form of a policy; `None` for the default one, so responses about
+/// publishers without a policy are what they were before policies existed.
+fn policy_to_pb(policy: &PublisherPolicy) -> Option<pb::PublisherPolicy> {
+    (!policy.is_default()).then(|| pb::PublisherPolicy {
+        refs: policy.refs.clone(),
+        require_protected_ref: policy.require_protected_ref,
+        allow_self_hosted_runners: Some(policy.allow_self_hosted_runners),
+        require_protected_environment: policy.require_protected_environment,
+    })
+}
+
+/// The policy a CreatePublisher request asks for; an absent message or field is the
+/// default (`allow_self_hosted_runners` unset = `true`).
+fn policy_from_pb(policy: Option<pb::PublisherPolicy>) -> PublisherPolicy {
+    let Some(policy) = policy else {
+        return PublisherPolicy::default();
+    };
+    PublisherPolicy {
+        refs: policy.refs,
+        require_protected_ref: policy.require_protected_ref,
+        allow_self_hosted_runners: policy.allow_self_hosted_runners.unwrap_or(true),
+        require_protected_environment: policy.require_protected_environment,
     }
 }
 
@@ -61,6 +87,7 @@ pub(crate) fn new_publisher_from_pb(publisher: pb::Publisher) -> Option<NewPubli
         spec,
         projects: publisher.projects,
         pending: publisher.pending,
+        policy: policy_from_pb(publisher.policy),
     })
 }
 
@@ -79,7 +106,13 @@ mod tests {
             let mut fields = Map::new();
             fields.insert("kind".into(), provider.as_str().into());
             for (index, field) in provider.spec_fields().iter().enumerate() {
-                fields.insert((*field).into(), format!("{index}").into());
+                // A map field (a custom issuer's `claims`) gets one entry.
+                let value: Value = if *field == "claims" {
+                    serde_json::json!({ "claim": format!("{index}") })
+                } else {
+                    format!("{index}").into()
+                };
+                fields.insert((*field).into(), value);
             }
             let spec: PublisherSpec = serde_json::from_value(Value::Object(fields))
                 .unwrap_or_else(|e| panic!("{provider}: {e}"));
@@ -88,6 +121,7 @@ mod tests {
                 projects: Vec::new(),
                 pending: false,
                 spec: spec.clone(),
+                policy: Default::default(),
                 origin: Origin::Api,
                 created_at: 0,
                 expires_at: None,
@@ -97,6 +131,31 @@ mod tests {
             assert!(message.kind.is_some(), "{provider}: no proto message");
             let back = new_publisher_from_pb(message).unwrap_or_else(|| panic!("{provider}"));
             assert_eq!(back.spec, spec, "{provider}");
+            assert_eq!(back.policy, PublisherPolicy::default(), "{provider}");
         }
+    }
+
+    /// A policy survives the trip; the default one is sent as no message at all.
+    #[test]
+    fn policies_round_trip() {
+        let policy = PublisherPolicy {
+            refs: vec!["refs/tags/v*".into(), "refs/heads/main".into()],
+            require_protected_ref: true,
+            allow_self_hosted_runners: false,
+            require_protected_environment: true,
+        };
+        let message = policy_to_pb(&policy);
+        assert_eq!(
+            message.as_ref().map(|m| m.allow_self_hosted_runners),
+            Some(Some(false))
+        );
+        assert_eq!(policy_from_pb(message), policy);
+        assert_eq!(policy_to_pb(&PublisherPolicy::default()), None);
+        assert_eq!(policy_from_pb(None), PublisherPolicy::default());
+        let unset_runners = pb::PublisherPolicy {
+            refs: vec!["refs/tags/v*".into()],
+            ..Default::default()
+        };
+        assert!(policy_from_pb(Some(unset_runners)).allow_self_hosted_runners);
     }
 }

@@ -6,6 +6,7 @@ use std::fmt;
 
 use serde_json::{Map, Value};
 
+use crate::OidcIssuerRules;
 use crate::diagnostics::NoMatch;
 
 /// A verified token's claims as the matcher sees them. `issuer` is the token's real
@@ -16,12 +17,25 @@ pub struct TokenClaims<'a> {
     pub issuer: &'a str,
     /// Every claim of the token.
     pub claims: &'a Map<String, Value>,
+    /// The rules of the token's `[[issuers]]` entry when it is of kind `oidc` (which
+    /// claim indexes publishers, which may be globs, whether `jti` is required).
+    pub oidc_rules: Option<&'a OidcIssuerRules>,
 }
 
 impl<'a> TokenClaims<'a> {
     /// Wraps a verified payload and its issuer.
     pub fn new(issuer: &'a str, claims: &'a Map<String, Value>) -> Self {
-        Self { issuer, claims }
+        Self {
+            issuer,
+            claims,
+            oidc_rules: None,
+        }
+    }
+
+    /// With the rules of a custom (`oidc`) issuer.
+    pub fn with_oidc_rules(mut self, rules: Option<&'a OidcIssuerRules>) -> Self {
+        self.oidc_rules = rules;
+        self
     }
 
     /// The raw JSON value of a claim, `None` when absent or `null`.

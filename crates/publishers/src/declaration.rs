@@ -10,10 +10,15 @@
 
 use serde_json::{Map, Value};
 
+use crate::policy::POLICY_FIELDS;
+use crate::publisher::identity_key;
 use crate::validation::ValidationError;
-use crate::{Ecosystem, Origin, ProjectName, Provider, Publisher, PublisherId, PublisherSpec};
+use crate::{
+    Ecosystem, Origin, ProjectName, Provider, Publisher, PublisherId, PublisherPolicy,
+    PublisherSpec,
+};
 
-/// The envelope's keys, next to the provider's fields.
+/// The envelope's keys, next to the provider's fields and the policy keys.
 const ENVELOPE_KEYS: [&str; 3] = ["kind", "projects", "ecosystem"];
 
 /// A validated publisher declaration.
@@ -25,23 +30,22 @@ pub struct Declaration {
     pub spec: PublisherSpec,
     /// The ecosystem of the projects (`ecosystem`, default `pypi`).
     pub ecosystem: Ecosystem,
+    /// The policy (`refs`, `require_protected_ref`, …), validated for the spec's
+    /// platform; the default when the entry sets none.
+    pub policy: PublisherPolicy,
 }
 
 impl Declaration {
     /// The config-declared publisher this declaration makes: always in force, read-only,
     /// with an id derived from its identity so every replica and restart agrees on it.
     pub fn into_declared_publisher(self) -> Publisher {
-        // PyPI publishers keep the ids they had before ecosystems existed.
-        let identity = match self.ecosystem {
-            Ecosystem::Pypi => self.spec.identity_key(),
-            other => format!("{other}:{}", self.spec.identity_key()),
-        };
         Publisher {
-            id: PublisherId::for_declared(&identity),
+            id: PublisherId::for_declared(&identity_key(&self.spec, &self.policy, self.ecosystem)),
             ecosystem: self.ecosystem,
             projects: self.projects,
             pending: false,
             spec: self.spec,
+            policy: self.policy,
             origin: Origin::Config,
             created_at: 0,
             expires_at: None,
@@ -83,17 +87,28 @@ pub fn parse_declaration(value: &Value) -> Result<Declaration, ValidationError> 
     reject_unknown_keys(object, provider, fields)?;
     let ecosystem = ecosystem(object.get("ecosystem"))?;
     let projects = projects(object.get("projects"), ecosystem)?;
-    let spec_fields: Map<String, Value> = object
+    let (policy_fields, spec_fields): (Map<String, Value>, Map<String, Value>) = object
         .iter()
         .filter(|(key, _)| !ENVELOPE_KEYS.contains(&key.as_str()))
         .map(|(key, value)| (key.clone(), value.clone()))
-        .collect();
+        .partition(|(key, _)| POLICY_FIELDS.contains(&key.as_str()));
     let spec = provider.spec_from_fields(Value::Object(spec_fields))?;
     spec.validate()?;
+    let policy = policy_from_fields(policy_fields)?;
+    policy.validate(provider)?;
     Ok(Declaration {
         projects,
         spec,
+        policy,
         ecosystem,
+    })
+}
+
+/// The policy keys of an entry; `null` means "not set", like the spec fields.
+fn policy_from_fields(fields: Map<String, Value>) -> Result<PublisherPolicy, ValidationError> {
+    let fields: Map<String, Value> = fields.into_iter().filter(|(_, v)| !v.is_null()).collect();
+    serde_path_to_error::deserialize(Value::Object(fields)).map_err(|error| {
+        ValidationError::new(error.path().to_string(), error.into_inner().to_string())
     })
 }
 
@@ -105,7 +120,11 @@ fn reject_unknown_keys(
 ) -> Result<(), ValidationError> {
     let mut unknown: Vec<&String> = object
         .keys()
-        .filter(|key| !ENVELOPE_KEYS.contains(&key.as_str()) && !fields.contains(&key.as_str()))
+        .filter(|key| {
+            !ENVELOPE_KEYS.contains(&key.as_str())
+                && !fields.contains(&key.as_str())
+                && !POLICY_FIELDS.contains(&key.as_str())
+        })
         .collect();
     unknown.sort();
     match unknown.first() {
@@ -113,8 +132,9 @@ fn reject_unknown_keys(
         Some(key) => Err(ValidationError::new(
             truncate(key),
             format!(
-                "unknown field for a {provider} publisher; expected one of: kind, projects, {}",
-                fields.join(", ")
+                "unknown field for a {provider} publisher; expected one of: kind, projects, {}, {}",
+                fields.join(", "),
+                POLICY_FIELDS.join(", ")
             ),
         )),
     }

@@ -25,7 +25,8 @@ pub struct Match {
     /// `ref`, `sha`, `event_name`, `run_id`, `run_attempt`; GitLab `project_path`,
     /// `namespace_id`, `project_id`, `workflow_filepath`, `ci_config_ref_uri`,
     /// `environment`, `ref_path`, `sha`, `pipeline_id`, `job_id`; Google `email`, `sub`;
-    /// ActiveState `organization`, `project`, `actor`, `actor_id`.
+    /// ActiveState `organization`, `project`, `actor`, `actor_id`; custom issuers the
+    /// issuer's `required_claims`.
     pub stored_claims: BTreeMap<String, String>,
     /// GitHub: `job_workflow_ref` and `workflow_ref` are both present and differ.
     pub reusable_workflow_used: bool,
@@ -73,7 +74,8 @@ pub fn lookup_key_for_claims(
 /// Candidates of another provider or another lookup key are ignored (and never
 /// mentioned), as are pending publishers expired at `now`. A candidate trusting another
 /// issuer fails with PyPI's issuer-mismatch reason (defence in depth: stores already
-/// key by issuer). Among the rest, the passing publishers of the highest specificity
+/// key by issuer). A candidate passing its platform's checks must then satisfy its
+/// policy (see `policy/`). Among the rest, the passing publishers of the highest specificity
 /// (an environment- or `sub`-constrained publisher beats an unconstrained one) form the
 /// match.
 pub fn find_match(
@@ -105,9 +107,25 @@ pub fn find_match(
         });
     }
 
+    let policy_claims = provider.policy_claims();
+    let policy_facts = token.policy_facts();
     let verdicts: Vec<(&Publisher, Verdict)> = trusting
         .iter()
         .filter_map(|p| token.evaluate(&p.spec).map(|verdict| (*p, verdict)))
+        .map(|(p, verdict)| {
+            // The policy applies to a publisher the platform's own checks accepted: a
+            // failure is a failed check of that publisher, with the rule as its reason.
+            let verdict = match verdict {
+                Verdict::Pass { specificity } => {
+                    match p.policy.check(&policy_claims, &policy_facts) {
+                        Ok(()) => Verdict::Pass { specificity },
+                        Err(reason) => Verdict::check_failed(specificity, reason, Vec::new()),
+                    }
+                }
+                failed => failed,
+            };
+            (p, verdict)
+        })
         .collect();
     let best = verdicts
         .iter()

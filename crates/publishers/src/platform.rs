@@ -13,6 +13,7 @@ use serde::de::DeserializeOwned;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::LookupKey;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 
@@ -88,5 +89,16 @@ pub(crate) trait Platform {
     /// Remarks about the token itself, given the candidates that were checked.
     fn hints(_token: &Self::Token, _checked: &[&Self::Spec]) -> Vec<String> {
         Vec::new()
+    }
+
+    /// Which claims a publisher policy can check on this platform's tokens (see
+    /// `policy/`); the default is none, and a publisher setting a rule whose claim the
+    /// platform lacks is refused at validation.
+    const POLICY_CLAIMS: PolicyClaims = PolicyClaims::NONE;
+    /// The token's values of [`Platform::POLICY_CLAIMS`]: the full git ref (a platform
+    /// that sends only a branch or tag name builds `refs/heads/…`/`refs/tags/…`),
+    /// `ref_protected`, `runner_environment`, `environment_protected`.
+    fn policy_facts(_token: &Self::Token) -> PolicyFacts {
+        PolicyFacts::default()
     }
 }

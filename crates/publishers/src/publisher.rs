@@ -2,7 +2,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::{Ecosystem, ProjectName, PublisherId, PublisherSpec};
+use crate::{Ecosystem, ProjectName, PublisherId, PublisherPolicy, PublisherSpec};
 
 /// How long a pending publisher lives before it expires unused (PyPI: 30 days).
 pub const PENDING_PUBLISHER_TTL_SECS: i64 = 30 * 24 * 60 * 60;
@@ -20,6 +20,11 @@ pub struct Publisher {
     pub pending: bool,
     /// The identity the publisher trusts.
     pub spec: PublisherSpec,
+    /// Rules on how the trusted workflow ran (refs, protection, runners); stored
+    /// publishers written before policies existed read as the default, which
+    /// restricts nothing.
+    #[serde(default, skip_serializing_if = "PublisherPolicy::is_default")]
+    pub policy: PublisherPolicy,
     /// Where the publisher comes from: the config file (always in force, read-only) or
     /// the API (stored in the store).
     pub origin: Origin,
@@ -49,8 +54,38 @@ impl Publisher {
         self.projects.binary_search(project).is_ok()
     }
 
+    /// The identity key of this publisher: its spec's, extended by its policy when it
+    /// has one and behind its ecosystem unless PyPI, so the same workflow with a stricter policy is another publisher (and
+    /// never silently folds into a laxer one), while ids of publishers without a policy
+    /// stay what they always were.
+    pub fn identity_key(&self) -> String {
+        identity_key(&self.spec, &self.policy, self.ecosystem)
+    }
+
     /// Whether a pending publisher has expired at `now` (unix seconds).
     pub fn is_expired(&self, now: i64) -> bool {
         self.expires_at.is_some_and(|at| now >= at)
+    }
+}
+
+/// See [`Publisher::identity_key`].
+pub(crate) fn identity_key(
+    spec: &PublisherSpec,
+    policy: &PublisherPolicy,
+    ecosystem: Ecosystem,
+) -> String {
+    let parts = policy.identity_parts();
+    let key = if parts.is_empty() {
+        spec.identity_key()
+    } else {
+        let mut all: Vec<String> = serde_json::from_str(&spec.identity_key()).unwrap_or_default();
+        all.extend(parts);
+        serde_json::to_string(&all).unwrap_or_default()
+    };
+    // Behind the ecosystem for non-PyPI publishers (PyPI's keys and ids stay as they
+    // were): an npm publisher of a repository is not the PyPI one of it.
+    match ecosystem {
+        Ecosystem::Pypi => key,
+        other => format!("{other}:{key}"),
     }
 }

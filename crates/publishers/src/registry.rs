@@ -15,13 +15,15 @@ use crate::diagnostics::NoMatch;
 use crate::fields;
 use crate::keys::LookupKey;
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::shown;
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 use crate::{
     ActiveStatePublisher, BitbucketPublisher, BuildkitePublisher, CircleCIPublisher,
-    ForgejoPublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Publisher, activestate,
-    bitbucket, buildkite, circleci, forgejo, github, gitlab, google,
+    ForgejoPublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, OidcIssuerRules,
+    OidcPublisher, Publisher, activestate, bitbucket, buildkite, circleci, forgejo, github, gitlab,
+    google, oidc,
 };
 
 macro_rules! register_platforms {
@@ -89,6 +91,13 @@ macro_rules! register_platforms {
             ) -> Option<String> {
                 match self {
                     $( Provider::$variant => <$platform as Platform>::audience_placeholder(placeholder, claims), )+
+                }
+            }
+
+            /// The claims a publisher policy can check on this provider's tokens.
+            pub(crate) fn policy_claims(self) -> PolicyClaims {
+                match self {
+                    $( Provider::$variant => <$platform as Platform>::POLICY_CLAIMS, )+
                 }
             }
 
@@ -241,6 +250,13 @@ macro_rules! register_platforms {
                 }
             }
 
+            /// The token's values of the claims a publisher policy checks.
+            pub(crate) fn policy_facts(&self) -> PolicyFacts {
+                match self {
+                    $( Self::$variant(token) => <$platform as Platform>::policy_facts(token), )+
+                }
+            }
+
             /// Checks one publisher; `None` when it is of another provider.
             pub(crate) fn evaluate(&self, spec: &PublisherSpec) -> Option<Verdict> {
                 match (self, spec) {
@@ -289,6 +305,8 @@ register_platforms! {
     "bitbucket" => Bitbucket(bitbucket::Bitbucket, BitbucketPublisher),
     /// Forgejo, Gitea and Codeberg Actions (an instance per configured issuer).
     "forgejo" => Forgejo(forgejo::Forgejo, ForgejoPublisher),
+    /// Any OIDC issuer an operator trusts from config (`[[issuers]] kind = "oidc"`).
+    "oidc" => Oidc(oidc::Oidc, OidcPublisher),
 }
 
 impl Provider {
@@ -301,6 +319,28 @@ impl Provider {
 impl fmt::Display for Provider {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+impl PublisherSpec {
+    /// The rules that need the issuer's `[[issuers]]` entry (custom issuers' required
+    /// and pattern claims); other kinds have none.
+    pub fn validate_for_issuer(&self, rules: &OidcIssuerRules) -> Result<(), ValidationError> {
+        match self {
+            PublisherSpec::Oidc(spec) => oidc::validate_for_issuer(spec, rules),
+            _ => Ok(()),
+        }
+    }
+
+    /// This spec as registered under an issuer with `rules`: a custom-issuer publisher
+    /// is indexed by the issuer's first required claim, so the store finds it by the
+    /// key its tokens select. Call after [`PublisherSpec::validate_for_issuer`].
+    pub fn bound_to_issuer(mut self, rules: &OidcIssuerRules) -> Self {
+        if let (PublisherSpec::Oidc(spec), Some(first)) = (&mut self, rules.required_claims.first())
+        {
+            spec.lookup_claim = first.clone();
+        }
+        self
     }
 }
 
@@ -349,7 +389,8 @@ mod tests {
                 "buildkite",
                 "circleci",
                 "bitbucket",
-                "forgejo"
+                "forgejo",
+                "oidc"
             ]
         );
         for provider in Provider::ALL {

@@ -10,7 +10,8 @@
 //! - GitLab: `project_path`, `namespace_id`, `project_id`, `workflow_filepath`,
 //!   `ci_config_ref_uri`, `environment`, `ref_path`, `sha`, `pipeline_id`, `job_id`;
 //! - Google: `email`, `sub`;
-//! - ActiveState: `organization`, `project`, `actor`, `actor_id`.
+//! - ActiveState: `organization`, `project`, `actor`, `actor_id`;
+//! - custom issuers (`oidc`): the issuer's `required_claims`.
 //!
 //! Only non-empty values are kept.
 

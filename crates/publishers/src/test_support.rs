@@ -18,6 +18,7 @@ pub(crate) fn publisher(id: &str, spec: PublisherSpec) -> Publisher {
         projects: vec![project("sampleproject")],
         pending: false,
         spec,
+        policy: Default::default(),
         origin: Origin::Api,
         created_at: 0,
         expires_at: None,

@@ -17,7 +17,7 @@ use trustmint_claims::IssuerRegistry;
 use trustmint_exchange::{CratesSettings, ExchangeSettings, NpmSettings, TokenExchangeSettings};
 use trustmint_grpc::GrpcSettings;
 use trustmint_http::{GatewaySettings, SecretScanningSettings};
-use trustmint_publishers::{Ecosystem, Publisher};
+use trustmint_publishers::{Ecosystem, Publisher, PublisherPolicy};
 use trustmint_store::{RateLimitSettings, StoreSettings};
 use trustmint_telemetry::TelemetrySettings;
 use trustmint_tokens::Keyring;
@@ -146,8 +146,12 @@ struct EffectivePublisher<'a> {
     /// Absent for PyPI, the default.
     #[serde(skip_serializing_if = "Option::is_none")]
     ecosystem: Option<&'static str>,
+    /// Non-empty text fields, and a custom issuer's bound `claims`.
     #[serde(flatten)]
-    fields: BTreeMap<String, String>,
+    fields: BTreeMap<String, Value>,
+    /// The policy keys, when the policy restricts anything.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    policy: Option<&'a PublisherPolicy>,
 }
 
 impl<'a> EffectiveSettings<'a> {
@@ -224,9 +228,10 @@ impl<'a> EffectivePublisher<'a> {
         let fields = match serde_json::to_value(&publisher.spec) {
             Ok(Value::Object(fields)) => fields
                 .into_iter()
-                .filter_map(|(name, value)| match value {
-                    Value::String(text) if name != "kind" && !text.is_empty() => Some((name, text)),
-                    _ => None,
+                .filter(|(name, value)| match value {
+                    Value::String(text) => name != "kind" && !text.is_empty(),
+                    Value::Object(entries) => !entries.is_empty(),
+                    _ => false,
                 })
                 .collect(),
             _ => BTreeMap::new(),
@@ -237,6 +242,7 @@ impl<'a> EffectivePublisher<'a> {
             ecosystem: (publisher.ecosystem != Ecosystem::Pypi)
                 .then(|| publisher.ecosystem.as_str()),
             fields,
+            policy: (!publisher.policy.is_default()).then_some(&publisher.policy),
         }
     }
 }
@@ -264,6 +270,54 @@ fn redact_url_password(url: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// check-config shows a publisher's policy and a custom issuer's claims, as TOML
+    /// that reads back to the same entry.
+    #[test]
+    fn publishers_show_policy_and_claims() {
+        let entries = [
+            serde_json::json!({
+                "kind": "github", "projects": ["p"], "repository_owner": "o",
+                "repository_name": "r", "workflow_filename": "release.yml",
+                "refs": ["refs/tags/v*"], "require_protected_ref": true,
+                "allow_self_hosted_runners": false,
+            }),
+            serde_json::json!({
+                "kind": "oidc", "projects": ["p"], "issuer": "https://ci.example.com",
+                "claims": { "tenant_id": "acme", "repository_id": "42" },
+            }),
+        ];
+        let publishers: Vec<Publisher> = entries
+            .iter()
+            .map(|e| {
+                trustmint_publishers::parse_declaration(e)
+                    .expect("valid")
+                    .into_declared_publisher()
+            })
+            .collect();
+        #[derive(Serialize)]
+        struct Entries<'a> {
+            publishers: Vec<EffectivePublisher<'a>>,
+        }
+        let view = Entries {
+            publishers: publishers.iter().map(EffectivePublisher::new).collect(),
+        };
+        let text = toml::to_string(&view).expect("serializes");
+        assert!(text.contains("refs = [\"refs/tags/v*\"]\nrequire_protected_ref = true\nallow_self_hosted_runners = false\nrequire_protected_environment = false\n"), "{text}");
+        assert!(
+            text.contains("[publishers.claims]\nrepository_id = \"42\"\ntenant_id = \"acme\"\n"),
+            "{text}"
+        );
+        let read: toml::Value = toml::from_str(&text).expect("valid TOML");
+        let entries = read
+            .get("publishers")
+            .and_then(toml::Value::as_array)
+            .expect("entries");
+        for entry in entries {
+            let json = serde_json::to_value(entry).expect("json");
+            trustmint_publishers::parse_declaration(&json).expect("reads back");
+        }
+    }
 
     #[test]
     fn url_passwords_are_redacted() {
@@ -318,7 +372,7 @@ mod tests {
         );
         assert_eq!(parsed["grpc"]["auth_token"].as_str(), Some("<redacted>"));
         assert_eq!(parsed["keys"]["current"].as_str(), Some(""));
-        assert_eq!(parsed["issuers"].as_array().map(Vec::len), Some(4));
+        assert_eq!(parsed["issuers"].as_array().map(Vec::len), Some(7));
         assert!(parsed.get("publishers").is_none());
     }
 }

@@ -337,7 +337,7 @@ mod tests {
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\nkind = \"gitlb\"\n",
                 &[],
-                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo",
+                "issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo, oidc",
             ),
             (
                 "[[issuers]]\nurl = \"https://gitlab.example.com\"\n",

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
-use trustmint_exchange::{Clock, Exchange, ExchangeBackends, SystemClock, check_issuer_served};
+use trustmint_exchange::{Clock, Exchange, ExchangeBackends, SystemClock, bind_to_served_issuer};
 use trustmint_publishers::{Publisher, parse_declaration};
 use trustmint_store::{Backends, PublisherRegistry};
 use trustmint_telemetry::Metrics;
@@ -33,9 +33,9 @@ pub fn declared_publishers(
 ) -> Result<Vec<Publisher>, ConfigError> {
     let mut publishers = Vec::with_capacity(settings.publishers.len());
     for (index, entry) in settings.publishers.iter().enumerate() {
-        let declaration = parse_declaration(entry)
+        let mut declaration = parse_declaration(entry)
             .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
-        check_issuer_served(issuers, &declaration.spec)
+        declaration.spec = bind_to_served_issuer(issuers, declaration.spec)
             .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
         publishers.push(declaration.into_declared_publisher());
     }

@@ -151,6 +151,7 @@ async fn every_kind_of_event_is_in_the_stream_field_by_field() {
             spec: spec.clone(),
             projects: vec!["New.Project".to_owned()],
             pending: true,
+            policy: Default::default(),
         })
         .await
         .expect("create")

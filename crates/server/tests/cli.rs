@@ -297,7 +297,7 @@ fn invalid_configs_exit_64_naming_the_key() {
                 "kind = \"gitlab\"\nalgorithms",
                 "kind = \"gitlb\"\nalgorithms",
             ),
-            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo",
+            "invalid configuration: issuers[0].kind: unknown value \"gitlb\"; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo, oidc",
         ),
         (
             "unsupported issuer algorithm",
@@ -351,7 +351,7 @@ fn invalid_configs_exit_64_naming_the_key() {
         (
             "publisher: unknown field",
             github_entry_with("environment", "enviroment = \"pypi\""),
-            "invalid configuration: publishers[0].enviroment: unknown field for a github publisher; expected one of: kind, projects, repository_owner, repository_owner_id, repository_name, workflow_filename, environment, issuer, workflow_repository",
+            "invalid configuration: publishers[0].enviroment: unknown field for a github publisher; expected one of: kind, projects, repository_owner, repository_owner_id, repository_name, workflow_filename, environment, issuer, workflow_repository, refs, require_protected_ref, allow_self_hosted_runners, require_protected_environment",
         ),
         (
             "publisher: projects missing",

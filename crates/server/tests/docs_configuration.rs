@@ -138,6 +138,15 @@ fn render() -> String {
             .collect();
         let _ = writeln!(out, "| `{provider}` | {} |", fields.join(", "));
     }
+    let policy: Vec<String> = trustmint_publishers::POLICY_FIELDS
+        .iter()
+        .map(|f| format!("`{f}`"))
+        .collect();
+    let _ = writeln!(
+        out,
+        "\nEvery kind also takes the policy keys {}.",
+        policy.join(", ")
+    );
     let _ = writeln!(out, "\n{PUBLISHERS_TEXT}\n");
     let _ = writeln!(out, "## Example\n");
     let _ = writeln!(out, "```toml\n{EXAMPLE}\n```");
@@ -258,6 +267,9 @@ fn issuer_and_publisher_fields_match_what_the_parsers_accept() {
         algorithms: Some(vec!["RS256".into()]),
         enabled: Some(true),
         audiences: Some(vec!["pypi-staging".into()]),
+        required_claims: Some(vec!["tenant_id".into()]),
+        pattern_claims: Some(vec!["ref".into()]),
+        replay_key: Some("sha256".into()),
     };
     let mut fields: Vec<String> = match serde_json::to_value(full).expect("serialise") {
         Value::Object(map) => map.keys().cloned().collect(),
@@ -291,7 +303,11 @@ fn issuer_and_publisher_fields_match_what_the_parsers_accept() {
             .unwrap_or_else(|| panic!("unexpected message: {error}"));
         assert_eq!(
             accepted,
-            documented.join(", "),
+            format!(
+                "{}, {}",
+                documented.join(", "),
+                trustmint_publishers::POLICY_FIELDS.join(", ")
+            ),
             "[[publishers]] fields of kind {kind}; then {REGENERATE}"
         );
     }

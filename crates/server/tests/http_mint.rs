@@ -291,6 +291,7 @@ async fn a_jwt_whose_exchange_failed_is_not_burnt() {
             spec,
             projects: vec![PROJECT.to_owned()],
             pending: false,
+            policy: Default::default(),
         })
         .await
         .unwrap();

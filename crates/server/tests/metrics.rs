@@ -282,6 +282,7 @@ async fn every_refusal_is_counted_under_its_code() {
                 spec: declare(repository),
                 projects: vec!["brand-new-project".to_owned()],
                 pending,
+                policy: Default::default(),
             })
             .await
             .expect("create publisher");

@@ -190,6 +190,7 @@ async fn a_publisher_created_through_one_replica_is_matched_by_the_other() {
             spec,
             projects: vec![PROJECT.to_owned()],
             pending: false,
+            policy: Default::default(),
         })
         .await
         .expect("create on A");
@@ -231,6 +232,7 @@ async fn a_publisher_deleted_through_one_replica_is_not_matched_by_the_other_tha
         spec: spec.clone(),
         projects: vec![PROJECT.to_owned()],
         pending: false,
+        policy: Default::default(),
     };
     let created = b
         .app

@@ -155,12 +155,8 @@ impl PublisherRegistry {
     /// declared in config is not stored: the declared publisher is returned if it
     /// already lists every requested project, otherwise the request is refused.
     pub async fn create(&self, publisher: Publisher) -> Result<Created, RegistryError> {
-        let identity = publisher.spec.identity_key();
-        if let Some(declared) = self
-            .declared
-            .iter()
-            .find(|d| d.spec.identity_key() == identity)
-        {
+        let identity = publisher.identity_key();
+        if let Some(declared) = self.declared.iter().find(|d| d.identity_key() == identity) {
             return if publisher.projects.iter().all(|p| declared.lists(p)) {
                 Ok(Created {
                     publisher: declared.clone(),
@@ -229,6 +225,7 @@ mod tests {
             projects: projects.iter().map(|p| project(p)).collect(),
             pending: false,
             spec,
+            policy: Default::default(),
             origin: Origin::Config,
             created_at: 0,
             expires_at: None,
@@ -242,6 +239,7 @@ mod tests {
             projects: projects.iter().map(|p| project(p)).collect(),
             pending: false,
             spec: github(repo, workflow),
+            policy: Default::default(),
             origin: Origin::Api,
             created_at: NOW,
             expires_at: None,

@@ -34,21 +34,12 @@ pub(crate) fn identity_index(publisher: &Publisher) -> String {
     } else {
         "active"
     };
-    format!("{}|{flag}", ecosystem_identity(publisher))
-}
-
-/// The identity key, behind the ecosystem for non-PyPI publishers (PyPI's keys stay as
-/// they were): an npm publisher of a repository is not the PyPI one of it.
-fn ecosystem_identity(publisher: &Publisher) -> String {
-    match publisher.ecosystem {
-        trustmint_publishers::Ecosystem::Pypi => publisher.spec.identity_key(),
-        other => format!("{other}:{}", publisher.spec.identity_key()),
-    }
+    format!("{}|{flag}", publisher.identity_key())
 }
 
 /// The identity index a pending publisher gets once confirmed.
 pub(crate) fn confirmed_identity_index(publisher: &Publisher) -> String {
-    format!("{}|active", ecosystem_identity(publisher))
+    format!("{}|active", publisher.identity_key())
 }
 
 /// `existing` with `added` projects merged in, and the projects that were new; `None`
@@ -99,6 +90,7 @@ mod tests {
                 email: "ci@example.iam.gserviceaccount.com".into(),
                 sub: String::new(),
             }),
+            policy: Default::default(),
             origin: Origin::Api,
             created_at: 1_000,
             expires_at: None,

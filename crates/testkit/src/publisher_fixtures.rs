@@ -75,6 +75,7 @@ pub fn github(owner: &str, repo: &str, workflow: &str, projects: &[&str]) -> Pub
             workflow_filename: workflow.into(),
             ..GitHubPublisher::default()
         }),
+        policy: Default::default(),
         origin: Origin::Api,
         created_at: now(),
         expires_at: None,

@@ -87,6 +87,7 @@ pub fn new_publisher(declaration: &Value, projects: &[&str], pending: bool) -> N
             .spec,
         projects: projects.iter().map(|p| (*p).to_owned()).collect(),
         pending,
+        policy: Default::default(),
     }
 }
 
@@ -97,6 +98,7 @@ pub fn new_publisher_with_spec(spec: Value, projects: &[&str], pending: bool) ->
         spec: serde_json::from_value::<PublisherSpec>(spec).expect("a publisher spec"),
         projects: projects.iter().map(|p| (*p).to_owned()).collect(),
         pending,
+        policy: Default::default(),
     }
 }
 

@@ -113,6 +113,7 @@ async fn invalid_pending_publisher_is_422() {
                 spec,
                 projects: vec!["new-project".to_owned()],
                 pending,
+                policy: Default::default(),
             })
             .await
             .expect("registered");

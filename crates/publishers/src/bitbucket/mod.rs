@@ -22,6 +22,7 @@ use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
 use crate::tenant_uuid::{canonical_uuid, same_uuid};
@@ -53,7 +54,6 @@ pub(crate) struct BitbucketToken {
     deployment_environment_uuid: Option<String>,
     audience: String,
     /// `refs/heads/<branchName>`, when the step ran for a branch.
-    #[expect(dead_code, reason = "read by the publisher policy (refs) of issue 14")]
     pub(crate) git_ref: Option<String>,
     stored: BTreeMap<String, String>,
 }
@@ -275,6 +275,19 @@ impl Platform for Bitbucket {
 
     fn evaluate(token: &BitbucketToken, spec: &BitbucketPublisher) -> Verdict {
         token.evaluate(spec)
+    }
+
+    const POLICY_CLAIMS: PolicyClaims = PolicyClaims {
+        // `ref` as provenance names it: `refs/heads/<branchName>`.
+        git_ref: Some("ref"),
+        ..PolicyClaims::NONE
+    };
+
+    fn policy_facts(token: &BitbucketToken) -> PolicyFacts {
+        PolicyFacts {
+            git_ref: token.git_ref.clone(),
+            ..PolicyFacts::default()
+        }
     }
 }
 

@@ -19,6 +19,7 @@ use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::LookupKey;
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
 use crate::tenant_uuid::same_uuid;
@@ -69,10 +70,6 @@ pub(crate) struct BuildkiteToken {
     pipeline_id: Option<String>,
     step_key: Option<String>,
     /// The git ref the build ran on, as `refs/tags/<tag>` or `refs/heads/<branch>`.
-    #[expect(
-        dead_code,
-        reason = "read by the publisher policy (refs, runners) of issue 14"
-    )]
     pub(crate) git_ref: String,
     /// `build_commit`.
     #[expect(
@@ -81,10 +78,6 @@ pub(crate) struct BuildkiteToken {
     )]
     pub(crate) sha: String,
     /// `runner_environment` (`buildkite-hosted` or `self-hosted`), when sent.
-    #[expect(
-        dead_code,
-        reason = "read by the publisher policy (refs, runners) of issue 14"
-    )]
     pub(crate) runner_environment: Option<String>,
     stored: BTreeMap<String, String>,
 }
@@ -298,6 +291,23 @@ impl Platform for Buildkite {
 
     fn evaluate(token: &BuildkiteToken, spec: &BuildkitePublisher) -> Verdict {
         token.evaluate(spec)
+    }
+
+    const POLICY_CLAIMS: PolicyClaims = PolicyClaims {
+        // `ref` as provenance names it: `refs/tags/<build_tag>` when a tag is set, else
+        // `refs/heads/<build_branch>`.
+        git_ref: Some("ref"),
+        runner_environment: Some("runner_environment"),
+        hosted_runner: Some("buildkite-hosted"),
+        ..PolicyClaims::NONE
+    };
+
+    fn policy_facts(token: &BuildkiteToken) -> PolicyFacts {
+        PolicyFacts {
+            git_ref: Some(token.git_ref.clone()).filter(|r| !r.is_empty()),
+            runner_environment: token.runner_environment.clone(),
+            ..PolicyFacts::default()
+        }
     }
 }
 

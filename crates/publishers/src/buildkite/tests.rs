@@ -251,3 +251,38 @@ fn stored_claims_carry_provenance() {
         Some("refs/heads/main")
     );
 }
+
+/// The publisher policy reads Buildkite's ref (`refs/tags/<build_tag>`, else
+/// `refs/heads/<build_branch>`) and runner environment.
+#[test]
+fn policy_reads_the_build_ref_and_runner() {
+    let with_policy = |policy: crate::PublisherPolicy| {
+        let mut publisher = buildkite("p1", |_| {});
+        publisher.policy = policy;
+        publisher
+    };
+    let tags_only = crate::PublisherPolicy {
+        refs: vec!["refs/tags/v*".into()],
+        ..crate::PublisherPolicy::default()
+    };
+    assert!(run(&claims(), &[with_policy(tags_only.clone())]).is_ok());
+    let branch_build = without(
+        with(claims(), "build_branch", json!("feature")),
+        "build_tag",
+    );
+    let refused = run(&branch_build, &[with_policy(tags_only)]).expect_err("a branch build");
+    assert!(
+        refused
+            .to_string()
+            .contains("ref 'refs/heads/feature' matches none of refs/tags/v*"),
+        "{refused}"
+    );
+    let hosted_only = crate::PublisherPolicy {
+        allow_self_hosted_runners: false,
+        ..crate::PublisherPolicy::default()
+    };
+    let refused = run(&claims(), &[with_policy(hosted_only.clone())]).expect_err("self-hosted");
+    assert!(refused.to_string().contains("self-hosted"), "{refused}");
+    let hosted = with(claims(), "runner_environment", json!("buildkite-hosted"));
+    assert!(run(&hosted, &[with_policy(hosted_only)]).is_ok());
+}

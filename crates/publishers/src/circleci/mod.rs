@@ -22,6 +22,7 @@ use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
 use crate::tenant_uuid::{canonical_uuid, same_uuid};
@@ -58,7 +59,6 @@ pub(crate) struct CircleCIToken {
     context_ids: Vec<String>,
     ssh_rerun: bool,
     /// `oidc.circleci.com/vcs-ref` (`refs/heads/main`), absent for custom webhooks.
-    #[expect(dead_code, reason = "read by the publisher policy (refs) of issue 14")]
     pub(crate) git_ref: Option<String>,
     stored: BTreeMap<String, String>,
 }
@@ -349,6 +349,18 @@ impl Platform for CircleCI {
 
     fn evaluate(token: &CircleCIToken, spec: &CircleCIPublisher) -> Verdict {
         token.evaluate(spec)
+    }
+
+    const POLICY_CLAIMS: PolicyClaims = PolicyClaims {
+        git_ref: Some("oidc.circleci.com/vcs-ref"),
+        ..PolicyClaims::NONE
+    };
+
+    fn policy_facts(token: &CircleCIToken) -> PolicyFacts {
+        PolicyFacts {
+            git_ref: token.git_ref.clone(),
+            ..PolicyFacts::default()
+        }
     }
 }
 

@@ -120,7 +120,7 @@ fn owner_id_as_number() {
 #[test]
 fn refusal_table() {
     let github_fields = "kind, projects, repository_owner, repository_owner_id, repository_name, \
-                         workflow_filename, environment, issuer, workflow_repository";
+                         workflow_filename, environment, issuer, workflow_repository, refs, require_protected_ref, allow_self_hosted_runners, require_protected_environment";
     let rows: Vec<(&str, Value, &str, String)> = vec![
         ("not an object", json!(["github"]), "publisher", "must be an object".into()),
         (
@@ -129,7 +129,7 @@ fn refusal_table() {
                 m.remove("kind");
             }),
             "kind",
-            "is required; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo".into(),
+            "is required; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo, oidc".into(),
         ),
         (
             "kind unknown",
@@ -137,7 +137,7 @@ fn refusal_table() {
                 m.insert("kind".into(), json!("travis"));
             }),
             "kind",
-            "unknown publisher kind 'travis'; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo".into(),
+            "unknown publisher kind 'travis'; expected one of: github, gitlab, google, activestate, buildkite, circleci, bitbucket, forgejo, oidc".into(),
         ),
         (
             "kind not a string",
@@ -345,6 +345,87 @@ fn ecosystem_decides_the_project_rules_and_the_declared_id() {
             (error.field.as_str(), error.message.as_str()),
             (field, message),
             "{entry}"
+        );
+    }
+}
+
+/// The policy keys sit beside the platform's fields; they are validated for the
+/// platform, and an entry without them has the default policy.
+#[test]
+fn policy_keys() {
+    let plain = parse_declaration(&github_entry()).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(plain.policy, PublisherPolicy::default());
+    let strict = parse_declaration(&edited(github_entry(), |m| {
+        m.insert("refs".into(), json!(["refs/tags/v*"]));
+        m.insert("require_protected_ref".into(), json!(true));
+        m.insert("allow_self_hosted_runners".into(), json!(false));
+    }))
+    .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        strict.policy,
+        PublisherPolicy {
+            refs: vec!["refs/tags/v*".into()],
+            require_protected_ref: true,
+            allow_self_hosted_runners: false,
+            require_protected_environment: false,
+        }
+    );
+    assert_ne!(
+        strict.clone().into_declared_publisher().id,
+        plain.clone().into_declared_publisher().id,
+        "a stricter policy is another publisher"
+    );
+    assert_eq!(
+        plain.clone().into_declared_publisher().id,
+        PublisherId::for_declared(&plain.spec.identity_key()),
+        "ids of publishers without a policy are unchanged"
+    );
+    for (description, value, expected) in [
+        (
+            "refs not a list",
+            edited(github_entry(), |m| {
+                m.insert("refs".into(), json!("refs/tags/v*"));
+            }),
+            ValidationError::new(
+                "refs",
+                "invalid type: string \"refs/tags/v*\", expected a sequence",
+            ),
+        ),
+        (
+            "flag not a bool",
+            edited(github_entry(), |m| {
+                m.insert("require_protected_ref".into(), json!("yes"));
+            }),
+            ValidationError::new(
+                "require_protected_ref",
+                "invalid type: string \"yes\", expected a boolean",
+            ),
+        ),
+        (
+            "match-everything pattern",
+            edited(github_entry(), |m| {
+                m.insert("refs".into(), json!(["refs/**"]));
+            }),
+            ValidationError::new(
+                "refs[0]",
+                "'refs/**' matches every ref, which restricts nothing: name the namespace and a fixed part of the ref ('refs/tags/v*', 'refs/heads/main'), or leave refs empty to allow any ref",
+            ),
+        ),
+        (
+            "rule the platform cannot check",
+            edited(github_entry(), |m| {
+                m.insert("require_protected_environment".into(), json!(true));
+            }),
+            ValidationError::new(
+                "require_protected_environment",
+                "GitHub tokens carry no claim saying the environment is protected, so this rule could never be checked; remove it",
+            ),
+        ),
+    ] {
+        assert_eq!(
+            parse_declaration(&value).err(),
+            Some(expected),
+            "{description}"
         );
     }
 }

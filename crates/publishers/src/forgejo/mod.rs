@@ -21,6 +21,7 @@ use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
@@ -66,7 +67,6 @@ pub(crate) struct ForgejoToken {
     head_repository: Option<String>,
     environment: Option<String>,
     /// `ref` (`refs/tags/v1.0.0`).
-    #[expect(dead_code, reason = "read by the publisher policy (refs) of issue 14")]
     pub(crate) git_ref: String,
     /// `runner_environment`, when the instance sends it.
     #[expect(
@@ -326,6 +326,18 @@ impl Platform for Forgejo {
 
     fn evaluate(token: &ForgejoToken, spec: &ForgejoPublisher) -> Verdict {
         token.evaluate(spec)
+    }
+
+    const POLICY_CLAIMS: PolicyClaims = PolicyClaims {
+        git_ref: Some("ref"),
+        ..PolicyClaims::NONE
+    };
+
+    fn policy_facts(token: &ForgejoToken) -> PolicyFacts {
+        PolicyFacts {
+            git_ref: Some(token.git_ref.clone()).filter(|r| !r.is_empty()),
+            ..PolicyFacts::default()
+        }
     }
 }
 

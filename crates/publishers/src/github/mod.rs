@@ -20,6 +20,7 @@ use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{GITHUB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
@@ -71,6 +72,8 @@ pub(crate) struct GitHubToken {
     event_name: String,
     environment: Option<String>,
     workflow_ref: Option<String>,
+    /// `ref`, `ref_protected`, `runner_environment`, for publisher policies.
+    policy: PolicyFacts,
     stored: BTreeMap<String, String>,
 }
 
@@ -99,6 +102,12 @@ impl GitHubToken {
             event_name: claims.text_or_empty("event_name"),
             environment: claims.text("environment"),
             workflow_ref: claims.non_empty("workflow_ref"),
+            policy: PolicyFacts {
+                git_ref: claims.text("ref"),
+                ref_protected: claims.text("ref_protected"),
+                runner_environment: claims.text("runner_environment"),
+                environment_protected: None,
+            },
             stored,
         })
     }
@@ -435,6 +444,18 @@ impl Platform for GitHub {
 
     fn hints(token: &GitHubToken, checked: &[&GitHubPublisher]) -> Vec<String> {
         token.hints(checked.iter().copied())
+    }
+
+    const POLICY_CLAIMS: PolicyClaims = PolicyClaims {
+        git_ref: Some("ref"),
+        ref_protected: Some("ref_protected"),
+        runner_environment: Some("runner_environment"),
+        hosted_runner: Some("github-hosted"),
+        environment_protected: None,
+    };
+
+    fn policy_facts(token: &GitHubToken) -> PolicyFacts {
+        token.policy.clone()
     }
 }
 

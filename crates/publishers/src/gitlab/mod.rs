@@ -19,6 +19,7 @@ use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
 use crate::platform::Platform;
+use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{GITLAB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
@@ -65,6 +66,9 @@ pub(crate) struct GitLabToken {
     environment: Option<String>,
     namespace_id: Option<String>,
     project_id: Option<String>,
+    /// `ref_path`, `ref_protected`, `runner_environment`, `environment_protected`,
+    /// for publisher policies.
+    policy: PolicyFacts,
     stored: BTreeMap<String, String>,
 }
 
@@ -91,6 +95,12 @@ impl GitLabToken {
             environment: claims.text("environment"),
             namespace_id: claims.text("namespace_id"),
             project_id: claims.text("project_id"),
+            policy: PolicyFacts {
+                git_ref: claims.text("ref_path"),
+                ref_protected: claims.text("ref_protected"),
+                runner_environment: claims.text("runner_environment"),
+                environment_protected: claims.text("environment_protected"),
+            },
             stored,
         })
     }
@@ -321,6 +331,18 @@ impl Platform for GitLab {
 
     fn evaluate(token: &GitLabToken, spec: &GitLabPublisher) -> Verdict {
         token.evaluate(spec)
+    }
+
+    const POLICY_CLAIMS: PolicyClaims = PolicyClaims {
+        git_ref: Some("ref_path"),
+        ref_protected: Some("ref_protected"),
+        runner_environment: Some("runner_environment"),
+        hosted_runner: Some("gitlab-hosted"),
+        environment_protected: Some("environment_protected"),
+    };
+
+    fn policy_facts(token: &GitLabToken) -> PolicyFacts {
+        token.policy.clone()
     }
 }
 

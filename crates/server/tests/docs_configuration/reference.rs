@@ -402,7 +402,7 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
     ),
     (
         "kind",
-        "`github`, `gitlab`, `google`, `activestate`, `buildkite`, `circleci`, `bitbucket` or `forgejo`",
+        "`github`, `gitlab`, `google`, `activestate`, `buildkite`, `circleci`, `bitbucket`, `forgejo` or `oidc`",
         "required",
         "The provider: decides which publisher rules apply to its tokens.",
     ),
@@ -435,6 +435,24 @@ pub const ISSUER_FIELDS: &[(&str, &str, &str, &str)] = &[
         "list of strings",
         "`[]`",
         "Audiences this issuer's tokens may carry besides `[exchange] audience`. An entry is a literal, or a publisher-bound template with one placeholder naming the kind's tenant field: `ari:cloud:bitbucket::workspace/{workspace_uuid}` (bitbucket), `{organization_id}` (circleci). A template is filled from the token's own tenant claim, which the publisher pins, so it never trusts one tenant's tokens for another's publishers.",
+    ),
+    (
+        "required_claims",
+        "list of strings",
+        "— (required for `oidc`)",
+        "Kind `oidc` only: claims every publisher of the issuer binds exactly (a shared issuer's tenant or project); the first one's value indexes its publishers. See [Custom issuers](publishers.md#custom-issuers).",
+    ),
+    (
+        "pattern_claims",
+        "list of strings",
+        "`[]`",
+        "Kind `oidc` only: claims a publisher may bind with a `*` glob (e.g. `ref`, `sub`); any other claim is bound exactly.",
+    ),
+    (
+        "replay_key",
+        "string",
+        "`\"jti\"`",
+        "Kind `oidc` only: `jti` (tokens must carry one; it is the one-time-use key) or `sha256` (for issuers without `jti`: the hash of the whole JWT).",
     ),
 ];
 
@@ -476,8 +494,11 @@ be changed or deleted over gRPC. Each names `kind`, `projects` (at least one), o
 `ecosystem` (`pypi`, the default, `crates` or `npm`: the name rules `projects` follow and
 the only door that mints for the publisher), and the fields of its kind (the proto message's field names); an unknown field is an error, so a
 typo cannot widen a publisher. Every declared publisher must be reachable through a
-configured issuer of its kind. Matching rules and what each field means:
-[`publishers.md`](publishers.md)."#;
+configured issuer of its kind. The policy keys (`refs`, `require_protected_ref`,
+`allow_self_hosted_runners`, `require_protected_environment`) restrict how the trusted
+workflow ran ([Policy](publishers.md#policy)); a `kind = "oidc"` publisher names its
+`issuer` and a `claims` table ([Custom issuers](publishers.md#custom-issuers)).
+Matching rules and what each field means: [`publishers.md`](publishers.md)."#;
 
 /// The complete example (validated by the test with `check-config`'s checks).
 pub const EXAMPLE: &str = r#"[server]

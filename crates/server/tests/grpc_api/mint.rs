@@ -50,6 +50,7 @@ async fn mint_token_returns_token_projects_publisher_and_claims() {
             issuer: app.issuer.url(),
             workflow_repository: String::new(),
         })),
+        policy: None,
     };
     assert_eq!(minted.publisher, Some(expected_publisher.clone()));
     assert_eq!(minted.publishers, vec![expected_publisher]);
