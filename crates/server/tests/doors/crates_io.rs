@@ -9,7 +9,7 @@ use crate::support::{TestApp, spawn_app_with};
 
 const PATH: &str = "/api/v1/trusted_publishing/tokens";
 
-async fn exchange(app: &TestApp, body: String) -> (u16, Value) {
+pub(crate) async fn exchange(app: &TestApp, body: String) -> (u16, Value) {
     let response = app
         .client
         .post(format!("{}{PATH}", app.http))

@@ -7,7 +7,7 @@ use trustmint_testkit::claims::GitHubClaims;
 use super::{NPM_AUDIENCE, NPM_PACKAGE, spawn_doors};
 use crate::support::TestApp;
 
-async fn exchange(app: &TestApp, escaped: &str, jwt: Option<&str>) -> (u16, Value) {
+pub(crate) async fn exchange(app: &TestApp, escaped: &str, jwt: Option<&str>) -> (u16, Value) {
     let mut request = app
         .client
         .post(format!(
