@@ -5,7 +5,7 @@ use actix_web::http::header;
 use actix_web::{HttpRequest, HttpResponse, web};
 use serde::Serialize;
 use serde_json::json;
-use trustmint_exchange::{ErrorCode, MintRequest, NOT_ENABLED_DESCRIPTION};
+use trustmint_exchange::{ErrorCode, MintRequest, NOT_ENABLED_DESCRIPTION, UploadToken};
 use trustmint_telemetry::{ExchangeOutcome, UNKNOWN_ISSUER_KIND};
 
 use crate::HttpState;
@@ -76,15 +76,12 @@ pub(crate) async fn revoke_token(
     payload: web::Payload,
     state: web::Data<HttpState>,
 ) -> Result<HttpResponse, ApiError> {
-    let body = match read_limited(payload, state.body_limit).await {
-        Ok(body) => body,
-        Err(response) => return Ok(response),
+    let token = match presented_token(payload, &state).await? {
+        Ok(token) => token,
+        Err(refusal) => return Ok(refusal),
     };
-    let token = token_from_body(&body)?;
-    state
-        .exchange
-        .revoke(&token.into(), client_ip(&request, &state.trusted_proxies))
-        .await?;
+    let client = client_ip(&request, &state.trusted_proxies);
+    state.exchange.revoke(&token, client).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -96,14 +93,24 @@ pub(crate) async fn burn_token(
     payload: web::Payload,
     state: web::Data<HttpState>,
 ) -> Result<HttpResponse, ApiError> {
+    let token = match presented_token(payload, &state).await? {
+        Ok(token) => token,
+        Err(refusal) => return Ok(refusal),
+    };
+    let client = client_ip(&request, &state.trusted_proxies);
+    state.exchange.burn(&token, client).await?;
+    Ok(HttpResponse::Accepted().finish())
+}
+
+/// The token of a `{"token": "…"}` body; `Ok(Err(response))` when the body is over the
+/// limit or unreadable (the response says so), `Err` when it is not such a body.
+async fn presented_token(
+    payload: web::Payload,
+    state: &HttpState,
+) -> Result<Result<UploadToken, HttpResponse>, ApiError> {
     let body = match read_limited(payload, state.body_limit).await {
         Ok(body) => body,
-        Err(response) => return Ok(response),
+        Err(response) => return Ok(Err(response)),
     };
-    let token = token_from_body(&body)?;
-    state
-        .exchange
-        .burn(&token.into(), client_ip(&request, &state.trusted_proxies))
-        .await?;
-    Ok(HttpResponse::Accepted().finish())
+    Ok(Ok(token_from_body(&body)?.into()))
 }
