@@ -174,7 +174,85 @@ fn write_seeds(root: &Path) -> std::io::Result<()> {
         declarations.push([b"\x01".as_slice(), declaration.to_string().as_bytes()].concat());
     }
     write_all(root, "publisher_declaration", declarations)?;
+
+    // gateway_form: [preamble cap, chunk-length count, lengths…] ‖ content type ‖ \n ‖ body.
+    let forms = upload_forms()
+        .into_iter()
+        .enumerate()
+        .map(|(index, (content_type, body))| {
+            let header: &[u8] = match index % 3 {
+                0 => &[255, 0],
+                1 => &[8, 2, 7, 64],
+                _ => &[255, 3, 1, 2, 200],
+            };
+            [header, content_type.as_bytes(), b"\n", &body].concat()
+        });
+    write_all(root, "gateway_form", forms)?;
     Ok(())
+}
+
+/// Upload forms as twine and uv send them, and the tricks the scanner refuses: a second
+/// `name` after the file, a second distribution, a file before `name`, a quoted
+/// boundary, `filename*`, data after the closing boundary, a truncated body.
+fn upload_forms() -> Vec<(String, Vec<u8>)> {
+    const BOUNDARY: &str = "----b0undary";
+    let content_type = format!("multipart/form-data; boundary={BOUNDARY}");
+    let part = |name: &str, file: Option<&str>, value: &str| -> String {
+        let disposition = match file {
+            Some(file) => format!(
+                "Content-Disposition: form-data; name=\"{name}\"; filename=\"{file}\"\r\nContent-Type: application/octet-stream"
+            ),
+            None => format!("Content-Disposition: form-data; name=\"{name}\""),
+        };
+        format!("--{BOUNDARY}\r\n{disposition}\r\n\r\n{value}\r\n")
+    };
+    let end = format!("--{BOUNDARY}--\r\n");
+    let wheel = "sampleproject-1.0-py3-none-any.whl";
+    let fields = [
+        part(":action", None, "file_upload"),
+        part("protocol_version", None, "1"),
+        part("name", None, "sampleproject"),
+        part("version", None, "1.0"),
+        part("filetype", None, "bdist_wheel"),
+        part("sha256_digest", None, "0123abcd"),
+    ]
+    .concat();
+    let file = part(
+        "content",
+        Some(wheel),
+        "PK\x03\x04 wheel bytes --not-a-boundary",
+    );
+    let signature = part(
+        "gpg_signature",
+        Some(&format!("{wheel}.asc")),
+        "-----BEGIN PGP",
+    );
+    let bodies = [
+        format!("{fields}{file}{end}"),
+        format!("{fields}{file}{signature}{end}"),
+        format!("{fields}{end}"),
+        format!("{fields}{file}{}{end}", part("name", None, "otherproject")),
+        format!(
+            "{fields}{file}{}{end}",
+            part("content", Some("other-1.0.tar.gz"), "x")
+        ),
+        format!("{}{fields}{end}", part("content", Some(wheel), "x")),
+        format!("{fields}{file}{end}trailing"),
+        format!("{fields}{file}"),
+        format!(
+            "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"name\"\r\n\r\nsampleproject\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=content; filename*=UTF-8''x.whl\r\n\r\nx\r\n{end}"
+        ),
+    ];
+    let mut forms: Vec<(String, Vec<u8>)> = bodies
+        .into_iter()
+        .map(|body| (content_type.clone(), body.into_bytes()))
+        .collect();
+    forms.push((
+        format!("multipart/form-data; charset=utf-8; boundary=\"{BOUNDARY}\""),
+        format!("{fields}{file}{end}").into_bytes(),
+    ));
+    forms.push(("application/json".to_owned(), b"{}".to_vec()));
+    forms
 }
 
 /// The `[[publishers]]` entry of examples/dev.toml, as one table.

@@ -12,9 +12,10 @@ use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use serde_json::{Map, Value};
 use trustmint_claims::{
-    FetchError, IssuerKind, IssuerRegistry, IssuerSettings, JwksFetcher, JwtVerifier, KeyStore,
+    FetchError, IssuerRegistry, IssuerSettings, JwksFetcher, JwtVerifier, KeyStore,
     KeyStoreSettings, NoopObserver,
 };
+use trustmint_publishers::Provider;
 use trustmint_testkit::{KeyAlgorithm, SignOptions, TestKey};
 use trustmint_tokens::{Keyring, MintRequest, MintedToken, mint};
 
@@ -62,7 +63,7 @@ pub fn jwt_fixture() -> &'static JwtFixture {
         let signing_key = TestKey::generate(KeyAlgorithm::EdDSA, "fuzz-ed25519").expect("key");
         let rsa_key = TestKey::generate(KeyAlgorithm::RS256, "fuzz-rsa").expect("key");
         let jwks = serde_json::json!({"keys": [signing_key.public_jwk(), rsa_key.public_jwk()]});
-        let mut issuer = IssuerSettings::exact(IssuerKind::GitHub, GITHUB_ISSUER);
+        let mut issuer = IssuerSettings::exact(Provider::GitHub, GITHUB_ISSUER);
         issuer.jwks_uri = Some(JWKS_URL.to_owned());
         issuer.algorithms = Some(vec!["RS256".into(), "ES256".into(), "EdDSA".into()]);
         let registry = IssuerRegistry::new(&[issuer]).expect("issuer");

@@ -8,7 +8,8 @@
 
 mod credentials;
 mod filename;
-mod form;
+// The fuzz entry point (`crate::fuzzing`) drives the form scanner directly.
+pub(crate) mod form;
 mod forward;
 mod settings;
 
