@@ -51,6 +51,14 @@ bench-vs-peer:
 bench-rss:
     RUST_LIB_BACKTRACE=0 cargo run --release -p trustmint-bench -- --scenarios floor,rss --rss-exchanges 1000000
 
+# Soak for MINUTES (default 10): release builds of trustmint and the bench, then the real
+# `trustmint serve` on its own redis-server at half of the probed capacity, a key rotation
+# (SIGHUP) and a publisher change every minute; judges failed requests, flat RSS/fds and
+# p99. Report: target/soak/report.json and plot.png (docs/operations.md#soak).
+soak MINUTES="10":
+    cargo build --release --locked -p trustmint -p trustmint-bench
+    RUST_LIB_BACKTRACE=0 target/release/trustmint-bench --soak --soak-minutes {{MINUTES}} --service-bin target/release/trustmint
+
 # The benchmark harness in a few seconds (what CI runs to keep it working).
 bench-smoke:
     cargo run -p trustmint-bench -- --smoke

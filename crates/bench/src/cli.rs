@@ -79,6 +79,29 @@ pub(crate) struct Cli {
     /// Where to write the JSON report (default: `<target dir>/bench/report.json`).
     #[arg(long)]
     pub(crate) output: Option<PathBuf>,
+    /// Run the soak instead of the benchmark (`just soak`): a fresh redis-server, mixed
+    /// exchanges and verifies at half of the measured capacity, a key rotation (SIGHUP)
+    /// and a publisher change every period; exits 1 when its verdict fails.
+    #[arg(long)]
+    pub(crate) soak: bool,
+    /// Length of the soak in minutes (fractions allowed). Under 5 minutes every period
+    /// shrinks with it (rotation = a fifth of the run, sampling = a sixth of that), so
+    /// `--soak-minutes 0.3` is an 18-second smoke.
+    #[arg(long, default_value_t = 10.0, requires = "soak")]
+    pub(crate) soak_minutes: f64,
+    /// The service binary the soak runs as `BIN serve --config FILE` (`just soak` passes
+    /// `target/release/trustmint`); default: this binary's `serve-config`, which runs
+    /// what `trustmint serve` runs.
+    #[arg(long, requires = "soak")]
+    pub(crate) service_bin: Option<PathBuf>,
+    /// Where the soak writes `report.json`, `plot.png` and the service's warnings
+    /// (default: `<target dir>/soak`).
+    #[arg(long, requires = "soak")]
+    pub(crate) soak_dir: Option<PathBuf>,
+    /// A TrueType font for the plot's labels (default: DejaVu Sans where Debian's
+    /// fonts-dejavu-core puts it; without one the plot has no text).
+    #[arg(long, requires = "soak")]
+    pub(crate) soak_font: Option<PathBuf>,
     /// Internal: the service side of the benchmark (started by the bench itself).
     #[command(subcommand)]
     pub(crate) child: Option<ChildCommand>,
@@ -93,6 +116,14 @@ pub(crate) enum ChildCommand {
         /// A `ChildSpec` as JSON.
         #[arg(long)]
         spec: String,
+    },
+    /// Run the service from a config file as `trustmint serve --config FILE` does
+    /// (SIGHUP reloads `[keys]`, SIGTERM drains), until SIGTERM or stdin closes.
+    #[command(hide = true)]
+    ServeConfig {
+        /// The TOML config file.
+        #[arg(long)]
+        config: PathBuf,
     },
 }
 

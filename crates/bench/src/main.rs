@@ -14,10 +14,15 @@
 //! verifies/s, coordinated-omission-aware); the key-rotation storm (JWKS fetches); and,
 //! when asked for, a 250-project publisher and forged JWTs. Results: a table with the
 //! targets' verdicts on stdout and JSON at `target/bench/report.json`.
+//!
+//! `--soak` runs the soak instead (`soak.rs`, `just soak`): minutes of mixed load at
+//! half of the measured capacity with key rotations and publisher changes, judged on
+//! failed requests, flat RSS and fds, and a stable p99; report under `target/soak/`.
 
 mod child;
 mod cli;
 mod clients;
+mod config_child;
 mod error;
 mod fixed_rate;
 mod floor;
@@ -31,6 +36,13 @@ mod run;
 mod scenarios;
 mod service;
 mod service_metrics;
+mod soak;
+mod soak_load;
+mod soak_plot;
+mod soak_report;
+mod soak_sampler;
+mod soak_service;
+mod soak_verdict;
 mod stats;
 mod targets;
 
@@ -64,6 +76,8 @@ fn main() -> ExitCode {
     let outcome = runtime.block_on(async {
         match &cli.child {
             Some(ChildCommand::ServeChild { spec }) => child::serve_child(spec).await,
+            Some(ChildCommand::ServeConfig { config }) => config_child::serve_config(config).await,
+            None if cli.soak => soak::run(&cli).await,
             None => benchmark(&cli).await,
         }
     });

@@ -100,7 +100,12 @@ pub(crate) fn output_path(cli: &Cli) -> PathBuf {
     if let Some(path) = &cli.output {
         return path.clone();
     }
-    let target = std::env::var_os("CARGO_TARGET_DIR")
+    target_dir().join("bench").join("report.json")
+}
+
+/// `CARGO_TARGET_DIR`, else the workspace's `target/`.
+pub(crate) fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
             // crates/bench → the workspace root.
@@ -110,8 +115,7 @@ pub(crate) fn output_path(cli: &Cli) -> PathBuf {
                 .nth(2)
                 .unwrap_or(manifest_dir)
                 .join("target")
-        });
-    target.join("bench").join("report.json")
+        })
 }
 
 /// Writes `results` as pretty JSON to `path`.

@@ -137,14 +137,14 @@ pub(crate) fn own_cpu_time() -> Result<Duration, BenchError> {
     cpu_time_of("/proc/self/stat")
 }
 
-fn status_bytes_of(path: &str, field: &str) -> Result<u64, BenchError> {
+pub(crate) fn status_bytes_of(path: &str, field: &str) -> Result<u64, BenchError> {
     let status =
         std::fs::read_to_string(path).map_err(BenchError::io(format!("reading {path}")))?;
     parse_status_kib(&status, field)
         .ok_or_else(|| BenchError::Service(format!("no {field} line in {path}")))
 }
 
-fn cpu_time_of(path: &str) -> Result<Duration, BenchError> {
+pub(crate) fn cpu_time_of(path: &str) -> Result<Duration, BenchError> {
     let stat = std::fs::read_to_string(path).map_err(BenchError::io(format!("reading {path}")))?;
     let ticks = parse_cpu_ticks(&stat)
         .ok_or_else(|| BenchError::Service(format!("no utime/stime in {path}")))?;
