@@ -1,9 +1,11 @@
 //! Redis failing under a running service, end to end: the app runs on a `redis-server`
 //! this test owns (on a free port), with `store.timeout_ms = 300`, and Redis is stopped,
-//! frozen or absent at startup. The service fails closed — 503 `unavailable` in PyPI's
-//! body, gRPC UNAVAILABLE, `/readyz` 503 — within the timeout, never a 500, a hang or a
-//! panic; it serves again by itself within 2 s of Redis answering; and a JWT whose
-//! exchange failed is not burnt.
+//! killed (SIGKILL) and restarted with its fsynced AOF, frozen (SIGSTOP), paused
+//! (`CLIENT PAUSE`: commands held server-side and run late) or absent at startup. The
+//! service fails closed — 503 `unavailable` in PyPI's body, gRPC UNAVAILABLE, `/readyz`
+//! 503 — within the timeout, never a 500, a hang or a panic; it serves again by itself
+//! within 2 s of Redis answering; a JWT whose exchange failed is not burnt; and every
+//! token handed out verifies once Redis is back (where Redis kept its data).
 
 mod support;
 
@@ -255,6 +257,70 @@ fn counter_sum(metrics: &str, prefix: &str) -> f64 {
         .sum()
 }
 
+/// Checks the background traffic of an outage from `down_at` to `up_at`: every exchange
+/// was answered in time with 200 or a proper 503 (never a 500 or a hang), each one that
+/// ran entirely inside the outage with 503, each one that started after `recovered_at`
+/// with 200. Returns how many ran inside the outage (at least 3).
+#[track_caller]
+fn assert_outage_seen_right(
+    log: &[Exchange],
+    down_at: Instant,
+    up_at: Instant,
+    recovered_at: Instant,
+) -> usize {
+    for e in log {
+        match e.status {
+            Some(200) => {}
+            Some(503) => assert_unavailable(e, "background traffic"),
+            other => panic!("background exchange answered {other:?}: {}", e.body),
+        }
+    }
+    let while_down: Vec<&Exchange> = log
+        .iter()
+        .filter(|e| e.started > down_at && e.finished() < up_at)
+        .collect();
+    assert!(
+        while_down.len() >= 3,
+        "{} exchanges inside the outage",
+        while_down.len()
+    );
+    for e in &while_down {
+        assert_eq!(e.status, Some(503), "an exchange inside the outage");
+    }
+    for e in log.iter().filter(|e| e.started > recovered_at) {
+        assert_eq!(e.status, Some(200), "after recovery: {}", e.body);
+    }
+    while_down.len()
+}
+
+/// The JWTs of every refused exchange in `log`, and `also`'s.
+fn refused_jwts(log: &[Exchange], also: &Exchange) -> Vec<String> {
+    log.iter()
+        .filter(|e| e.status == Some(503))
+        .chain([also])
+        .map(|e| e.jwt.clone())
+        .collect()
+}
+
+/// The upload tokens of every successful exchange in `log`.
+fn minted_tokens(log: &[Exchange]) -> Vec<String> {
+    log.iter()
+        .filter(|e| e.status == Some(200))
+        .map(|e| e.body["token"].as_str().expect("a 200 carries a token").to_owned())
+        .collect()
+}
+
+/// Asserts every token in `tokens` verifies: its record was stored before it was handed out.
+async fn assert_all_verify(app: &TestApp, tokens: &[String], when: &str) {
+    for token in tokens {
+        let verification = verify(app, token).await;
+        assert!(
+            matches!(verification, Verification::Allowed(_)),
+            "{when}: a minted token does not verify ({verification:?}); its record was lost"
+        );
+    }
+}
+
 // === background traffic ===
 
 /// CI jobs exchanging fresh JWTs back to back until told to stop.
@@ -364,35 +430,11 @@ async fn redis_stopping_mid_traffic_fails_closed_and_service_resumes_without_res
         })
         .await;
     let log = traffic.finish().await;
-
-    // Every exchange was answered, 200 or a proper 503, in time; never a 500.
-    for e in &log {
-        match e.status {
-            Some(200) => {}
-            Some(503) => assert_unavailable(e, "background traffic"),
-            other => panic!("background exchange answered {other:?}: {}", e.body),
-        }
-    }
-    let while_down: Vec<&Exchange> = log
-        .iter()
-        .filter(|e| e.started > down_at && e.finished() < up_at)
-        .collect();
-    assert!(while_down.len() >= 6, "{} exchanges", while_down.len());
-    for e in &while_down {
-        assert_eq!(e.status, Some(503), "an exchange while Redis was down");
-    }
-    for e in log.iter().filter(|e| e.started > recovered_at) {
-        assert_eq!(e.status, Some(200), "after recovery: {}", e.body);
-    }
+    let while_down = assert_outage_seen_right(&log, down_at, up_at, recovered_at);
+    assert!(while_down >= 6, "{while_down} exchanges while Redis was down");
 
     // Nothing was half-written: every JWT refused with 503 exchanges now.
-    let mut failed: Vec<String> = log
-        .iter()
-        .filter(|e| e.status == Some(503))
-        .map(|e| e.jwt.clone())
-        .collect();
-    failed.push(down.jwt.clone());
-    assert_not_burnt(&app, &failed).await;
+    assert_not_burnt(&app, &refused_jwts(&log, &down)).await;
     // This Redis keeps nothing on disk: the restart lost the token records, so the token
     // minted before the outage is gone (operations.md says so).
     assert_eq!(
@@ -422,9 +464,8 @@ async fn redis_stopping_mid_traffic_fails_closed_and_service_resumes_without_res
         .map(|e| e.took)
         .max();
     println!(
-        "{} background exchanges ({} while down, slowest 503 {slowest_failure:?}); minting again {recovered_after:?} after Redis restarted",
-        log.len(),
-        while_down.len()
+        "{} background exchanges ({while_down} while down, slowest 503 {slowest_failure:?}); minting again {recovered_after:?} after Redis restarted",
+        log.len()
     );
 }
 
@@ -492,4 +533,171 @@ async fn the_service_starts_without_redis_and_serves_once_redis_is_up() {
         "the service panicked"
     );
     println!("minting {recovered_after:?} after Redis first started");
+}
+
+/// `redis-server` arguments for a server whose acknowledged writes survive SIGKILL: the
+/// append-only file, fsynced before every reply.
+const DURABLE: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
+
+/// Waits until `redis` no longer answers (a killed process is gone, its port free).
+fn wait_until_dead(redis: &OwnedRedis) {
+    let started = Instant::now();
+    while redis.server.cli(&["ping"]).is_some() {
+        assert!(
+            started.elapsed() < Duration::from_secs(5),
+            "redis still answers after SIGKILL"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn redis_killed_mid_traffic_and_restarted_keeps_every_minted_token_and_burns_no_jwt() {
+    // SIGKILL gives Redis no chance to answer or flush: connections break mid-command.
+    // The server keeps an fsynced AOF, so whatever it acknowledged survives the restart
+    // on the same port — every token handed out must still verify afterwards.
+    count_service_panics();
+    let redis = OwnedRedis::on_free_port();
+    block_in_place(|| redis.server.start_with(DURABLE));
+    let app = Arc::new(spawn_on(&redis).await);
+    let before = fresh_exchange(&app).await;
+    assert_eq!(before.status, Some(200), "{}", before.body);
+    let early_token = minted_tokens(std::slice::from_ref(&before)).remove(0);
+
+    let traffic = Traffic::start(&app, 2);
+    traffic
+        .wait_for(3, "successes", |e| e.status == Some(200))
+        .await;
+
+    let killed_at = Instant::now();
+    block_in_place(|| {
+        redis.server.signal("KILL");
+        wait_until_dead(&redis);
+    });
+    let down_at = Instant::now();
+    let down = fresh_exchange(&app).await;
+    assert_unavailable(&down, "right after Redis was killed");
+    assert_not_ready(&app, "while Redis is dead").await;
+    assert_grpc_unavailable(&app, &early_token, "while Redis is dead").await;
+    traffic
+        .wait_for(4, "exchanges while Redis was dead", |e| e.started > down_at)
+        .await;
+
+    block_in_place(|| redis.server.start_with(DURABLE));
+    let up_at = Instant::now();
+    let recovered_after = wait_for_recovery(&app, up_at, "after Redis restarted").await;
+    let recovered_at = Instant::now();
+    assert_ready(&app, "after Redis restarted").await;
+    traffic
+        .wait_for(3, "successes after recovery", |e| {
+            e.started > recovered_at && e.status == Some(200)
+        })
+        .await;
+    let log = traffic.finish().await;
+    let while_down = assert_outage_seen_right(&log, down_at, up_at, recovered_at);
+
+    let mut minted = minted_tokens(&log);
+    minted.push(early_token);
+    assert_all_verify(&app, &minted, "after the restart").await;
+    // An exchange caught by the kill may have had its commit applied and fsynced with the
+    // answer lost: its claim cannot be undone and survives the restart (operations.md,
+    // "Nothing is half-written"). Every exchange that started once Redis was dead burnt
+    // nothing.
+    let (in_flight, after_kill): (Vec<Exchange>, Vec<Exchange>) = log
+        .iter()
+        .filter(|e| e.status == Some(503))
+        .chain([&down])
+        .cloned()
+        .partition(|e| e.started < killed_at);
+    let after_kill: Vec<String> = after_kill.into_iter().map(|e| e.jwt).collect();
+    assert_not_burnt(&app, &after_kill).await;
+    let mut claimed_by_the_crash = 0;
+    for caught in &in_flight {
+        let retried = exchange(&app, caught.jwt.clone()).await;
+        if retried.status != Some(200) {
+            let answer = (retried.status.unwrap_or(0), retried.body.clone());
+            assert_token_error(
+                &answer,
+                422,
+                "invalid-reuse-token",
+                "invalid token: already used",
+            );
+            claimed_by_the_crash += 1;
+        }
+    }
+    assert_eq!(
+        SERVICE_PANICS.load(Ordering::SeqCst),
+        0,
+        "the service panicked"
+    );
+    println!(
+        "killed: {} background exchanges ({while_down} while dead), {} minted tokens all verify after the restart; {} exchanges caught by the kill, {claimed_by_the_crash} of their JWTs left claimed; minting again {recovered_after:?} after Redis restarted",
+        log.len(),
+        minted.len(),
+        in_flight.len()
+    );
+}
+
+/// How long `CLIENT PAUSE` holds the service's commands: several timeouts, so requests
+/// give up while their commands still wait inside Redis.
+const PAUSE: Duration = Duration::from_millis(4_000);
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_paused_redis_costs_a_request_at_most_the_timeout_and_its_late_commands_burn_nothing() {
+    // `CLIENT PAUSE … ALL` holds every command server-side with the connections open, and
+    // runs them when the pause ends — after the service gave up on them. Those late
+    // commands (replay claims, token writes) must not burn the JWT of a refused exchange.
+    count_service_panics();
+    let redis = OwnedRedis::on_free_port();
+    block_in_place(|| redis.server.start());
+    let app = Arc::new(spawn_on(&redis).await);
+    let before = fresh_exchange(&app).await;
+    assert_eq!(before.status, Some(200), "{}", before.body);
+    let early_token = minted_tokens(std::slice::from_ref(&before)).remove(0);
+
+    let traffic = Traffic::start(&app, 2);
+    traffic
+        .wait_for(3, "successes", |e| e.status == Some(200))
+        .await;
+
+    let pause_ms = PAUSE.as_millis().to_string();
+    let paused = block_in_place(|| redis.server.cli(&["client", "pause", &pause_ms, "all"]));
+    let paused_at = Instant::now();
+    assert_eq!(paused.as_deref().map(str::trim), Some("OK"));
+    let during = fresh_exchange(&app).await;
+    assert_unavailable(&during, "while Redis is paused");
+    assert_not_ready(&app, "while Redis is paused").await;
+    assert_grpc_unavailable(&app, &early_token, "while Redis is paused").await;
+    traffic
+        .wait_for(3, "exchanges inside the pause", |e| {
+            e.started > paused_at && e.finished() < paused_at + PAUSE
+        })
+        .await;
+
+    let resumes_at = paused_at + PAUSE;
+    tokio::time::sleep_until(resumes_at.into()).await;
+    let recovered_after = wait_for_recovery(&app, resumes_at, "after the pause ended").await;
+    let recovered_at = Instant::now();
+    assert_ready(&app, "after the pause ended").await;
+    traffic
+        .wait_for(3, "successes after the pause", |e| {
+            e.started > recovered_at && e.status == Some(200)
+        })
+        .await;
+    let log = traffic.finish().await;
+    let inside = assert_outage_seen_right(&log, paused_at, resumes_at, recovered_at);
+
+    let mut minted = minted_tokens(&log);
+    minted.push(early_token);
+    assert_all_verify(&app, &minted, "after the pause").await;
+    assert_not_burnt(&app, &refused_jwts(&log, &during)).await;
+    assert_eq!(
+        SERVICE_PANICS.load(Ordering::SeqCst),
+        0,
+        "the service panicked"
+    );
+    println!(
+        "paused: {} background exchanges ({inside} inside the pause); minting again {recovered_after:?} after it ended",
+        log.len()
+    );
 }

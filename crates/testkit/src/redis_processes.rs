@@ -149,6 +149,13 @@ impl RedisServer {
 
     /// Starts (or restarts) the process and waits until it answers PING.
     pub fn start(&self) {
+        self.start_with(&[]);
+    }
+
+    /// Starts (or restarts) the process with `extra` arguments after the defaults (a
+    /// later `--option` wins, e.g. `["--appendonly", "yes"]` for a server whose data
+    /// survives a SIGKILL), and waits until it answers PING.
+    pub fn start_with(&self, extra: &[&str]) {
         let port = self.port.to_string();
         let mut cmd = Command::new("redis-server");
         cmd.args(["--port", &port, "--bind", "127.0.0.1", "--daemonize", "yes"])
@@ -164,6 +171,7 @@ impl RedisServer {
                 .arg("--cluster-config-file")
                 .arg(self.dir.join(format!("nodes-{port}.conf")));
         }
+        cmd.args(extra);
         let status = cmd.status().expect("run redis-server");
         assert!(
             status.success(),
@@ -176,7 +184,12 @@ impl RedisServer {
         );
     }
 
-    /// Sends `signal` (e.g. `STOP`, `CONT`) to the process.
+    /// Runs `redis-cli` against this server; its output, or `None` when it failed.
+    pub fn cli(&self, args: &[&str]) -> Option<String> {
+        redis_cli(self.port, args)
+    }
+
+    /// Sends `signal` (e.g. `STOP`, `CONT`, `KILL`) to the process.
     pub fn signal(&self, signal: &str) {
         let pid = std::fs::read_to_string(self.pidfile()).expect("running server");
         let status = Command::new("kill")
