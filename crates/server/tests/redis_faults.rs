@@ -257,10 +257,11 @@ fn counter_sum(metrics: &str, prefix: &str) -> f64 {
         .sum()
 }
 
-/// Checks the background traffic of an outage from `down_at` to `up_at`: every exchange
-/// was answered in time with 200 or a proper 503 (never a 500 or a hang), each one that
-/// ran entirely inside the outage with 503, each one that started after `recovered_at`
-/// with 200. Returns how many ran inside the outage (at least 3).
+/// Checks the background traffic of an outage from `down_at` to `up_at` (the last instant
+/// Redis surely did not answer): every exchange was answered in time with 200 or a proper
+/// 503 (never a 500 or a hang), each one that ran entirely inside the outage with 503, each
+/// one that started after `recovered_at` with 200. Returns how many ran inside the outage
+/// (at least 3).
 #[track_caller]
 fn assert_outage_seen_right(
     log: &[Exchange],
@@ -306,7 +307,12 @@ fn refused_jwts(log: &[Exchange], also: &Exchange) -> Vec<String> {
 fn minted_tokens(log: &[Exchange]) -> Vec<String> {
     log.iter()
         .filter(|e| e.status == Some(200))
-        .map(|e| e.body["token"].as_str().expect("a 200 carries a token").to_owned())
+        .map(|e| {
+            e.body["token"]
+                .as_str()
+                .expect("a 200 carries a token")
+                .to_owned()
+        })
         .collect()
 }
 
@@ -379,6 +385,74 @@ impl Traffic {
     }
 }
 
+/// An app on `redis` serving background traffic, observed through one outage.
+struct UnderLoad {
+    app: Arc<TestApp>,
+    /// A token minted before the outage.
+    early_token: String,
+    traffic: Traffic,
+}
+
+/// What the traffic saw, once the service minted again after an outage.
+struct Recovered {
+    log: Vec<Exchange>,
+    /// From Redis answering again (`up_at`) to the first successful mint.
+    after: Duration,
+    at: Instant,
+}
+
+impl UnderLoad {
+    /// Starts the app on the running `redis`, mints one token, and starts two clients
+    /// exchanging back to back; returns once they have minted three tokens.
+    async fn start(redis: &OwnedRedis) -> Self {
+        let app = Arc::new(spawn_on(redis).await);
+        let before = fresh_exchange(&app).await;
+        assert_eq!(before.status, Some(200), "{}", before.body);
+        let early_token = minted_tokens(std::slice::from_ref(&before)).remove(0);
+        assert_ready(&app, "before the outage").await;
+        let traffic = Traffic::start(&app, 2);
+        traffic
+            .wait_for(3, "successes", |e| e.status == Some(200))
+            .await;
+        Self {
+            app,
+            early_token,
+            traffic,
+        }
+    }
+
+    /// The first exchange, `/readyz` and gRPC right after the outage began at `down_at`
+    /// all fail closed; the traffic sees `during` exchanges begin inside the outage.
+    /// Returns the refused exchange.
+    async fn assert_fails_closed(&self, down_at: Instant, during: usize, when: &str) -> Exchange {
+        let refused = fresh_exchange(&self.app).await;
+        assert_unavailable(&refused, when);
+        assert_not_ready(&self.app, when).await;
+        assert_grpc_unavailable(&self.app, &self.early_token, when).await;
+        self.traffic
+            .wait_for(during, "exchanges inside the outage", |e| {
+                e.started > down_at
+            })
+            .await;
+        refused
+    }
+
+    /// Waits for the service to mint again after Redis answered at `up_at` (within
+    /// [`RECOVERY`]) and for three more successes, then stops the traffic.
+    async fn recover(self, up_at: Instant, when: &str) -> (Arc<TestApp>, String, Recovered) {
+        let after = wait_for_recovery(&self.app, up_at, when).await;
+        let at = Instant::now();
+        assert_ready(&self.app, when).await;
+        self.traffic
+            .wait_for(3, "successes after recovery", |e| {
+                e.started > at && e.status == Some(200)
+            })
+            .await;
+        let log = self.traffic.finish().await;
+        (self.app, self.early_token, Recovered { log, after, at })
+    }
+}
+
 // === the tests ===
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -386,52 +460,38 @@ async fn redis_stopping_mid_traffic_fails_closed_and_service_resumes_without_res
     count_service_panics();
     let redis = OwnedRedis::on_free_port();
     block_in_place(|| redis.server.start());
-    let app = Arc::new(spawn_on(&redis).await);
-    let before = fresh_exchange(&app).await;
-    assert_eq!(before.status, Some(200), "{}", before.body);
-    let early_token = before.body["token"].as_str().expect("token").to_owned();
-    assert_ready(&app, "before the outage").await;
-
-    let traffic = Traffic::start(&app, 2);
-    traffic
-        .wait_for(3, "successes", |e| e.status == Some(200))
-        .await;
+    let load = UnderLoad::start(&redis).await;
 
     block_in_place(|| redis.server.stop());
     let down_at = Instant::now();
-    let down = fresh_exchange(&app).await;
-    assert_unavailable(&down, "right after Redis stopped");
-    assert_not_ready(&app, "while Redis is down").await;
+    let down = load
+        .assert_fails_closed(down_at, 6, "while Redis is down")
+        .await;
     assert_eq!(
-        app.get("/healthz").await.0,
+        load.app.get("/healthz").await.0,
         200,
         "the process itself is fine"
     );
-    assert_grpc_unavailable(&app, &early_token, "while Redis is down").await;
-    let revoke = app
+    let revoke = load
+        .app
         .post(
             "/_/oidc/revoke-token",
-            json!({ "token": early_token }).to_string(),
+            json!({ "token": load.early_token }).to_string(),
         )
         .await;
     assert_token_error(&revoke, 503, "unavailable", UNAVAILABLE);
-    traffic
-        .wait_for(6, "exchanges while Redis was down", |e| e.started > down_at)
-        .await;
 
+    // Redis may answer before `start` returns: the outage ends when the restart begins.
+    let restarting_at = Instant::now();
     block_in_place(|| redis.server.start());
     let up_at = Instant::now();
-    let recovered_after = wait_for_recovery(&app, up_at, "after Redis restarted").await;
-    let recovered_at = Instant::now();
-    assert_ready(&app, "after Redis restarted").await;
-    traffic
-        .wait_for(3, "successes after recovery", |e| {
-            e.started > recovered_at && e.status == Some(200)
-        })
-        .await;
-    let log = traffic.finish().await;
-    let while_down = assert_outage_seen_right(&log, down_at, up_at, recovered_at);
-    assert!(while_down >= 6, "{while_down} exchanges while Redis was down");
+    let (app, early_token, recovered) = load.recover(up_at, "after Redis restarted").await;
+    let log = recovered.log;
+    let while_down = assert_outage_seen_right(&log, down_at, restarting_at, recovered.at);
+    assert!(
+        while_down >= 6,
+        "{while_down} exchanges while Redis was down"
+    );
 
     // Nothing was half-written: every JWT refused with 503 exchanges now.
     assert_not_burnt(&app, &refused_jwts(&log, &down)).await;
@@ -464,8 +524,9 @@ async fn redis_stopping_mid_traffic_fails_closed_and_service_resumes_without_res
         .map(|e| e.took)
         .max();
     println!(
-        "{} background exchanges ({while_down} while down, slowest 503 {slowest_failure:?}); minting again {recovered_after:?} after Redis restarted",
-        log.len()
+        "{} background exchanges ({while_down} while down, slowest 503 {slowest_failure:?}); minting again {:?} after Redis restarted",
+        log.len(),
+        recovered.after
     );
 }
 
@@ -559,15 +620,7 @@ async fn redis_killed_mid_traffic_and_restarted_keeps_every_minted_token_and_bur
     count_service_panics();
     let redis = OwnedRedis::on_free_port();
     block_in_place(|| redis.server.start_with(DURABLE));
-    let app = Arc::new(spawn_on(&redis).await);
-    let before = fresh_exchange(&app).await;
-    assert_eq!(before.status, Some(200), "{}", before.body);
-    let early_token = minted_tokens(std::slice::from_ref(&before)).remove(0);
-
-    let traffic = Traffic::start(&app, 2);
-    traffic
-        .wait_for(3, "successes", |e| e.status == Some(200))
-        .await;
+    let load = UnderLoad::start(&redis).await;
 
     let killed_at = Instant::now();
     block_in_place(|| {
@@ -575,26 +628,16 @@ async fn redis_killed_mid_traffic_and_restarted_keeps_every_minted_token_and_bur
         wait_until_dead(&redis);
     });
     let down_at = Instant::now();
-    let down = fresh_exchange(&app).await;
-    assert_unavailable(&down, "right after Redis was killed");
-    assert_not_ready(&app, "while Redis is dead").await;
-    assert_grpc_unavailable(&app, &early_token, "while Redis is dead").await;
-    traffic
-        .wait_for(4, "exchanges while Redis was dead", |e| e.started > down_at)
+    let down = load
+        .assert_fails_closed(down_at, 4, "while Redis is dead")
         .await;
 
+    let restarting_at = Instant::now();
     block_in_place(|| redis.server.start_with(DURABLE));
     let up_at = Instant::now();
-    let recovered_after = wait_for_recovery(&app, up_at, "after Redis restarted").await;
-    let recovered_at = Instant::now();
-    assert_ready(&app, "after Redis restarted").await;
-    traffic
-        .wait_for(3, "successes after recovery", |e| {
-            e.started > recovered_at && e.status == Some(200)
-        })
-        .await;
-    let log = traffic.finish().await;
-    let while_down = assert_outage_seen_right(&log, down_at, up_at, recovered_at);
+    let (app, early_token, recovered) = load.recover(up_at, "after Redis restarted").await;
+    let log = recovered.log;
+    let while_down = assert_outage_seen_right(&log, down_at, restarting_at, recovered.at);
 
     let mut minted = minted_tokens(&log);
     minted.push(early_token);
@@ -631,10 +674,11 @@ async fn redis_killed_mid_traffic_and_restarted_keeps_every_minted_token_and_bur
         "the service panicked"
     );
     println!(
-        "killed: {} background exchanges ({while_down} while dead), {} minted tokens all verify after the restart; {} exchanges caught by the kill, {claimed_by_the_crash} of their JWTs left claimed; minting again {recovered_after:?} after Redis restarted",
+        "killed: {} background exchanges ({while_down} while dead), {} minted tokens all verify after the restart; {} exchanges caught by the kill, {claimed_by_the_crash} of their JWTs left claimed; minting again {:?} after Redis restarted",
         log.len(),
         minted.len(),
-        in_flight.len()
+        in_flight.len(),
+        recovered.after
     );
 }
 
@@ -650,42 +694,23 @@ async fn a_paused_redis_costs_a_request_at_most_the_timeout_and_its_late_command
     count_service_panics();
     let redis = OwnedRedis::on_free_port();
     block_in_place(|| redis.server.start());
-    let app = Arc::new(spawn_on(&redis).await);
-    let before = fresh_exchange(&app).await;
-    assert_eq!(before.status, Some(200), "{}", before.body);
-    let early_token = minted_tokens(std::slice::from_ref(&before)).remove(0);
-
-    let traffic = Traffic::start(&app, 2);
-    traffic
-        .wait_for(3, "successes", |e| e.status == Some(200))
-        .await;
+    let load = UnderLoad::start(&redis).await;
 
     let pause_ms = PAUSE.as_millis().to_string();
+    // Redis's pause begins between these two instants and lasts PAUSE.
+    let pausing_at = Instant::now();
     let paused = block_in_place(|| redis.server.cli(&["client", "pause", &pause_ms, "all"]));
     let paused_at = Instant::now();
     assert_eq!(paused.as_deref().map(str::trim), Some("OK"));
-    let during = fresh_exchange(&app).await;
-    assert_unavailable(&during, "while Redis is paused");
-    assert_not_ready(&app, "while Redis is paused").await;
-    assert_grpc_unavailable(&app, &early_token, "while Redis is paused").await;
-    traffic
-        .wait_for(3, "exchanges inside the pause", |e| {
-            e.started > paused_at && e.finished() < paused_at + PAUSE
-        })
+    let during = load
+        .assert_fails_closed(paused_at, 3, "while Redis is paused")
         .await;
 
     let resumes_at = paused_at + PAUSE;
     tokio::time::sleep_until(resumes_at.into()).await;
-    let recovered_after = wait_for_recovery(&app, resumes_at, "after the pause ended").await;
-    let recovered_at = Instant::now();
-    assert_ready(&app, "after the pause ended").await;
-    traffic
-        .wait_for(3, "successes after the pause", |e| {
-            e.started > recovered_at && e.status == Some(200)
-        })
-        .await;
-    let log = traffic.finish().await;
-    let inside = assert_outage_seen_right(&log, paused_at, resumes_at, recovered_at);
+    let (app, early_token, recovered) = load.recover(resumes_at, "after the pause ended").await;
+    let log = recovered.log;
+    let inside = assert_outage_seen_right(&log, paused_at, pausing_at + PAUSE, recovered.at);
 
     let mut minted = minted_tokens(&log);
     minted.push(early_token);
@@ -697,7 +722,8 @@ async fn a_paused_redis_costs_a_request_at_most_the_timeout_and_its_late_command
         "the service panicked"
     );
     println!(
-        "paused: {} background exchanges ({inside} inside the pause); minting again {recovered_after:?} after it ended",
-        log.len()
+        "paused: {} background exchanges ({inside} inside the pause); minting again {:?} after it ended",
+        log.len(),
+        recovered.after
     );
 }
