@@ -117,10 +117,11 @@ impl Reloader {
         &self,
         env: impl IntoIterator<Item = (String, String)>,
     ) -> Result<Reloaded, ConfigError> {
+        // One reload at a time, from loading to the last swap.
+        let mut in_force = self.in_force.lock().unwrap_or_else(PoisonError::into_inner);
         let settings = Settings::load(self.config.as_deref(), env)?;
         let staged = Staged::build(&settings)?;
         // Nothing below can fail: the new configuration goes in whole.
-        let mut in_force = self.in_force.lock().unwrap_or_else(PoisonError::into_inner);
         let restart_needed = in_force
             .as_ref()
             .map(|old| sections_needing_restart(old, &settings))

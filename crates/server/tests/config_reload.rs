@@ -390,6 +390,24 @@ async fn sighup_rotates_the_grpc_bearer_tokens() {
     wait_for_reloads(&process, "ok", 4).await;
     assert_refused(&channel, TOKEN_B).await;
     assert_accepted(&channel, TOKEN_C).await;
+    const RESTART_WARNING: &str = "these changed sections take effect only after a restart";
+    assert!(
+        !process.log().contains(RESTART_WARNING),
+        "only reloadable parts changed so far:\n{}",
+        process.log()
+    );
+
+    // A section a reload cannot apply: the tokens still go in, and the log says which
+    // section waits for a restart.
+    let with_exchange = format!("{with_file}\n[exchange]\ntoken_ttl_secs = 600\n");
+    reload(&process, &base(with_exchange), "ok", 5).await;
+    assert_accepted(&channel, TOKEN_C).await;
+    let log = process.log();
+    assert!(
+        log.lines()
+            .any(|line| line.contains(RESTART_WARNING) && line.contains(r#"["exchange"]"#)),
+        "the warning names [exchange]:\n{log}"
+    );
 
     stop_without_leaking(process, &[TOKEN_A, TOKEN_B, TOKEN_C, SECRET_K1]).await;
 }
