@@ -3,7 +3,7 @@
 //! lookup, signature, registered claims).
 
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use serde_json::{Map, Value};
 
@@ -20,7 +20,9 @@ use crate::unverified::{UnverifiedJwt, peek};
 /// Verifies CI OIDC tokens for one audience against the configured issuers.
 #[derive(Debug)]
 pub struct JwtVerifier {
-    registry: IssuerRegistry,
+    /// Swapped whole by [`JwtVerifier::replace_registry`] (a config reload); the key
+    /// cache is not, so issuers that stay keep their cached keys.
+    registry: RwLock<Arc<IssuerRegistry>>,
     keystore: KeyStore,
     audience: String,
     leeway: i64,
@@ -64,16 +66,29 @@ impl JwtVerifier {
     /// [`JWT_LEEWAY_SECS`] of clock leeway.
     pub fn new(registry: IssuerRegistry, keystore: KeyStore, audience: String) -> Self {
         Self {
-            registry,
+            registry: RwLock::new(Arc::new(registry)),
             keystore,
             audience,
             leeway: JWT_LEEWAY_SECS,
         }
     }
 
-    /// The trusted issuers.
-    pub fn registry(&self) -> &IssuerRegistry {
-        &self.registry
+    /// The trusted issuers in force.
+    pub fn registry(&self) -> Arc<IssuerRegistry> {
+        self.registry
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
+    }
+
+    /// Puts `registry` in force for every token routed from now on (a config reload).
+    /// The JWKS cache stays: an issuer whose key source is unchanged is not fetched
+    /// again. A token routed before keeps the issuer it was routed to.
+    pub fn replace_registry(&self, registry: IssuerRegistry) {
+        *self
+            .registry
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = Arc::new(registry);
     }
 
     /// The JWKS cache (for status metrics).
@@ -101,7 +116,7 @@ impl JwtVerifier {
         let unverified = peek(jwt)?;
         let iss = unverified.iss().to_owned();
         let issuer = self
-            .registry
+            .registry()
             .resolve(&iss)
             .ok_or(ClaimsError::UnknownIssuer)?;
         Ok(RoutedToken {

@@ -5,7 +5,8 @@ use std::sync::{Arc, PoisonError, RwLock};
 use std::time::Instant;
 
 use tracing::Instrument as _;
-use trustmint_claims::JwtVerifier;
+use trustmint_claims::{IssuerRegistry, JwtVerifier};
+use trustmint_publishers::Publisher;
 use trustmint_store::{
     AuditLog, ExchangeStore, PublisherRegistry, RateLimiter, ReplayGuard, StoreError, StoreHealth,
     TokenStore,
@@ -35,6 +36,28 @@ pub struct ExchangeBackends {
     /// A mint's writes in one call, when the store offers it (standalone Redis); `None`
     /// makes them one by one through the stores above.
     pub commit: Option<Arc<dyn ExchangeStore>>,
+}
+
+/// Pre-registers one series per issuer kind of `issuers` and outcome so dashboards and
+/// alerts see zeros instead of missing series. `unknown` is the kind of requests refused
+/// before routing (malformed JWT, unknown issuer, rate limit).
+fn preregister_exchange_series(metrics: &Metrics, issuers: &IssuerRegistry) {
+    let mut kinds: Vec<&'static str> = issuers
+        .issuers()
+        .iter()
+        .map(|issuer| issuer.kind.as_str())
+        .collect();
+    kinds.push(UNKNOWN_ISSUER_KIND);
+    kinds.sort_unstable();
+    kinds.dedup();
+    for kind in kinds {
+        if kind != UNKNOWN_ISSUER_KIND {
+            metrics.preregister_exchange(kind, ExchangeOutcome::Minted);
+        }
+        for code in ErrorCode::MINT {
+            metrics.preregister_exchange(kind, ExchangeOutcome::Refused(code));
+        }
+    }
 }
 
 /// The use cases: mint, verify, revoke, publisher management. Cheap to share behind an
@@ -67,26 +90,7 @@ impl Exchange {
         metrics: Arc<Metrics>,
         clock: Arc<dyn Clock>,
     ) -> Self {
-        // Pre-register one series per issuer kind and outcome so dashboards and alerts
-        // see zeros instead of missing series. `unknown` is the kind of requests refused
-        // before routing (malformed JWT, unknown issuer, rate limit).
-        let mut kinds: Vec<&'static str> = verifier
-            .registry()
-            .issuers()
-            .iter()
-            .map(|issuer| issuer.kind.as_str())
-            .collect();
-        kinds.push(UNKNOWN_ISSUER_KIND);
-        kinds.sort_unstable();
-        kinds.dedup();
-        for kind in kinds {
-            if kind != UNKNOWN_ISSUER_KIND {
-                metrics.preregister_exchange(kind, ExchangeOutcome::Minted);
-            }
-            for code in ErrorCode::MINT {
-                metrics.preregister_exchange(kind, ExchangeOutcome::Refused(code));
-            }
-        }
+        preregister_exchange_series(&metrics, &verifier.registry());
         Self {
             settings,
             location,
@@ -160,6 +164,20 @@ impl Exchange {
     /// reload); requests in flight finish with the one they read.
     pub fn replace_keyring(&self, keyring: Keyring) {
         *self.keyring.write().unwrap_or_else(PoisonError::into_inner) = Arc::new(keyring);
+    }
+
+    /// Puts `issuers` in force for every token routed from now on (a config reload): a
+    /// removed issuer's tokens get the unknown-issuer refusal, an added one's are
+    /// verified. Issuers whose key source stays keep their cached JWKS.
+    pub fn replace_issuers(&self, issuers: IssuerRegistry) {
+        preregister_exchange_series(&self.metrics, &issuers);
+        self.verifier.replace_registry(issuers);
+    }
+
+    /// Puts `declared` in force as the config-declared publishers (a config reload);
+    /// publishers registered through the API are not affected.
+    pub fn replace_declared_publishers(&self, declared: Vec<Publisher>) {
+        self.backends.publishers.replace_declared(declared);
     }
 
     /// Key id new tokens are minted with, and every key id that verifies.

@@ -92,7 +92,7 @@ impl Exchange {
         new.policy
             .validate(new.spec.provider())
             .map_err(|error| invalid(&error.field, error.message))?;
-        let spec = bind_to_served_issuer(self.verifier.registry(), new.spec)
+        let spec = bind_to_served_issuer(&self.verifier.registry(), new.spec)
             .map_err(|error| invalid(&error.field, error.message))?;
         if new.projects.is_empty() {
             return Err(invalid("projects", "at least one project is required"));

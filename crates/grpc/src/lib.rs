@@ -13,7 +13,7 @@ mod settings;
 mod status;
 mod token_service;
 
-pub use auth::BearerAuth;
+pub use auth::{AcceptedTokens, BearerAuth};
 pub use publisher_service::PublisherApi;
 pub use server::{GrpcServeError, serve, serve_incoming};
 pub use settings::{GrpcSecurity, GrpcSettings};

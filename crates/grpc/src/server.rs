@@ -60,7 +60,7 @@ where
     IO: AsyncRead + AsyncWrite + Connected + Unpin + Send + 'static,
     IE: Into<Box<dyn std::error::Error + Send + Sync>>,
 {
-    let auth = BearerAuth::new(security.auth_token.as_deref())
+    let auth = BearerAuth::accepting(security.auth_tokens.clone())
         .counting(exchange.metrics().grpc_unauthenticated.clone());
     let (health_reporter, health_service) = tonic_health::server::health_reporter();
     let reflection_v1 = tonic_reflection::server::Builder::configure()

@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -13,6 +14,7 @@ use trustmint_exchange::Exchange;
 use trustmint_grpc::GrpcSecurity;
 use trustmint_http::HttpState;
 
+use crate::reload::Reloader;
 use crate::settings::{ConfigError, Settings};
 use crate::wiring::build_service;
 
@@ -42,6 +44,8 @@ pub struct Application {
     grpc_addr: SocketAddr,
     grpc_security: GrpcSecurity,
     shutdown: ShutdownTimes,
+    /// What it was built from, so a reload can name the sections it cannot apply.
+    settings: Settings,
 }
 
 /// The `[server]` shutdown settings, as durations.
@@ -141,7 +145,7 @@ impl Application {
                 addr: settings.server.grpc_addr.clone(),
                 source,
             })?;
-        if grpc_security.auth_token.is_none() && !grpc_addr.ip().is_loopback() {
+        if grpc_security.auth_tokens.is_empty() && !grpc_addr.ip().is_loopback() {
             tracing::warn!(
                 grpc = %grpc_addr,
                 "!!! gRPC listens on a non-loopback address WITHOUT authentication: anyone who can reach it can register publishers and mint tokens. Set [grpc] auth_token_file. !!!"
@@ -158,6 +162,7 @@ impl Application {
                 drain_delay: Duration::from_millis(settings.server.shutdown_drain_delay_ms),
                 grace: Duration::from_secs(settings.server.shutdown_grace_secs),
             },
+            settings: settings.clone(),
         })
     }
 
@@ -174,6 +179,19 @@ impl Application {
     /// The use cases (for tests that drive them directly).
     pub fn exchange(&self) -> &Arc<Exchange> {
         &self.exchange
+    }
+
+    /// The configuration reloader of this service: it re-reads `config` (the file the
+    /// settings came from, if any) and the environment, and puts the keys, the gRPC
+    /// tokens, the issuers and the declared publishers in force (see
+    /// [`Reloader`]). Take it before [`Application::run_until`].
+    pub fn reloader(&self, config: Option<PathBuf>) -> Reloader {
+        Reloader::new(
+            self.exchange.clone(),
+            Some(self.grpc_security.auth_tokens.clone()),
+            config,
+            Some(self.settings.clone()),
+        )
     }
 
     /// Serves until `shutdown` completes, then drains: reports not-ready for

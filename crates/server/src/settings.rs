@@ -16,7 +16,11 @@ use trustmint_store::{RateLimitSettings, StoreSettings};
 use trustmint_telemetry::TelemetrySettings;
 
 /// Keys of list values that may come from the environment as comma-separated text.
-const LIST_KEYS: [&str; 2] = ["store.cluster_urls", "rate_limit.trusted_proxies"];
+const LIST_KEYS: [&str; 3] = [
+    "store.cluster_urls",
+    "rate_limit.trusted_proxies",
+    "grpc.auth_tokens",
+];
 
 /// Why the configuration is unusable. Every message names the offending key.
 #[derive(Debug, thiserror::Error)]
@@ -385,6 +389,31 @@ mod tests {
                 "{toml}"
             );
         }
+    }
+
+    #[test]
+    fn grpc_auth_tokens_come_from_the_file_or_the_environment_as_a_list() {
+        let from_file =
+            load_toml("[grpc]\nauth_tokens = [\"token-a\", \"token-b\"]\n").expect("loads");
+        assert_eq!(from_file.grpc.auth_tokens, ["token-a", "token-b"]);
+        let from_env = Settings::load(
+            None,
+            [(
+                "TRUSTMINT__GRPC__AUTH_TOKENS".to_owned(),
+                "token-a,token-b".to_owned(),
+            )],
+        )
+        .expect("loads");
+        assert_eq!(from_env.grpc.auth_tokens, ["token-a", "token-b"]);
+        assert_eq!(
+            from_env.grpc.load_auth_tokens().expect("valid"),
+            ["token-a", "token-b"]
+        );
+        let error = load_toml("[grpc]\nauth_tokens = \"token-a\"\n").expect_err("a string");
+        assert_eq!(
+            error.to_string(),
+            "invalid configuration: grpc.auth_tokens: invalid type: string \"token-a\", expected a sequence"
+        );
     }
 
     #[test]

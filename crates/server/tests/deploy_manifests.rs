@@ -529,7 +529,8 @@ fn load_and_check(source: &str, what: &str) -> Settings {
         .grpc
         .load()
         .unwrap_or_else(|error| panic!("{what}: {error}"));
-    assert_eq!(security.auth_token.as_deref(), Some("test-token"), "{what}");
+    assert_eq!(security.auth_tokens.len(), 1, "{what}");
+    assert!(security.auth_tokens.accepts(b"test-token"), "{what}");
     settings
 }
 

@@ -206,7 +206,15 @@ fn every_documented_environment_variable_sets_its_key() {
             other => panic!("{other}"),
         };
         let expected = if SECRET_KEYS.contains(&key.path) {
-            json!("<redacted>")
+            match key.ty {
+                "list of strings" => json!(
+                    key.env_example
+                        .split(',')
+                        .map(|_| "<redacted>")
+                        .collect::<Vec<_>>()
+                ),
+                _ => json!("<redacted>"),
+            }
         } else {
             match key.ty {
                 "list of strings" => json!(key.env_example.split(',').collect::<Vec<_>>()),
@@ -245,6 +253,7 @@ fn serialised_settings_redact_secrets() {
         .secrets
         .insert("k1".to_owned(), "c2VjcmV0LXZhbHVl".to_owned());
     settings.grpc.auth_token = "grpc-secret".to_owned();
+    settings.grpc.auth_tokens = vec!["grpc-secret-2".to_owned()];
     let text = serde_json::to_string(&settings).expect("serialise");
     assert!(
         !text.contains("c2VjcmV0LXZhbHVl") && !text.contains("grpc-secret"),
@@ -253,6 +262,7 @@ fn serialised_settings_redact_secrets() {
     let value: Value = serde_json::from_str(&text).expect("json");
     assert_eq!(value["keys"]["secrets"], json!({ "k1": "<redacted>" }));
     assert_eq!(value["grpc"]["auth_token"], "<redacted>");
+    assert_eq!(value["grpc"]["auth_tokens"], json!(["<redacted>"]));
 }
 
 #[test]

@@ -5,9 +5,10 @@
 //! store holds: an operator who declares the release publisher in config keeps it even
 //! if Redis loses its data. The API can neither delete nor change them (change the
 //! config instead); creating one that is already declared with those projects is a
-//! harmless no-op that returns it.
+//! harmless no-op that returns it. A config reload replaces the declared set whole
+//! ([`PublisherRegistry::replace_declared`]); the stored ones are not touched.
 
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock};
 
 use trustmint_publishers::{LookupKey, ProjectName, Publisher, PublisherId};
 
@@ -32,8 +33,9 @@ pub enum RegistryError {
 /// Config-declared publishers over a [`PublisherStore`].
 #[derive(Clone, Debug)]
 pub struct PublisherRegistry {
-    /// Few (a config file's worth), so plain scans beat maintaining indexes.
-    declared: Vec<Publisher>,
+    /// Few (a config file's worth), so plain scans beat maintaining indexes. Shared by
+    /// every clone; each call reads it once.
+    declared: Arc<RwLock<Arc<[Publisher]>>>,
     store: Arc<dyn PublisherStore>,
     cache: CandidatesCache,
 }
@@ -57,19 +59,33 @@ impl PublisherRegistry {
     /// `store`.
     pub fn new(declared: Vec<Publisher>, store: Arc<dyn PublisherStore>) -> Self {
         Self {
-            declared: declared.into_iter().map(normalize).collect(),
+            declared: Arc::new(RwLock::new(normalized(declared))),
             store,
             cache: CandidatesCache::new(),
         }
     }
 
-    /// The config-declared publishers.
-    pub fn declared(&self) -> &[Publisher] {
-        &self.declared
+    /// The config-declared publishers in force.
+    pub fn declared(&self) -> Arc<[Publisher]> {
+        self.declared
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
-    fn declared_by_id(&self, id: &PublisherId) -> Option<&Publisher> {
-        self.declared.iter().find(|p| &p.id == id)
+    /// Puts `declared` in force instead of the declared publishers so far (a config
+    /// reload): from the next call on, removed ones no longer match, get or list, and
+    /// added ones do. Calls in flight finish with the set they read. Stored publishers
+    /// and the candidates cache (which holds stored ones only) are not affected.
+    pub fn replace_declared(&self, declared: Vec<Publisher>) {
+        *self
+            .declared
+            .write()
+            .unwrap_or_else(PoisonError::into_inner) = normalized(declared);
+    }
+
+    fn declared_by_id(&self, id: &PublisherId) -> Option<Publisher> {
+        self.declared().iter().find(|p| &p.id == id).cloned()
     }
 
     /// Publishers a token with `lookup_key` could match: the declared ones first, then
@@ -119,7 +135,7 @@ impl PublisherRegistry {
         stored: Vec<Publisher>,
         now: i64,
     ) -> Vec<Publisher> {
-        self.declared
+        self.declared()
             .iter()
             .filter(|p| &p.spec.lookup_key() == lookup_key)
             .cloned()
@@ -131,7 +147,7 @@ impl PublisherRegistry {
     /// One publisher by id, declared or stored.
     pub async fn get(&self, id: &PublisherId) -> Result<Option<Publisher>, StoreError> {
         match self.declared_by_id(id) {
-            Some(declared) => Ok(Some(declared.clone())),
+            Some(declared) => Ok(Some(declared)),
             None => self.store.get(id).await,
         }
     }
@@ -143,7 +159,7 @@ impl PublisherRegistry {
     ) -> Result<Vec<Publisher>, StoreError> {
         let stored = self.store.list_by_project(project).await?;
         Ok(self
-            .declared
+            .declared()
             .iter()
             .filter(|p| p.lists(project))
             .cloned()
@@ -156,7 +172,8 @@ impl PublisherRegistry {
     /// already lists every requested project, otherwise the request is refused.
     pub async fn create(&self, publisher: Publisher) -> Result<Created, RegistryError> {
         let identity = publisher.identity_key();
-        if let Some(declared) = self.declared.iter().find(|d| d.identity_key() == identity) {
+        let declared = self.declared();
+        if let Some(declared) = declared.iter().find(|d| d.identity_key() == identity) {
             return if publisher.projects.iter().all(|p| declared.lists(p)) {
                 Ok(Created {
                     publisher: declared.clone(),
@@ -185,7 +202,7 @@ impl PublisherRegistry {
     /// ([`Confirmed::Already`]).
     pub async fn confirm(&self, id: &PublisherId) -> Result<Confirmed, StoreError> {
         match self.declared_by_id(id) {
-            Some(declared) => Ok(Confirmed::Already(declared.clone())),
+            Some(declared) => Ok(Confirmed::Already(declared)),
             None => {
                 let confirmed = self.store.confirm(id).await;
                 self.cache.clear();
@@ -193,6 +210,11 @@ impl PublisherRegistry {
             }
         }
     }
+}
+
+/// `declared` with their project lists normalised.
+fn normalized(declared: Vec<Publisher>) -> Arc<[Publisher]> {
+    declared.into_iter().map(normalize).collect()
 }
 
 #[cfg(test)]
@@ -388,5 +410,40 @@ mod tests {
         let after = registry.candidates(&key, now + 100).await.expect("after");
         assert_eq!(ids(&after), Vec::<PublisherId>::new());
         assert_eq!(registry.get(&pending.id).await.expect("get"), None);
+    }
+
+    #[tokio::test]
+    async fn replacing_the_declared_set_leaves_stored_publishers_alone() {
+        let removed = declared("sampleproject", &["sampleproject"]);
+        let added = declared("otherproject", &["otherproject"]);
+        let registry = registry(vec![removed.clone()]);
+        let stored = registry
+            .create(api("sampleproject", "other.yml", &["sampleproject"]))
+            .await
+            .expect("create")
+            .publisher;
+        // A clone (as the exchange and the PublisherService hold) sees the replacement.
+        registry.clone().replace_declared(vec![added.clone()]);
+
+        let key = removed.spec.lookup_key();
+        let candidates = registry.candidates(&key, NOW).await.expect("candidates");
+        assert_eq!(ids(&candidates), vec![stored.id.clone()]);
+        assert_eq!(registry.get(&removed.id).await.expect("get"), None);
+        let listed = registry
+            .list_by_project(&project("sampleproject"))
+            .await
+            .expect("list");
+        assert_eq!(ids(&listed), vec![stored.id.clone()]);
+
+        let candidates = registry
+            .candidates(&added.spec.lookup_key(), NOW)
+            .await
+            .expect("candidates");
+        assert_eq!(ids(&candidates), vec![added.id.clone()]);
+        assert_eq!(
+            registry.delete(&added.id).await,
+            Err(RegistryError::Declared(added.id.to_string()))
+        );
+        assert_eq!(ids(&registry.declared()), vec![added.id]);
     }
 }

@@ -10,7 +10,7 @@ use tonic::{Code, Request, Status};
 use tonic_types::StatusExt as _;
 use trustmint_grpc::pb::publisher_service_client::PublisherServiceClient;
 use trustmint_grpc::pb::token_service_client::TokenServiceClient;
-use trustmint_grpc::{ERROR_CODE_METADATA, ERROR_DOMAIN, GrpcSecurity, serve};
+use trustmint_grpc::{AcceptedTokens, ERROR_CODE_METADATA, ERROR_DOMAIN, GrpcSecurity, serve};
 use trustmint_testkit::memory_exchange::{ExchangeBuilder, MemoryExchange};
 
 /// `serve` on `127.0.0.1:<free port>`; stops when dropped.
@@ -33,7 +33,7 @@ impl TestServer {
         let addr = listener.local_addr().expect("an address");
         let (stop, stopped) = oneshot::channel::<()>();
         let security = GrpcSecurity {
-            auth_token: auth_token.map(str::to_owned),
+            auth_tokens: AcceptedTokens::new(auth_token),
             tls: None,
         };
         tokio::spawn(serve(listener, fx.exchange.clone(), security, async {

@@ -34,8 +34,9 @@ const fn key(
 }
 
 /// Keys whose values are secrets: serialised as `<redacted>`.
-pub const SECRET_KEYS: [&str; 3] = [
+pub const SECRET_KEYS: [&str; 4] = [
     "grpc.auth_token",
+    "grpc.auth_tokens",
     "keys.secrets",
     "gateway.upstream_password",
 ];
@@ -217,10 +218,16 @@ pub const KEYS: &[Key] = &[
         "Bearer token every gRPC call must carry (`authorization: Bearer <token>`); empty = no authentication (acceptable on loopback only). Prefer `auth_token_file`.",
     ),
     key(
+        "grpc.auth_tokens",
+        "list of strings",
+        "index-token-old,index-token-new",
+        "More bearer tokens, accepted together with `auth_token`: a call may carry any one of them. For rotating the index's token without a restart: list old and new, reload (SIGHUP), move the index over, drop the old one and reload again. Entries must not be empty.",
+    ),
+    key(
         "grpc.auth_token_file",
         "string",
         "/run/trustmint/grpc-token",
-        "File holding the bearer token; wins over `auth_token`. Surrounding whitespace is ignored.",
+        "File holding the bearer tokens, one per line (blank lines and surrounding whitespace are ignored); when set it wins over `auth_token` and `auth_tokens`. Re-read on SIGHUP.",
     ),
     key(
         "grpc.tls_cert_file",

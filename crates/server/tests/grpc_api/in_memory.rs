@@ -12,7 +12,7 @@ use tokio_stream::StreamExt as _;
 use tokio_stream::wrappers::ReceiverStream;
 use tonic::Code;
 use tonic::transport::{Channel, Endpoint};
-use trustmint_grpc::GrpcSecurity;
+use trustmint_grpc::{AcceptedTokens, GrpcSecurity};
 use trustmint_testkit::TestIssuer;
 use trustmint_testkit::claims::GitHubClaims;
 
@@ -38,7 +38,7 @@ impl InMemory {
         let (connections, accepted) = mpsc::channel::<tokio::io::DuplexStream>(8);
         let (stop, stopped) = oneshot::channel::<()>();
         let security = GrpcSecurity {
-            auth_token: Some(AUTH_TOKEN.to_owned()),
+            auth_tokens: AcceptedTokens::new([AUTH_TOKEN]),
             tls: None,
         };
         tokio::spawn(trustmint_grpc::serve_incoming(
