@@ -10,6 +10,6 @@ mod wiring;
 
 pub use application::{Application, StartupError};
 pub use check::check;
-pub use reload::{Reloaded, Reloader, reload_on_sighup};
+pub use reload::{Reloaded, Reloader};
 pub use settings::{ConfigError, KeySettings, ServerSettings, Settings};
 pub use wiring::{Service, build_service, declared_publishers, issuer_registry, keyring};

@@ -272,16 +272,6 @@ fn sections_needing_restart(old: &Settings, new: &Settings) -> Vec<String> {
     changed
 }
 
-/// Reloads `exchange` on every SIGHUP (see [`Reloader::on_sighup`]), everything but the
-/// gRPC tokens: this entry point does not know the gRPC listener. `trustmint serve`
-/// uses [`Application::reloader`](crate::Application::reloader), which reloads those
-/// too.
-pub async fn reload_on_sighup(exchange: Arc<Exchange>, config: Option<PathBuf>) {
-    Reloader::new(exchange, None, config, None)
-        .on_sighup()
-        .await;
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
