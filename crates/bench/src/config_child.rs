@@ -22,7 +22,7 @@ pub(crate) async fn serve_config(config: &Path) -> Result<(), BenchError> {
     let application = Application::build(&settings)
         .await
         .map_err(|error| BenchError::Service(error.to_string()))?;
-    let reloader = tokio::spawn(application.reloader(Some(config.to_owned())).on_sighup());
+    let reloader = tokio::spawn(application.reloader(Some(config.to_owned())).watch());
     let result = application.run_until(terminated()).await;
     reloader.abort();
     result.map_err(|error| BenchError::Service(format!("serving: {error}")))

@@ -110,7 +110,7 @@ async fn serve(config: Option<PathBuf>) -> ExitCode {
         audience = %settings.exchange.audience,
         "trustmint serving"
     );
-    let reloader = tokio::spawn(application.reloader(config.clone()).on_sighup());
+    let reloader = tokio::spawn(application.reloader(config.clone()).watch());
     let result = application.run_until(shutdown_signal()).await;
     reloader.abort();
     tokio::task::spawn_blocking(move || telemetry.shutdown())

@@ -1,4 +1,5 @@
-//! Configuration reload on SIGHUP, without a restart and without dropping a request.
+//! Configuration reload on SIGHUP — or, with `[server] config_poll_secs`, whenever a
+//! file it reads changes — without a restart and without dropping a request.
 //!
 //! The configuration is read again from the same file and environment, and these parts
 //! are rebuilt from it:
@@ -34,6 +35,7 @@
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use trustmint_claims::IssuerRegistry;
 use trustmint_exchange::Exchange;
@@ -63,7 +65,7 @@ pub struct Reloaded {
     /// How many `[[publishers]]` are declared.
     pub declared_publishers: usize,
     /// How many gRPC bearer tokens are accepted; `None` when this reloader was not given
-    /// the gRPC listener's tokens (see [`reload_on_sighup`]).
+    /// the gRPC listener's tokens (see [`Reloader::new`]).
     pub grpc_tokens: Option<usize>,
     /// Sections that changed but take effect only after a restart.
     pub restart_needed: Vec<String>,
@@ -163,24 +165,93 @@ impl Reloader {
     /// `trustmint_config_reloads_total{result}` and logging what was put in force (or
     /// why the new configuration was refused).
     pub async fn on_sighup(self) {
-        #[cfg(unix)]
-        {
-            use tokio::signal::unix::{SignalKind, signal};
-            let mut hangup = match signal(SignalKind::hangup()) {
-                Ok(hangup) => hangup,
-                Err(error) => {
-                    tracing::warn!(%error, "cannot listen for SIGHUP; configuration reload is off");
-                    return;
+        self.run(None).await;
+    }
+
+    /// Reloads on every SIGHUP and, with `[server] config_poll_secs` set in the
+    /// configuration the service started with, when a file it reads changes (see
+    /// [`Reloader::run`]). What `trustmint serve` runs.
+    pub async fn watch(self) {
+        let poll_secs = self
+            .in_force
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .as_ref()
+            .map_or(0, |settings| settings.server.config_poll_secs);
+        let poll = (poll_secs > 0).then(|| Duration::from_secs(poll_secs));
+        self.run(poll).await;
+    }
+
+    /// Reloads on every SIGHUP and, when `poll` is set, whenever the files a reload reads
+    /// (the config file, the `[keys] secrets_dir` files, `[grpc] auth_token_file`) differ
+    /// from what they were at the last look — so a mounted Secret or ConfigMap that is
+    /// updated in place is picked up without anyone sending a signal. A changed file is
+    /// reloaded once: an invalid one is refused (and counted) once, not at every poll.
+    pub async fn run(self, poll: Option<Duration>) {
+        let mut hangup = Hangups::listen();
+        let mut ticks = poll.map(|every| {
+            let mut ticks = tokio::time::interval(every);
+            ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            ticks
+        });
+        let mut seen = self.files_fingerprint();
+        loop {
+            let signalled = hangup.next();
+            let ticked = async {
+                match ticks.as_mut() {
+                    Some(ticks) => ticks.tick().await,
+                    None => std::future::pending().await,
                 }
             };
-            while hangup.recv().await.is_some() {
-                self.reload_and_report();
+            tokio::select! {
+                () = signalled => {
+                    seen = self.files_fingerprint();
+                    self.reload_and_report();
+                }
+                _ = ticked => {
+                    let now = self.files_fingerprint();
+                    if now != seen {
+                        seen = now;
+                        tracing::info!("a configuration file changed; reloading");
+                        self.reload_and_report();
+                    }
+                }
             }
         }
-        #[cfg(not(unix))]
-        {
-            let _ = self;
+    }
+
+    /// The files a reload reads: the config file, every file in `[keys] secrets_dir` and
+    /// `[grpc] auth_token_file` of the configuration in force.
+    fn watched_files(&self) -> Vec<PathBuf> {
+        let mut files: Vec<PathBuf> = self.config.iter().cloned().collect();
+        let in_force = self.in_force.lock().unwrap_or_else(PoisonError::into_inner);
+        if let Some(settings) = in_force.as_ref() {
+            if !settings.keys.secrets_dir.is_empty()
+                && let Ok(entries) = std::fs::read_dir(&settings.keys.secrets_dir)
+            {
+                let mut secrets: Vec<PathBuf> =
+                    entries.flatten().map(|entry| entry.path()).collect();
+                secrets.sort();
+                files.extend(secrets);
+            }
+            if !settings.grpc.auth_token_file.is_empty() {
+                files.push(PathBuf::from(&settings.grpc.auth_token_file));
+            }
         }
+        files
+    }
+
+    /// A hash of the watched files' names and contents (an unreadable file counts as
+    /// absent). Contents rather than mtimes: a Kubernetes volume update swaps a symlink,
+    /// and mtimes are coarse on some filesystems. Only compared with the previous one.
+    fn files_fingerprint(&self) -> u64 {
+        use std::hash::{DefaultHasher, Hash, Hasher};
+        let mut hasher = DefaultHasher::new();
+        for file in self.watched_files() {
+            file.hash(&mut hasher);
+            std::fs::read(&file).ok().hash(&mut hasher);
+        }
+        hasher.finish()
     }
 
     /// One reload from the process environment, counted and logged.
@@ -270,6 +341,42 @@ fn sections_needing_restart(old: &Settings, new: &Settings) -> Vec<String> {
         .collect();
     changed.sort();
     changed
+}
+
+/// The process's SIGHUPs; none where they cannot be listened for (then only the poll,
+/// if any, reloads).
+struct Hangups {
+    #[cfg(unix)]
+    signal: Option<tokio::signal::unix::Signal>,
+}
+
+impl Hangups {
+    fn listen() -> Self {
+        #[cfg(unix)]
+        {
+            use tokio::signal::unix::{SignalKind, signal};
+            let signal = signal(SignalKind::hangup())
+                .inspect_err(|error| {
+                    tracing::warn!(%error, "cannot listen for SIGHUP; reload on SIGHUP is off");
+                })
+                .ok();
+            Self { signal }
+        }
+        #[cfg(not(unix))]
+        Self {}
+    }
+
+    /// Completes at the next SIGHUP; never, when there are none to wait for.
+    async fn next(&mut self) {
+        #[cfg(unix)]
+        if let Some(signal) = self.signal.as_mut() {
+            if signal.recv().await.is_some() {
+                return;
+            }
+            self.signal = None;
+        }
+        std::future::pending().await
+    }
 }
 
 #[cfg(test)]

@@ -51,6 +51,10 @@ pub struct ServerSettings {
     /// (`/readyz` 503, gRPC health NOT_SERVING) before it closes its listeners, so load
     /// balancers take it out of rotation first. 0 closes them at once.
     pub shutdown_drain_delay_ms: u64,
+    /// How often to look whether the files a reload reads (the config file, the
+    /// `[keys] secrets_dir` files, `[grpc] auth_token_file`) changed, reloading when they
+    /// did, as on SIGHUP; 0 (the default) = reload on SIGHUP only.
+    pub config_poll_secs: u64,
 }
 
 impl Default for ServerSettings {
@@ -64,6 +68,7 @@ impl Default for ServerSettings {
             tls_key_file: String::new(),
             shutdown_grace_secs: 25,
             shutdown_drain_delay_ms: 2_000,
+            config_poll_secs: 0,
         }
     }
 }
@@ -217,6 +222,12 @@ impl Settings {
                 "server.shutdown_grace_secs: must be between 1 and 3600".to_owned(),
             ));
         }
+        if self.server.config_poll_secs > 86_400 {
+            return Err(ConfigError(
+                "server.config_poll_secs: must be at most 86400 (a day); 0 turns the poll off"
+                    .to_owned(),
+            ));
+        }
         if self.server.shutdown_drain_delay_ms > 600_000 {
             return Err(ConfigError(
                 "server.shutdown_drain_delay_ms: must be at most 600000 (10 minutes)".to_owned(),
@@ -366,7 +377,7 @@ mod tests {
             (
                 "[server]\nlocaton = \"x\"\n",
                 &[],
-                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`, `tls_cert_file`, `tls_key_file`, `shutdown_grace_secs`, `shutdown_drain_delay_ms`",
+                "server: unknown field `locaton`, expected one of `http_addr`, `grpc_addr`, `location`, `http_workers`, `tls_cert_file`, `tls_key_file`, `shutdown_grace_secs`, `shutdown_drain_delay_ms`, `config_poll_secs`",
             ),
             (
                 "",

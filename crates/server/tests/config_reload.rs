@@ -740,3 +740,40 @@ async fn no_request_fails_while_sighup_reloads() {
     let process = Arc::into_inner(process).expect("the tasks are done");
     stop_without_leaking(process, &[TOKEN_A, TOKEN_B, SECRET_K1, SECRET_K2]).await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn with_config_poll_secs_a_changed_file_is_reloaded_without_a_signal() {
+    let issuer = TestIssuer::start().await;
+    let only_k1 = only_k1();
+    let process = TrustmintProcess::start_with_env(
+        &keys_config(&issuer, &only_k1),
+        &[("TRUSTMINT__SERVER__CONFIG_POLL_SECS", "1")],
+    )
+    .await;
+    let (old_token, key_id) = mint(&process, &issuer, DEFAULT_REPOSITORY).await;
+    assert_eq!(key_id, "k1");
+    // Unchanged files: the poll reloads nothing.
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(reloads(&process, "ok").await, 0);
+
+    let k2_current = k2_current();
+    rewrite_keys(&process, &only_k1, &k2_current);
+    wait_for_reloads(&process, "ok", 1).await;
+    let (_, key_id) = mint(&process, &issuer, DEFAULT_REPOSITORY).await;
+    assert_eq!(key_id, "k2", "the rewritten file's current key mints");
+    assert!(
+        allowed(&process, &old_token).await,
+        "k1 tokens still verify"
+    );
+
+    // An invalid file is refused once, not at every poll, and k2 stays in force.
+    let broken = keys("k3", &[("k1", SECRET_K1), ("k2", SECRET_K2)]);
+    rewrite_keys(&process, &k2_current, &broken);
+    wait_for_reloads(&process, "error", 1).await;
+    tokio::time::sleep(Duration::from_millis(2_500)).await;
+    assert_eq!(reloads(&process, "error").await, 1, "refused once");
+    assert_eq!(reloads(&process, "ok").await, 1);
+    let (_, key_id) = mint(&process, &issuer, DEFAULT_REPOSITORY).await;
+    assert_eq!(key_id, "k2");
+    stop_without_leaking(process, &[SECRET_K1, SECRET_K2]).await;
+}

@@ -92,6 +92,12 @@ pub const KEYS: &[Key] = &[
         "After SIGTERM, how long the replica keeps serving while `/readyz` answers 503 and gRPC health is NOT_SERVING, before it closes its listeners, so load balancers stop routing to it first (0–600000; 0 closes at once).",
     ),
     key(
+        "server.config_poll_secs",
+        "integer",
+        "0",
+        "How often (seconds, 0–86400) to look whether the files a reload reads changed — the config file, the `keys.secrets_dir` files, `grpc.auth_token_file` — and reload when they did, exactly as on SIGHUP (a mounted Secret or ConfigMap updated in place). 0 = reload on SIGHUP only. Needs a restart to change.",
+    ),
+    key(
         "exchange.enabled",
         "boolean",
         "false",
