@@ -296,6 +296,11 @@ async fn an_unusable_redis_ca_file_stops_startup_naming_the_key() {
     let dir = tempfile::tempdir().expect("tempdir");
     let missing = dir.path().join("missing.pem");
     let empty = write(dir.path(), "empty.pem", "");
+    let garbled = write(
+        dir.path(),
+        "garbled.pem",
+        "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydGlmaWNhdGU=\n-----END CERTIFICATE-----\n",
+    );
     let issuer = TestIssuer::start().await;
     let mut settings = base_settings(&issuer);
     use_redis(&mut settings, "rediss://127.0.0.1:6380");
@@ -310,6 +315,10 @@ async fn an_unusable_redis_ca_file_stops_startup_naming_the_key() {
                 "store.redis_ca_file: '{}' holds no PEM certificate",
                 empty.display()
             ),
+        ),
+        (
+            &garbled,
+            "store.redis_ca_file: Unable to parse root certificate PEM".to_owned(),
         ),
     ] {
         settings.store.redis_ca_file = file.display().to_string();

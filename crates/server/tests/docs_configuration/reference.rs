@@ -154,7 +154,7 @@ pub const KEYS: &[Key] = &[
         "store.redis_ca_file",
         "string",
         "/etc/trustmint/redis-ca.pem",
-        "PEM bundle of the CAs that sign the certificate of a `rediss://` `redis_url`, trusted *instead of* the system trust store (the host name is still checked); empty = the system trust store. Read at startup; an unreadable file or one without a certificate stops it. Refused with a `redis://` URL and with `cluster_urls`.",
+        "PEM bundle of the CAs that sign the certificate of a `rediss://` `redis_url`, trusted *instead of* the system trust store (the host name is still checked); empty = the system trust store. Read at startup; an unreadable file or one without a valid certificate stops it. Refused with a `redis://` URL and with `cluster_urls`.",
     ),
     key(
         "store.key_prefix",
