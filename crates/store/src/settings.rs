@@ -29,6 +29,10 @@ pub struct StoreSettings {
     pub redis_url: String,
     /// Seed nodes of a Redis Cluster; non-empty selects Cluster mode.
     pub cluster_urls: Vec<String>,
+    /// A PEM bundle of the CAs that sign the certificate of a `rediss://` `redis_url`;
+    /// when set, they are trusted *instead of* the system trust store. Empty = the system
+    /// trust store. Standalone Redis only (refused with `cluster_urls`).
+    pub redis_ca_file: String,
     /// Prepended to every key, so several deployments can share one Redis. Must not
     /// contain `{` or `}`: those would change the Cluster hash tags the key layout relies
     /// on.
@@ -45,6 +49,7 @@ impl Default for StoreSettings {
             backend: Backend::Memory,
             redis_url: "redis://127.0.0.1:6379".to_owned(),
             cluster_urls: Vec::new(),
+            redis_ca_file: String::new(),
             key_prefix: "trustmint:".to_owned(),
             timeout_ms: 500,
             audit_stream_maxlen: 100_000,
@@ -113,6 +118,21 @@ impl StoreSettings {
         }
         for url in &self.cluster_urls {
             check_redis_url("store.cluster_urls", url)?;
+        }
+        if !self.redis_ca_file.is_empty() {
+            if !self.cluster_urls.is_empty() {
+                return Err(invalid(
+                    "store.redis_ca_file",
+                    "is not supported with store.cluster_urls (Redis Cluster nodes are \
+                     verified against the system trust store); remove one of the two",
+                ));
+            }
+            if !self.redis_url.starts_with("rediss://") {
+                return Err(invalid(
+                    "store.redis_ca_file",
+                    "needs a rediss:// (TLS) store.redis_url; a redis:// URL does not use TLS",
+                ));
+            }
         }
         Ok(())
     }
@@ -187,6 +207,7 @@ mod tests {
         assert_eq!(store.key_prefix, "trustmint:");
         assert_eq!(store.timeout_ms, 500);
         assert_eq!(store.audit_stream_maxlen, 100_000);
+        assert_eq!(store.redis_ca_file, "");
         let rate: RateLimitSettings = toml::from_str("").expect("empty section");
         assert_eq!(rate, RateLimitSettings::default());
         assert!(rate.enabled);
@@ -267,6 +288,44 @@ mod tests {
                     ..redis_settings()
                 },
                 Some(("store.cluster_urls", "'tcp://x' is not a redis://")),
+            ),
+            (
+                StoreSettings {
+                    redis_url: "rediss://redis.internal:6380".into(),
+                    redis_ca_file: "/etc/trustmint/redis-ca.pem".into(),
+                    ..redis_settings()
+                },
+                None,
+            ),
+            // the memory backend does not care about Redis TLS either
+            (
+                StoreSettings {
+                    redis_ca_file: "/etc/trustmint/redis-ca.pem".into(),
+                    ..StoreSettings::default()
+                },
+                None,
+            ),
+            (
+                StoreSettings {
+                    redis_ca_file: "/etc/trustmint/redis-ca.pem".into(),
+                    ..redis_settings()
+                },
+                Some((
+                    "store.redis_ca_file",
+                    "needs a rediss:// (TLS) store.redis_url; a redis:// URL does not use TLS",
+                )),
+            ),
+            (
+                StoreSettings {
+                    cluster_urls: vec!["rediss://10.0.0.1:7000".into()],
+                    redis_url: "rediss://redis.internal:6380".into(),
+                    redis_ca_file: "/etc/trustmint/redis-ca.pem".into(),
+                    ..redis_settings()
+                },
+                Some((
+                    "store.redis_ca_file",
+                    "is not supported with store.cluster_urls",
+                )),
             ),
             (
                 StoreSettings {

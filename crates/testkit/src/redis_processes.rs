@@ -135,6 +135,17 @@ pub struct RedisServer {
     port: u16,
     cluster: bool,
     dir: PathBuf,
+    /// Set: TLS only (`--port 0 --tls-port PORT`).
+    tls: Option<RedisTlsFiles>,
+}
+
+/// The PEM files of a TLS `redis-server`: its certificate and key, and the CA file Redis
+/// requires to be configured (clients are not asked for certificates).
+#[derive(Clone, Debug)]
+pub struct RedisTlsFiles {
+    pub cert_file: PathBuf,
+    pub key_file: PathBuf,
+    pub ca_file: PathBuf,
 }
 
 impl RedisServer {
@@ -142,9 +153,14 @@ impl RedisServer {
         self.dir.join(format!("redis-{}.pid", self.port))
     }
 
-    /// The server's `redis://` URL.
+    /// The server's `redis://` URL (`rediss://` for a TLS server).
     pub fn url(&self) -> String {
-        format!("redis://127.0.0.1:{}", self.port)
+        let scheme = if self.tls.is_some() {
+            "rediss"
+        } else {
+            "redis"
+        };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Starts (or restarts) the process and waits until it answers PING.
@@ -158,7 +174,19 @@ impl RedisServer {
     pub fn start_with(&self, extra: &[&str]) {
         let port = self.port.to_string();
         let mut cmd = Command::new("redis-server");
-        cmd.args(["--port", &port, "--bind", "127.0.0.1", "--daemonize", "yes"])
+        match &self.tls {
+            None => cmd.args(["--port", &port]),
+            Some(tls) => cmd
+                .args(["--port", "0", "--tls-port", &port])
+                .arg("--tls-cert-file")
+                .arg(&tls.cert_file)
+                .arg("--tls-key-file")
+                .arg(&tls.key_file)
+                .arg("--tls-ca-cert-file")
+                .arg(&tls.ca_file)
+                .args(["--tls-auth-clients", "no"]),
+        };
+        cmd.args(["--bind", "127.0.0.1", "--daemonize", "yes"])
             .args(["--save", "", "--appendonly", "no"])
             .arg("--pidfile")
             .arg(self.pidfile())
@@ -180,7 +208,7 @@ impl RedisServer {
         wait_until(
             &format!("redis on port {port}"),
             Duration::from_secs(10),
-            || redis_cli(self.port, &["ping"]).is_some_and(|r| r.trim() == "PONG"),
+            || self.cli(&["ping"]).is_some_and(|r| r.trim() == "PONG"),
         );
     }
 
@@ -242,6 +270,7 @@ impl OwnedRedis {
             port: free_port(),
             cluster: false,
             dir: dir.path().to_owned(),
+            tls: None,
         };
         Self { server, _dir: dir }
     }
@@ -279,6 +308,7 @@ impl TestCluster {
                 port: free_port(),
                 cluster: true,
                 dir: dir.path().to_owned(),
+                tls: None,
             })
             .collect();
         Self { nodes, _dir: dir }
@@ -320,7 +350,7 @@ impl TestCluster {
                 redis_cli(node.port, &["cluster", "info"]).is_some_and(|info| {
                     info.contains("cluster_state:ok")
                         && info.contains("cluster_slots_assigned:16384")
-                        && info.contains("cluster_known_nodes:3")
+                        && info.contains(&format!("cluster_known_nodes:{}", self.nodes.len()))
                 })
             });
         }
@@ -351,3 +381,359 @@ impl Drop for TestCluster {
 /// The cluster the conformance tests share. Statics are never dropped, so the watchdog
 /// stops its nodes when the test process exits.
 pub static SHARED_CLUSTER: LazyLock<TestCluster> = LazyLock::new(TestCluster::start);
+
+// === Cluster with replicas: topology, failover, killed masters ===
+
+/// How long a failover (manual or after a killed master) may take to settle.
+const FAILOVER_DEADLINE: Duration = Duration::from_secs(30);
+
+impl RedisServer {
+    /// The server's port.
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// The pid of the running process (from its pidfile), if it was started.
+    pub fn pid(&self) -> Option<u32> {
+        std::fs::read_to_string(self.pidfile())
+            .ok()
+            .and_then(|pid| pid.trim().parse().ok())
+    }
+
+    /// Whether the process is alive. A zombie (dead, not yet reaped by whoever adopted
+    /// the daemon) is not: it holds no sockets and answers nothing.
+    pub fn is_running(&self) -> bool {
+        self.pid().is_some_and(|pid| {
+            if let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+                // `pid (comm) state …`: the state follows the last ')'
+                return stat
+                    .rsplit_once(')')
+                    .is_some_and(|(_, rest)| !rest.trim_start().starts_with(['Z', 'X']));
+            }
+            if Path::new("/proc/self").exists() {
+                return false;
+            }
+            Command::new("kill")
+                .args(["-0", &pid.to_string()])
+                .stderr(Stdio::null())
+                .status()
+                .is_ok_and(|s| s.success())
+        })
+    }
+
+    /// Kills the process by its pid with SIGKILL (no shutdown, no last write reaches
+    /// anyone) and waits until it is dead.
+    pub fn kill(&self) {
+        let pid = self.pid().expect("a started server");
+        let status = Command::new("kill")
+            .args(["-KILL", &pid.to_string()])
+            .status()
+            .expect("run kill");
+        assert!(status.success(), "kill -KILL {pid} failed");
+        wait_until(
+            &format!("redis pid {pid} to die"),
+            Duration::from_secs(10),
+            || !self.is_running(),
+        );
+        let _ = std::fs::remove_file(self.pidfile());
+    }
+
+    /// `redis-cli -p PORT args…` against this server (over TLS, trusting its CA, for a
+    /// TLS server); `None` if it did not answer.
+    pub fn cli(&self, args: &[&str]) -> Option<String> {
+        match &self.tls {
+            None => redis_cli(self.port, args),
+            Some(tls) => {
+                let ca = tls.ca_file.display().to_string();
+                let mut tls_args = vec!["--tls", "--cacert", ca.as_str()];
+                tls_args.extend_from_slice(args);
+                redis_cli(self.port, &tls_args)
+            }
+        }
+    }
+
+    /// `master` or `slave`, as `ROLE` answers (`None` if the server does not answer).
+    pub fn role(&self) -> Option<String> {
+        self.cli(&["role"])
+            .and_then(|reply| reply.lines().next().map(|line| line.trim().to_owned()))
+    }
+}
+
+/// One node as a node's `CLUSTER NODES` describes it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ClusterNodeInfo {
+    /// The node id.
+    pub id: String,
+    /// Its client port.
+    pub port: u16,
+    /// Flagged `master` (otherwise `slave`).
+    pub master: bool,
+    /// Flagged `fail` or `fail?` (unreachable).
+    pub failing: bool,
+    /// The id of its master, for a replica.
+    pub master_id: Option<String>,
+    /// Slot ranges it serves (inclusive), for a master.
+    pub slots: Vec<(u16, u16)>,
+}
+
+impl ClusterNodeInfo {
+    /// Whether the node serves `slot`.
+    pub fn serves(&self, slot: u16) -> bool {
+        self.slots
+            .iter()
+            .any(|(from, to)| (*from..=*to).contains(&slot))
+    }
+}
+
+/// Parses `CLUSTER NODES` output (`<id> <ip:port@cport> <flags> <master> <ping> <pong>
+/// <epoch> <link> <slot>…`). Slots being migrated (`[…]`) are ignored.
+pub fn parse_cluster_nodes(text: &str) -> Vec<ClusterNodeInfo> {
+    text.lines()
+        .filter_map(|line| {
+            let fields: Vec<&str> = line.split_whitespace().collect();
+            if fields.len() < 8 {
+                return None;
+            }
+            let address = fields[1].split(['@', ',']).next()?;
+            let port = address.rsplit(':').next()?.parse().ok()?;
+            let flags: Vec<&str> = fields[2].split(',').collect();
+            let slots = fields[8..]
+                .iter()
+                .filter(|slot| !slot.starts_with('['))
+                .filter_map(|slot| match slot.split_once('-') {
+                    Some((from, to)) => Some((from.parse().ok()?, to.parse().ok()?)),
+                    None => slot.parse().ok().map(|one| (one, one)),
+                })
+                .collect();
+            Some(ClusterNodeInfo {
+                id: fields[0].to_owned(),
+                port,
+                master: flags.contains(&"master"),
+                failing: flags.contains(&"fail") || flags.contains(&"fail?"),
+                master_id: (fields[3] != "-").then(|| fields[3].to_owned()),
+                slots,
+            })
+        })
+        .collect()
+}
+
+impl TestCluster {
+    /// Starts `masters` masters with `replicas_per_master` replicas each (`redis-cli
+    /// --cluster create --cluster-replicas`), and waits until the cluster is ok and every
+    /// replica is in sync with its master.
+    pub fn start_with_replicas(masters: usize, replicas_per_master: usize) -> Self {
+        assert!(masters >= 3, "redis-cli --cluster create needs 3 masters");
+        require_binary("redis-server");
+        require_binary("redis-cli");
+        let dir = TempDir::new().expect("tempdir");
+        watchdog(dir.path());
+        let nodes: Vec<RedisServer> = (0..masters * (1 + replicas_per_master))
+            .map(|_| RedisServer {
+                port: free_port(),
+                cluster: true,
+                dir: dir.path().to_owned(),
+                tls: None,
+            })
+            .collect();
+        let cluster = Self { nodes, _dir: dir };
+        for node in &cluster.nodes {
+            node.start();
+        }
+        let addresses: Vec<String> = cluster
+            .nodes
+            .iter()
+            .map(|n| format!("127.0.0.1:{}", n.port))
+            .collect();
+        let created = Command::new("redis-cli")
+            .arg("--cluster")
+            .arg("create")
+            .args(&addresses)
+            .args(["--cluster-replicas", &replicas_per_master.to_string()])
+            .arg("--cluster-yes")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .expect("run redis-cli --cluster create");
+        assert!(created.success(), "redis-cli --cluster create failed");
+        cluster.wait_ok();
+        cluster.wait_replicas_in_sync();
+        cluster
+    }
+
+    /// Sets `cluster-node-timeout` on every running node (how long a node may be
+    /// unreachable before it is flagged failing and a replica takes over).
+    pub fn set_node_timeout(&self, timeout: Duration) {
+        let millis = timeout.as_millis().to_string();
+        for node in self.running() {
+            let reply = node.cli(&["config", "set", "cluster-node-timeout", &millis]);
+            assert_eq!(
+                reply.as_deref().map(str::trim),
+                Some("OK"),
+                "CONFIG SET cluster-node-timeout on port {}",
+                node.port
+            );
+        }
+    }
+
+    /// The nodes whose process is alive.
+    pub fn running(&self) -> impl Iterator<Item = &RedisServer> {
+        self.nodes.iter().filter(|node| node.is_running())
+    }
+
+    /// The node listening on `port`.
+    pub fn node_on(&self, port: u16) -> &RedisServer {
+        self.nodes
+            .iter()
+            .find(|node| node.port == port)
+            .unwrap_or_else(|| panic!("no node of this cluster on port {port}"))
+    }
+
+    /// The cluster as `seen_by` describes it (`CLUSTER NODES`).
+    pub fn topology_seen_by(&self, seen_by: &RedisServer) -> Vec<ClusterNodeInfo> {
+        let text = seen_by
+            .cli(&["cluster", "nodes"])
+            .unwrap_or_else(|| panic!("CLUSTER NODES on port {}", seen_by.port));
+        parse_cluster_nodes(&text)
+    }
+
+    /// The cluster as the first running node describes it.
+    pub fn topology(&self) -> Vec<ClusterNodeInfo> {
+        let node = self.running().next().expect("a running node");
+        self.topology_seen_by(node)
+    }
+
+    /// The hash slot of `key` (`CLUSTER KEYSLOT`).
+    pub fn slot_of(&self, key: &str) -> u16 {
+        let node = self.running().next().expect("a running node");
+        node.cli(&["cluster", "keyslot", key])
+            .and_then(|reply| reply.trim().parse().ok())
+            .expect("CLUSTER KEYSLOT")
+    }
+
+    /// The master (not failing) that serves `slot`.
+    pub fn master_of_slot(&self, slot: u16) -> &RedisServer {
+        let topology = self.topology();
+        let master = topology
+            .iter()
+            .find(|node| node.master && !node.failing && node.serves(slot))
+            .unwrap_or_else(|| panic!("no master serves slot {slot}: {topology:?}"));
+        self.node_on(master.port)
+    }
+
+    /// The master that serves `key`.
+    pub fn master_of_key(&self, key: &str) -> &RedisServer {
+        self.master_of_slot(self.slot_of(key))
+    }
+
+    /// A healthy replica of `master`.
+    pub fn replica_of(&self, master: &RedisServer) -> &RedisServer {
+        let topology = self.topology();
+        let master_id = &topology
+            .iter()
+            .find(|node| node.port == master.port)
+            .expect("the master in the topology")
+            .id;
+        let replica = topology
+            .iter()
+            .find(|node| !node.failing && node.master_id.as_ref() == Some(master_id))
+            .unwrap_or_else(|| panic!("port {} has no replica: {topology:?}", master.port));
+        self.node_on(replica.port)
+    }
+
+    /// The slot ranges `master` serves now.
+    pub fn slots_of(&self, master: &RedisServer) -> Vec<(u16, u16)> {
+        self.topology_seen_by(master)
+            .into_iter()
+            .find(|node| node.port == master.port)
+            .map(|node| node.slots)
+            .unwrap_or_default()
+    }
+
+    /// `CLUSTER FAILOVER` on `replica` (coordinated with its master: no acknowledged
+    /// write is lost), then waits until it is promoted and the cluster is ok again.
+    /// Returns how long the promotion took.
+    pub fn manual_failover(&self, replica: &RedisServer) -> Duration {
+        let started = Instant::now();
+        let reply = replica.cli(&["cluster", "failover"]);
+        assert_eq!(
+            reply.as_deref().map(str::trim),
+            Some("OK"),
+            "CLUSTER FAILOVER on port {}",
+            replica.port
+        );
+        self.wait_promoted(replica);
+        started.elapsed()
+    }
+
+    /// Waits until `replica` is a master serving slots, seen so by every running node, and
+    /// every running node reports `cluster_state:ok`.
+    pub fn wait_promoted(&self, replica: &RedisServer) {
+        wait_until(
+            &format!("port {} to be promoted", replica.port),
+            FAILOVER_DEADLINE,
+            || {
+                replica.role().as_deref() == Some("master")
+                    && self.running().all(|node| {
+                        let promoted = self.topology_seen_by(node).iter().any(|seen| {
+                            seen.port == replica.port && seen.master && !seen.slots.is_empty()
+                        });
+                        promoted
+                            && node
+                                .cli(&["cluster", "info"])
+                                .is_some_and(|info| info.contains("cluster_state:ok"))
+                    })
+            },
+        );
+    }
+
+    /// Waits until every running replica reports its link to the master up.
+    pub fn wait_replicas_in_sync(&self) {
+        for node in self.running() {
+            wait_until(
+                &format!("replica on port {} in sync", node.port),
+                FAILOVER_DEADLINE,
+                || {
+                    node.role().as_deref() == Some("master")
+                        || node
+                            .cli(&["info", "replication"])
+                            .is_some_and(|info| info.contains("master_link_status:up"))
+                },
+            );
+        }
+    }
+}
+
+impl OwnedRedis {
+    /// A TLS-only server (`--port 0 --tls-port`) on a free port, not started yet, with
+    /// the certificate and key of `files`; its URL is `rediss://127.0.0.1:PORT`.
+    pub fn tls_on_free_port(files: RedisTlsFiles) -> Self {
+        let mut owned = Self::on_free_port();
+        owned.server.tls = Some(files);
+        owned
+    }
+}
+
+#[cfg(test)]
+mod cluster_nodes_tests {
+    use super::*;
+
+    #[test]
+    fn parses_masters_replicas_slots_and_failures() {
+        let text = "\
+07c3 127.0.0.1:30004@40004 slave e7d1 0 1426238317239 4 connected
+67ed 127.0.0.1:30002@40002,host master - 0 1426238316232 2 connected 5461-10922
+e7d1 127.0.0.1:30001@40001 myself,master - 0 0 1 connected 0-5460 12000 [5461->-67ed]
+6ec2 127.0.0.1:30005@40005 master,fail 67ed 1426238316232 1426238316232 5 disconnected
+";
+        let nodes = parse_cluster_nodes(text);
+        assert_eq!(nodes.len(), 4);
+        assert_eq!(nodes[0].port, 30004);
+        assert!(!nodes[0].master);
+        assert_eq!(nodes[0].master_id.as_deref(), Some("e7d1"));
+        assert_eq!(nodes[1].slots, vec![(5461, 10922)]);
+        assert!(nodes[1].serves(10922) && !nodes[1].serves(10923));
+        assert_eq!(nodes[2].slots, vec![(0, 5460), (12000, 12000)]);
+        assert!(nodes[2].master && !nodes[2].failing);
+        assert!(nodes[3].failing && nodes[3].slots.is_empty());
+    }
+}

@@ -149,13 +149,19 @@ pub const KEYS: &[Key] = &[
         "store.redis_url",
         "string",
         "redis://10.0.0.5:6379",
-        "The standalone Redis, `redis://[user:password@]host:port[/db]` (`rediss://` for TLS, verified against the system trust store); ignored when `cluster_urls` is set. A URL with a password is a secret: set it through the environment.",
+        "The standalone Redis, `redis://[user:password@]host:port[/db]` (`rediss://` for TLS, verified against the system trust store or `redis_ca_file`); ignored when `cluster_urls` is set. A URL with a password is a secret: set it through the environment.",
     ),
     key(
         "store.cluster_urls",
         "list of strings",
         "redis://10.0.0.1:7000,redis://10.0.0.2:7000",
         "Seed nodes of a Redis Cluster; non-empty selects Cluster mode.",
+    ),
+    key(
+        "store.redis_ca_file",
+        "string",
+        "/etc/trustmint/redis-ca.pem",
+        "PEM bundle of the CAs that sign the certificate of a `rediss://` `redis_url`, trusted *instead of* the system trust store (the host name is still checked); empty = the system trust store. Read at startup; an unreadable file or one without a valid certificate stops it. Refused with a `redis://` URL and with `cluster_urls`.",
     ),
     key(
         "store.key_prefix",

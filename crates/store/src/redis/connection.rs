@@ -17,7 +17,9 @@ use std::time::Duration;
 use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig};
 use redis::cluster::{ClusterClientBuilder, ClusterConfig};
 use redis::cluster_async::ClusterConnection;
-use redis::{Client, Cmd, FromRedisValue, Pipeline, RedisFuture, ScriptInvocation, Value};
+use redis::{
+    Client, Cmd, FromRedisValue, Pipeline, RedisFuture, ScriptInvocation, TlsCertificates, Value,
+};
 
 use crate::StoreError;
 use crate::settings::StoreSettings;
@@ -94,7 +96,10 @@ impl RedisHandle {
     pub(crate) fn open(settings: &StoreSettings) -> Result<Self, StoreError> {
         let timeout = settings.timeout();
         let connection = if settings.cluster_urls.is_empty() {
-            Connection::Standalone(open_standalone(&settings.redis_url, timeout)?)
+            let ca = (!settings.redis_ca_file.is_empty())
+                .then(|| read_ca_file(&settings.redis_ca_file))
+                .transpose()?;
+            Connection::Standalone(open_standalone(&settings.redis_url, ca, timeout)?)
         } else {
             Connection::Cluster(open_cluster(&settings.cluster_urls, timeout)?)
         };
@@ -162,9 +167,44 @@ impl RedisHandle {
     }
 }
 
-fn open_standalone(url: &str, timeout: Duration) -> Result<ConnectionManager, StoreError> {
-    let client = Client::open(url)
-        .map_err(|e| StoreError::new("connect", format!("invalid redis_url: {e}")))?;
+/// The PEM bundle of `redis_ca_file`, checked to hold at least one certificate.
+fn read_ca_file(path: &str) -> Result<Vec<u8>, StoreError> {
+    let pem = std::fs::read(path).map_err(|e| {
+        StoreError::new(
+            "connect",
+            format!("store.redis_ca_file: cannot read '{path}': {e}"),
+        )
+    })?;
+    if !String::from_utf8_lossy(&pem).contains("-----BEGIN CERTIFICATE-----") {
+        return Err(StoreError::new(
+            "connect",
+            format!("store.redis_ca_file: '{path}' holds no PEM certificate"),
+        ));
+    }
+    Ok(pem)
+}
+
+/// `ca`: the PEM bundle trusted instead of the system trust store (`rediss://` only, which
+/// the settings check ensures).
+fn open_standalone(
+    url: &str,
+    ca: Option<Vec<u8>>,
+    timeout: Duration,
+) -> Result<ConnectionManager, StoreError> {
+    let client = match ca {
+        None => Client::open(url)
+            .map_err(|e| StoreError::new("connect", format!("invalid redis_url: {e}")))?,
+        // native-tls: the bundle replaces the platform roots (the redis crate disables
+        // them when root certificates are given); host names are still verified.
+        Some(pem) => Client::build_with_tls(
+            url,
+            TlsCertificates {
+                client_tls: None,
+                root_cert: Some(pem),
+            },
+        )
+        .map_err(|e| StoreError::new("connect", format!("store.redis_ca_file: {e}")))?,
+    };
     let config = ConnectionManagerConfig::new()
         .set_connection_timeout(Some(timeout))
         .set_response_timeout(Some(timeout))
