@@ -29,7 +29,7 @@ fn name(field: &str, value: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     #[test]
     fn validate_table() {
@@ -88,16 +88,15 @@ mod tests {
                 Some(("actor_id", "must be at most 255 characters")),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = ActiveStatePublisher {
+        assert_validation_table(
+            ActiveStatePublisher {
                 organization: "fakeorg".into(),
                 project: "fakeproject".into(),
                 actor: String::new(),
                 actor_id: "6f4b6f6e-0000-4000-8000-000000000001".into(),
-            };
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+            },
+            validate,
+            cases,
+        );
     }
 }

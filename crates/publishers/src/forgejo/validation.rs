@@ -37,7 +37,7 @@ fn name(field: &str, value: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     #[test]
     fn validate_table() {
@@ -91,17 +91,16 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = ForgejoPublisher {
+        assert_validation_table(
+            ForgejoPublisher {
                 repository_owner: "octo-org".into(),
                 repository_name: "sampleproject".into(),
                 workflow_filename: "release.yml".into(),
                 issuer: "https://codeberg.org/api/actions".into(),
                 ..ForgejoPublisher::default()
-            };
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+            },
+            validate,
+            cases,
+        );
     }
 }

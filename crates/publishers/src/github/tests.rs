@@ -6,28 +6,21 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, SHA, assert_outcome, github_claims, github_publisher, github_spec, issuer_of,
-    matched, outcome, publisher, refused, with, without,
+    MatchRow, SHA, assert_match_table, assert_outcome, edited, github_claims, github_publisher,
+    github_spec, matched, outcome, refused, run_match, with, without,
 };
 use crate::{
     GITHUB_ISSUER_URL, GitHubPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
+    PublisherSpec, TokenClaims, lookup_key_for_claims,
 };
 
 pub(super) fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::GitHub,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
+    run_match(Provider::GitHub, claims, candidates)
 }
 
 /// A publisher `id` built from the default spec with `edit` applied.
 pub(super) fn github(id: &str, edit: impl FnOnce(&mut GitHubPublisher)) -> Publisher {
-    let mut spec = github_spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::GitHub(spec))
+    edited(id, github_spec(), PublisherSpec::GitHub, edit)
 }
 
 pub(super) const NOT_FOUND: &str = "Publisher with matching claims was not found";
@@ -344,7 +337,5 @@ fn matching_table() {
             matched(&["a"]),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::GitHub, rows);
 }

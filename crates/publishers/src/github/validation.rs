@@ -112,7 +112,7 @@ fn workflow_repository(p: &GitHubPublisher) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     fn valid() -> GitHubPublisher {
         GitHubPublisher {
@@ -287,11 +287,6 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = valid();
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+        assert_validation_table(valid(), validate, cases);
     }
 }

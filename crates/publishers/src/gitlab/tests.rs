@@ -5,30 +5,23 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, SHA, assert_outcome, gitlab_claims, gitlab_publisher, gitlab_spec, issuer_of,
-    matched, outcome, publisher, refused, with, without,
+    MatchRow, SHA, assert_match_table, assert_outcome, edited, gitlab_claims, gitlab_publisher,
+    gitlab_spec, matched, outcome, refused, run_match, with, without,
 };
 use crate::{
     GITLAB_ISSUER_URL, GitLabPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match,
+    PublisherSpec,
 };
 
 pub(super) const NOT_FOUND: &str = "Publisher with matching claims was not found";
 pub(super) const CUSTOM: &str = "https://gitlab.custom-company.com";
 
 pub(super) fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::GitLab,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
+    run_match(Provider::GitLab, claims, candidates)
 }
 
 pub(super) fn gitlab(id: &str, edit: impl FnOnce(&mut GitLabPublisher)) -> Publisher {
-    let mut spec = gitlab_spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::GitLab(spec))
+    edited(id, gitlab_spec(), PublisherSpec::GitLab, edit)
 }
 
 /// Claims of a pipeline of `project_path` on `issuer` (host derived from it).
@@ -340,7 +333,5 @@ fn matching_table() {
             ),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::GitLab, rows);
 }
