@@ -1,7 +1,7 @@
 //! Input rules for ActiveState publishers (reference §3.5).
 
 use crate::ActiveStatePublisher;
-use crate::validation::{ValidationError, ensure, no_space_or_control, required};
+use crate::validation::{ValidationError, no_space_or_control, plain_name, required};
 
 /// Checks an ActiveState publisher's fields in declaration order.
 pub(crate) fn validate(p: &ActiveStatePublisher) -> Result<(), ValidationError> {
@@ -17,13 +17,7 @@ pub(crate) fn validate(p: &ActiveStatePublisher) -> Result<(), ValidationError> 
 /// Organization, project and actor names end up in `org:<o>:project:<p>` and in a URL
 /// path, so `:` and `/` would make them ambiguous.
 fn name(field: &str, value: &str) -> Result<(), ValidationError> {
-    required(field, value)?;
-    no_space_or_control(field, value)?;
-    ensure(
-        !value.contains([':', '/']),
-        field,
-        "must not contain ':' or '/'",
-    )
+    plain_name(field, value, &[':', '/'], "must not contain ':' or '/'")
 }
 
 #[cfg(test)]

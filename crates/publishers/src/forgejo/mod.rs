@@ -20,7 +20,7 @@ use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
@@ -88,8 +88,24 @@ fn workflow_filename_of(workflow_ref: &str) -> Option<&str> {
 }
 
 impl ForgejoToken {
+    /// Whether the trigger may run someone else's code with this repository's identity.
+    fn refused_trigger(&self) -> bool {
+        match self.event_name.as_str() {
+            "pull_request_target" => true,
+            "pull_request" | "pull_request_review" | "pull_request_review_comment" => !self
+                .head_repository
+                .as_deref()
+                .is_some_and(|head| head.eq_ignore_ascii_case(&self.repository)),
+            _ => false,
+        }
+    }
+}
+
+impl PlatformToken for ForgejoToken {
+    type Spec = ForgejoPublisher;
+
     /// Checks the required claims and finds the workflow file.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         claims.require(&REQUIRED_CLAIMS)?;
         let (workflow_claim, workflow_ref) = match claims.non_empty("job_workflow_ref") {
             Some(job_workflow_ref) => ("job_workflow_ref", job_workflow_ref),
@@ -122,16 +138,16 @@ impl ForgejoToken {
         })
     }
 
-    /// Whether the trigger may run someone else's code with this repository's identity.
-    fn refused_trigger(&self) -> bool {
-        match self.event_name.as_str() {
-            "pull_request_target" => true,
-            "pull_request" | "pull_request_review" | "pull_request_review_comment" => !self
-                .head_repository
-                .as_deref()
-                .is_some_and(|head| head.eq_ignore_ascii_case(&self.repository)),
-            _ => false,
-        }
+    fn lookup_key(&self) -> LookupKey {
+        lookup_key(&self.issuer, &self.repository)
+    }
+
+    fn subject(&self) -> String {
+        format!("repository {}", shown(&self.repository))
+    }
+
+    fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
     }
 
     /// Checks one publisher.
@@ -219,28 +235,6 @@ impl ForgejoToken {
     }
 }
 
-/// Tells a publisher from its siblings of the same repository.
-pub(crate) fn label(p: &ForgejoPublisher) -> String {
-    let mut label = plain(&p.workflow_filename);
-    if !p.environment.is_empty() {
-        label.push_str(&format!(", environment {}", plain(&p.environment)));
-    }
-    label
-}
-
-/// `Forgejo octo-org/sampleproject release.yml (environment pypi) on <issuer>`.
-pub(crate) fn describe(p: &ForgejoPublisher) -> String {
-    let mut text = format!(
-        "Forgejo {}/{} {}",
-        p.repository_owner, p.repository_name, p.workflow_filename
-    );
-    if !p.environment.is_empty() {
-        text.push_str(&format!(" (environment {})", p.environment));
-    }
-    text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
-    text
-}
-
 /// `https://<host>/<owner>/<repo>` (`…/commit/<sha>` when known).
 pub(crate) fn publisher_url(
     p: &ForgejoPublisher,
@@ -293,12 +287,26 @@ impl Platform for Forgejo {
         validate(spec)
     }
 
-    fn describe(spec: &ForgejoPublisher) -> String {
-        describe(spec)
+    /// `Forgejo octo-org/sampleproject release.yml (environment pypi) on <issuer>`.
+    fn describe(p: &ForgejoPublisher) -> String {
+        let mut text = format!(
+            "Forgejo {}/{} {}",
+            p.repository_owner, p.repository_name, p.workflow_filename
+        );
+        if !p.environment.is_empty() {
+            text.push_str(&format!(" (environment {})", p.environment));
+        }
+        text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
+        text
     }
 
-    fn label(spec: &ForgejoPublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same repository.
+    fn label(p: &ForgejoPublisher) -> String {
+        let mut label = plain(&p.workflow_filename);
+        if !p.environment.is_empty() {
+            label.push_str(&format!(", environment {}", plain(&p.environment)));
+        }
+        label
     }
 
     fn publisher_url(
@@ -306,26 +314,6 @@ impl Platform for Forgejo {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         Some(publisher_url(spec, stored))
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<ForgejoToken, NoMatch> {
-        ForgejoToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &ForgejoToken) -> LookupKey {
-        lookup_key(&token.issuer, &token.repository)
-    }
-
-    fn token_subject(token: &ForgejoToken) -> String {
-        format!("repository {}", shown(&token.repository))
-    }
-
-    fn token_stored_claims(token: &ForgejoToken) -> BTreeMap<String, String> {
-        token.stored.clone()
-    }
-
-    fn evaluate(token: &ForgejoToken, spec: &ForgejoPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 
     const POLICY_CLAIMS: PolicyClaims = PolicyClaims {

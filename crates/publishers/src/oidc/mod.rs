@@ -19,7 +19,7 @@ use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::reasons::shown;
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
@@ -80,7 +80,9 @@ fn claim_text(value: Option<&Value>) -> ClaimText {
     }
 }
 
-impl OidcToken {
+impl PlatformToken for OidcToken {
+    type Spec = OidcPublisher;
+
     fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         let rules = claims.oidc_rules.cloned().unwrap_or_default();
         let Some(lookup_claim) = rules.required_claims.first().cloned() else {
@@ -110,6 +112,22 @@ impl OidcToken {
             claims: claims.claims.clone(),
             stored,
         })
+    }
+
+    fn lookup_key(&self) -> LookupKey {
+        LookupKey::for_platform(
+            Provider::Oidc,
+            &self.issuer,
+            &[&self.lookup_claim, &self.lookup_value],
+        )
+    }
+
+    fn subject(&self) -> String {
+        format!("{} {}", self.lookup_claim, shown(&self.lookup_value))
+    }
+
+    fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
     }
 
     /// Checks every bound claim, in name order; the first mismatch is the reason.
@@ -160,28 +178,6 @@ impl OidcToken {
     }
 }
 
-/// `claims repository_id='42', ref='refs/tags/v*'` without the lookup claim every
-/// candidate shares.
-pub(crate) fn label(p: &OidcPublisher) -> String {
-    let parts: Vec<String> = p
-        .claims
-        .iter()
-        .filter(|(name, _)| **name != p.lookup_claim)
-        .map(|(name, value)| format!("{name}={}", plain(value)))
-        .collect();
-    format!("claims {}", parts.join(", "))
-}
-
-/// `OIDC https://ci.example.com repository_id=42, tenant_id=acme`.
-pub(crate) fn describe(p: &OidcPublisher) -> String {
-    let parts: Vec<String> = p
-        .claims
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect();
-    format!("OIDC {} {}", canonical_issuer(&p.issuer), parts.join(", "))
-}
-
 /// The custom-issuer platform, as registered in `registry.rs`.
 #[derive(Debug)]
 pub(crate) struct Oidc;
@@ -218,12 +214,26 @@ impl Platform for Oidc {
         validation::validate(spec)
     }
 
-    fn describe(spec: &OidcPublisher) -> String {
-        describe(spec)
+    /// `OIDC https://ci.example.com repository_id=42, tenant_id=acme`.
+    fn describe(p: &OidcPublisher) -> String {
+        let parts: Vec<String> = p
+            .claims
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        format!("OIDC {} {}", canonical_issuer(&p.issuer), parts.join(", "))
     }
 
-    fn label(spec: &OidcPublisher) -> String {
-        label(spec)
+    /// `claims repository_id='42', ref='refs/tags/v*'` without the lookup claim every
+    /// candidate shares.
+    fn label(p: &OidcPublisher) -> String {
+        let parts: Vec<String> = p
+            .claims
+            .iter()
+            .filter(|(name, _)| **name != p.lookup_claim)
+            .map(|(name, value)| format!("{name}={}", plain(value)))
+            .collect();
+        format!("claims {}", parts.join(", "))
     }
 
     fn publisher_url(
@@ -231,30 +241,6 @@ impl Platform for Oidc {
         _stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         None
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<OidcToken, NoMatch> {
-        OidcToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &OidcToken) -> LookupKey {
-        LookupKey::for_platform(
-            Provider::Oidc,
-            &token.issuer,
-            &[&token.lookup_claim, &token.lookup_value],
-        )
-    }
-
-    fn token_subject(token: &OidcToken) -> String {
-        format!("{} {}", token.lookup_claim, shown(&token.lookup_value))
-    }
-
-    fn token_stored_claims(token: &OidcToken) -> BTreeMap<String, String> {
-        token.stored.clone()
-    }
-
-    fn evaluate(token: &OidcToken, spec: &OidcPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 }
 
