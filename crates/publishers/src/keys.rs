@@ -57,6 +57,12 @@ impl LookupKey {
         all.extend_from_slice(parts);
         Self::from_parts(&all)
     }
+
+    /// One repository (`owner/name`, case-insensitive) under one issuer: the key of
+    /// GitHub's and Forgejo's publishers and tokens.
+    pub(crate) fn for_repository(provider: Provider, issuer: &str, repository: &str) -> Self {
+        Self::for_platform(provider, issuer, &[&repository.to_ascii_lowercase()])
+    }
 }
 
 impl PublisherSpec {

@@ -314,3 +314,29 @@ pub(crate) fn assert_validation_table<T: Clone>(
         assert_eq!(validate(&p).err(), expected, "{description}");
     }
 }
+
+/// PyPI's refusal of a `claim` (`job_workflow_ref`, `ci_config_ref_uri`) that names
+/// `<base>` at neither `notrailingslash` nor `somesha`, the ref and sha of the reference
+/// tables.
+pub(crate) fn ref_mismatch(claim: &str, base: &str, got: &str) -> Result<(), String> {
+    Err(format!(
+        "The {claim} claim does not match, expecting one of \
+         ['{base}@notrailingslash', '{base}@somesha'], got '{got}'"
+    ))
+}
+
+/// The malformed-ref rows PyPI's GitHub and GitLab reference tables share: `<base>`
+/// followed by a second `@…`, an empty ref, or `@@`, each refused by [`ref_mismatch`].
+pub(crate) fn malformed_ref_rows(claim: &str, base: &str) -> Vec<RefClaimRow> {
+    [
+        format!("{base}@fake.yml@notrailingslash"),
+        format!("{base}@"),
+        format!("{base}@@"),
+    ]
+    .into_iter()
+    .map(|got| {
+        let expected = ref_mismatch(claim, base, &got);
+        (got, Some("notrailingslash"), Some("somesha"), expected)
+    })
+    .collect()
+}

@@ -139,7 +139,7 @@ impl PlatformToken for ForgejoToken {
     }
 
     fn lookup_key(&self) -> LookupKey {
-        lookup_key(&self.issuer, &self.repository)
+        LookupKey::for_repository(Provider::Forgejo, &self.issuer, &self.repository)
     }
 
     fn subject(&self) -> String {
@@ -267,7 +267,8 @@ impl Platform for Forgejo {
     }
 
     fn lookup_key(spec: &ForgejoPublisher, issuer: &str) -> LookupKey {
-        lookup_key(
+        LookupKey::for_repository(
+            Provider::Forgejo,
             issuer,
             &format!("{}/{}", spec.repository_owner, spec.repository_name),
         )
@@ -327,15 +328,6 @@ impl Platform for Forgejo {
             ..PolicyFacts::default()
         }
     }
-}
-
-/// One repository (`owner/name`, case-insensitive) on one instance.
-fn lookup_key(issuer: &str, repository: &str) -> LookupKey {
-    LookupKey::for_platform(
-        Provider::Forgejo,
-        issuer,
-        &[&repository.to_ascii_lowercase()],
-    )
 }
 
 #[cfg(test)]

@@ -200,7 +200,7 @@ impl PlatformToken for GitHubToken {
 
     /// The repository's lookup key under the token's issuer.
     fn lookup_key(&self) -> LookupKey {
-        lookup_key(&self.issuer, &self.repository)
+        LookupKey::for_repository(Provider::GitHub, &self.issuer, &self.repository)
     }
 
     /// `repository '<owner/repo>'`, naming what all candidates share.
@@ -356,7 +356,8 @@ impl Platform for GitHub {
     }
 
     fn lookup_key(spec: &GitHubPublisher, issuer: &str) -> LookupKey {
-        lookup_key(
+        LookupKey::for_repository(
+            Provider::GitHub,
             issuer,
             &format!("{}/{}", spec.repository_owner, spec.repository_name),
         )
@@ -433,15 +434,6 @@ impl Platform for GitHub {
     fn policy_facts(token: &GitHubToken) -> PolicyFacts {
         token.policy.clone()
     }
-}
-
-/// One repository (`owner/name`, case-insensitive) under one issuer.
-fn lookup_key(issuer: &str, repository: &str) -> LookupKey {
-    LookupKey::for_platform(
-        Provider::GitHub,
-        issuer,
-        &[&repository.to_ascii_lowercase()],
-    )
 }
 
 #[cfg(test)]

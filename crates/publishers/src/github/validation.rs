@@ -111,17 +111,7 @@ fn other_repository(p: &GitHubPublisher, value: &str) -> Result<(), ValidationEr
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{ValidationRow, assert_validation_table};
-
-    fn valid() -> GitHubPublisher {
-        GitHubPublisher {
-            repository_owner: "octo-org".into(),
-            repository_owner_id: "647025".into(),
-            repository_name: "sampleproject".into(),
-            workflow_filename: "release.yml".into(),
-            ..GitHubPublisher::default()
-        }
-    }
+    use crate::test_support::{ValidationRow, assert_validation_table, github_spec};
 
     /// One row per rule: (description, edit, expected field and message).
     #[test]
@@ -286,6 +276,6 @@ mod tests {
                 )),
             ),
         ];
-        assert_validation_table(valid(), validate, cases);
+        assert_validation_table(github_spec(), validate, cases);
     }
 }

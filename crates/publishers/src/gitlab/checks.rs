@@ -94,7 +94,7 @@ pub(crate) fn environment_selects(configured: &str, claim: Option<&str>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::RefClaimRow;
+    use crate::test_support::{RefClaimRow, malformed_ref_rows, ref_mismatch};
 
     /// Reference §7.4 item 54 (PyPI's `test_gitlab_publisher_sub_claim`).
     #[test]
@@ -155,14 +155,9 @@ mod tests {
     #[test]
     fn ci_config_ref_uri_table() {
         const BASE: &str = "gitlab.com/foo/bar//workflows/baz.yml";
-        let mismatch = |got: &str| {
-            Err(format!(
-                "The ci_config_ref_uri claim does not match, expecting one of \
-                 ['{BASE}@notrailingslash', '{BASE}@somesha'], got '{got}'"
-            ))
-        };
+        let mismatch = |got: &str| ref_mismatch("ci_config_ref_uri", BASE, got);
         let empty_refs = || Err(REF_PATH_AND_SHA_EMPTY.to_owned());
-        let cases: Vec<RefClaimRow> = vec![
+        let mut cases: Vec<RefClaimRow> = vec![
             (
                 format!("{BASE}@notrailingslash"),
                 Some("notrailingslash"),
@@ -201,24 +196,6 @@ mod tests {
             ),
             (format!("{BASE}@"), None, None, empty_refs()),
             (
-                format!("{BASE}@fake.yml@notrailingslash"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@fake.yml@notrailingslash")),
-            ),
-            (
-                format!("{BASE}@"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@")),
-            ),
-            (
-                format!("{BASE}@@"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@@")),
-            ),
-            (
                 "gitlab.com/foo/bar//workflows/baz.yml@notrailing".into(),
                 Some("notrailingslash"),
                 Some("somesha"),
@@ -256,6 +233,7 @@ mod tests {
                 mismatch(&format!("{BASE}@NoTrailingSlash")),
             ),
         ];
+        cases.extend(malformed_ref_rows("ci_config_ref_uri", BASE));
         for (claim, ref_path, sha, expected) in cases {
             assert_eq!(
                 ci_config_ref_uri(

@@ -17,6 +17,7 @@ use serde_json::Value;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::compare::star_matches;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
 use crate::platform::{Platform, PlatformToken};
@@ -31,24 +32,6 @@ pub(crate) use validation::validate_for_issuer;
 /// Whether a bound value is a glob.
 pub(crate) fn is_glob(value: &str) -> bool {
     value.contains('*')
-}
-
-/// `*` matches any run of characters (claims are not paths); everything else is literal.
-fn glob_matches(pattern: &str, value: &str) -> bool {
-    let pieces: Vec<&str> = pattern.split('*').collect();
-    let [first, middle @ .., last] = pieces.as_slice() else {
-        return pattern == value;
-    };
-    let Some(mut rest) = value.strip_prefix(first) else {
-        return false;
-    };
-    for piece in middle {
-        match rest.find(piece) {
-            Some(at) => rest = &rest[at + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// A custom issuer's token, read once with its issuer's rules.
@@ -150,7 +133,7 @@ impl PlatformToken for OidcToken {
                 )),
                 ClaimText::Text(found) => {
                     let ok = if glob {
-                        glob_matches(expected, &found)
+                        star_matches(expected, &found)
                     } else {
                         *expected == found
                     };
