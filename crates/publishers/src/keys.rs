@@ -65,6 +65,25 @@ impl LookupKey {
     }
 }
 
+/// The identity parts of a repository workflow publisher (GitHub, Forgejo): owner and
+/// repository names folded as they match, the owner id and workflow file as written,
+/// the environment lowercased.
+pub(crate) fn repository_identity(
+    owner: &str,
+    owner_id: &str,
+    name: &str,
+    workflow: &str,
+    environment: &str,
+) -> Vec<String> {
+    vec![
+        owner.to_ascii_lowercase(),
+        owner_id.to_owned(),
+        name.to_ascii_lowercase(),
+        workflow.to_owned(),
+        environment.to_lowercase(),
+    ]
+}
+
 impl PublisherSpec {
     /// The lookup key of this publisher (see the module docs).
     pub fn lookup_key(&self) -> LookupKey {

@@ -19,7 +19,7 @@ use std::collections::BTreeMap;
 use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
-use crate::keys::{LookupKey, canonical_issuer};
+use crate::keys::{LookupKey, canonical_issuer, repository_identity};
 use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
@@ -275,13 +275,13 @@ impl Platform for Forgejo {
     }
 
     fn identity_parts(spec: &ForgejoPublisher) -> Vec<String> {
-        vec![
-            spec.repository_owner.to_ascii_lowercase(),
-            spec.repository_owner_id.clone(),
-            spec.repository_name.to_ascii_lowercase(),
-            spec.workflow_filename.clone(),
-            spec.environment.to_lowercase(),
-        ]
+        repository_identity(
+            &spec.repository_owner,
+            &spec.repository_owner_id,
+            &spec.repository_name,
+            &spec.workflow_filename,
+            &spec.environment,
+        )
     }
 
     fn validate(spec: &ForgejoPublisher) -> Result<(), ValidationError> {

@@ -139,30 +139,25 @@ pub(crate) fn environment_selects(configured: &str, claim: Option<&str>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{RefClaimRow, malformed_ref_rows, ref_mismatch};
+    use crate::test_support::{
+        RefClaimRow, assert_required_check, malformed_ref_rows, ref_mismatch,
+    };
 
     /// Reference §7.4 item 46.
     #[test]
     fn repository_table() {
-        for (configured, claim, ok) in [
-            ("foo/bar", None, false),
-            ("foo/bar", Some(""), false),
-            ("foo/bar", Some("foo/bar"), true),
-            ("Foo/bar", Some("foo/bar"), true),
-            ("FOO/bar", Some("foo/bar"), true),
-            ("foo/bar", Some("foo/baz"), false),
-        ] {
-            let expected = if ok {
-                Ok(())
-            } else {
-                Err("Check failed for required claim 'repository'".to_owned())
-            };
-            assert_eq!(
-                repository(configured, claim),
-                expected,
-                "{configured} {claim:?}"
-            );
-        }
+        assert_required_check(
+            "repository",
+            repository,
+            &[
+                ("foo/bar", None, false),
+                ("foo/bar", Some(""), false),
+                ("foo/bar", Some("foo/bar"), true),
+                ("Foo/bar", Some("foo/bar"), true),
+                ("FOO/bar", Some("foo/bar"), true),
+                ("foo/bar", Some("foo/baz"), false),
+            ],
+        );
     }
 
     /// Reference §7.4 item 47 (PyPI's `test_github_publisher_job_workflow_ref`).

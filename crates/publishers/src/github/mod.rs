@@ -18,7 +18,7 @@ use std::collections::BTreeMap;
 use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
-use crate::keys::{LookupKey, canonical_issuer};
+use crate::keys::{LookupKey, canonical_issuer, repository_identity};
 use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{GITHUB_WORKFLOW_NOT_EXTRACTED, shown};
@@ -364,14 +364,15 @@ impl Platform for GitHub {
     }
 
     fn identity_parts(spec: &GitHubPublisher) -> Vec<String> {
-        vec![
-            spec.repository_owner.to_ascii_lowercase(),
-            spec.repository_owner_id.clone(),
-            spec.repository_name.to_ascii_lowercase(),
-            spec.workflow_filename.clone(),
-            spec.environment.to_lowercase(),
-            spec.workflow_repository.to_ascii_lowercase(),
-        ]
+        let mut parts = repository_identity(
+            &spec.repository_owner,
+            &spec.repository_owner_id,
+            &spec.repository_name,
+            &spec.workflow_filename,
+            &spec.environment,
+        );
+        parts.push(spec.workflow_repository.to_ascii_lowercase());
+        parts
     }
 
     fn validate(spec: &GitHubPublisher) -> Result<(), ValidationError> {

@@ -94,7 +94,9 @@ pub(crate) fn environment_selects(configured: &str, claim: Option<&str>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{RefClaimRow, malformed_ref_rows, ref_mismatch};
+    use crate::test_support::{
+        RefClaimRow, assert_required_check, malformed_ref_rows, ref_mismatch,
+    };
 
     /// Reference §7.4 item 54 (PyPI's `test_gitlab_publisher_sub_claim`).
     #[test]
@@ -129,25 +131,18 @@ mod tests {
     /// Reference §7.4 item 55.
     #[test]
     fn project_path_table() {
-        for (configured, claim, ok) in [
-            ("foo/bar", Some("foo/bar"), true),
-            ("Foo/Bar", Some("foo/bar"), true),
-            ("foo/bar", Some("FOO/BAR"), true),
-            ("foo/bar", Some("foo/baz"), false),
-            ("foo/bar", Some(""), false),
-            ("foo/bar", None, false),
-        ] {
-            let expected = if ok {
-                Ok(())
-            } else {
-                Err("Check failed for required claim 'project_path'".to_owned())
-            };
-            assert_eq!(
-                project_path(configured, claim),
-                expected,
-                "{configured} {claim:?}"
-            );
-        }
+        assert_required_check(
+            "project_path",
+            project_path,
+            &[
+                ("foo/bar", Some("foo/bar"), true),
+                ("Foo/Bar", Some("foo/bar"), true),
+                ("foo/bar", Some("FOO/BAR"), true),
+                ("foo/bar", Some("foo/baz"), false),
+                ("foo/bar", Some(""), false),
+                ("foo/bar", None, false),
+            ],
+        );
     }
 
     /// Reference §7.4 item 56 (PyPI's `test_gitlab_publisher_ci_config_ref_uri`), plus
