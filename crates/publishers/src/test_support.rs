@@ -341,20 +341,16 @@ pub(crate) fn malformed_ref_rows(claim: &str, base: &str) -> Vec<RefClaimRow> {
     .collect()
 }
 
-/// A required-claim check table: each (configured, claim, passes) row passes, or fails
-/// with PyPI's `Check failed for required claim '<claim>'`.
+/// A claim check table: each (configured, claim, passes) row passes, or fails with
+/// exactly `failure` (PyPI's `Check failed for required claim '<claim>'`, …).
 #[track_caller]
-pub(crate) fn assert_required_check(
-    claim: &str,
+pub(crate) fn assert_check_table(
+    failure: &str,
     check: fn(&str, Option<&str>) -> Result<(), String>,
     rows: &[(&str, Option<&str>, bool)],
 ) {
     for &(configured, value, ok) in rows {
-        let expected = if ok {
-            Ok(())
-        } else {
-            Err(format!("Check failed for required claim '{claim}'"))
-        };
+        let expected = if ok { Ok(()) } else { Err(failure.to_owned()) };
         assert_eq!(check(configured, value), expected, "{configured} {value:?}");
     }
 }
