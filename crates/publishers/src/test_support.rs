@@ -354,3 +354,53 @@ pub(crate) fn assert_check_table(
         assert_eq!(check(configured, value), expected, "{configured} {value:?}");
     }
 }
+
+/// An environment-preference table: for each (environment claim or none, expected ids)
+/// row, `claims` with that environment must match exactly those of `candidates`.
+#[track_caller]
+pub(crate) fn assert_environment_preference(
+    provider: Provider,
+    claims: fn() -> Map<String, Value>,
+    candidates: &[Publisher],
+    rows: &[(Option<&str>, &[&str])],
+) {
+    for &(environment, expected) in rows {
+        let claims = match environment {
+            Some(env) => with(claims(), "environment", json!(env)),
+            None => claims(),
+        };
+        assert_outcome(
+            &format!("{environment:?}"),
+            outcome(run_match(provider, &claims, candidates)),
+            matched(expected),
+        );
+    }
+}
+
+/// Each of `names`, absent or `null`, refuses the token with PyPI's `Missing claim
+/// '<name>'`, both when matching `candidates` and when choosing the lookup key.
+#[track_caller]
+pub(crate) fn assert_missing_claims(
+    provider: Provider,
+    claims: fn() -> Map<String, Value>,
+    candidates: &[Publisher],
+    names: &[&str],
+) {
+    for &name in names {
+        let expected = format!("Missing claim '{name}'");
+        for claims in [without(claims(), name), with(claims(), name, Value::Null)] {
+            assert_outcome(
+                name,
+                outcome(run_match(provider, &claims, candidates)),
+                refused(crate::NoMatchKind::MissingClaim, &expected),
+            );
+            let key =
+                lookup_key_for_claims(provider, &TokenClaims::new(issuer_of(&claims), &claims));
+            assert_eq!(
+                key.map_err(|e| e.to_string()),
+                Err(expected.clone()),
+                "{name}"
+            );
+        }
+    }
+}

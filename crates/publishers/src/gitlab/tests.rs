@@ -5,8 +5,9 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, SHA, assert_match_table, assert_outcome, edited, gitlab_claims, gitlab_publisher,
-    gitlab_spec, matched, outcome, refused, run_match, with, without,
+    MatchRow, SHA, assert_environment_preference, assert_match_table, assert_missing_claims,
+    edited, gitlab_claims, gitlab_publisher, gitlab_spec, matched, refused, run_match, with,
+    without,
 };
 use crate::{
     GITLAB_ISSUER_URL, GitLabPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
@@ -53,48 +54,36 @@ fn environment_preference_table() {
         gitlab("b", |p| p.environment = "some_environment".into()),
         gitlab("c", |p| p.environment = "SomeEnvironment".into()),
     ];
-    for (environment, expected) in [
-        (None, "a"),
-        (Some("some_other_environment"), "a"),
-        (Some("some_environment"), "b"),
-        (Some("sOmE_eNvIrOnMeNt"), "a"),
-        (Some("SomeEnvironment"), "c"),
-    ] {
-        let claims = match environment {
-            Some(env) => with(gitlab_claims(), "environment", json!(env)),
-            None => gitlab_claims(),
-        };
-        assert_outcome(
-            &format!("{environment:?}"),
-            outcome(run(&claims, &candidates)),
-            matched(&[expected]),
-        );
-    }
+    assert_environment_preference(
+        Provider::GitLab,
+        gitlab_claims,
+        &candidates,
+        &[
+            (None, &["a"]),
+            (Some("some_other_environment"), &["a"]),
+            (Some("some_environment"), &["b"]),
+            (Some("sOmE_eNvIrOnMeNt"), &["a"]),
+            (Some("SomeEnvironment"), &["c"]),
+        ],
+    );
 }
 
 /// Reference §3.3: every required claim, absent or null.
 #[test]
 fn missing_claim_table() {
-    for name in [
-        "sub",
-        "project_path",
-        "ci_config_ref_uri",
-        "jti",
-        "ref_path",
-        "sha",
-    ] {
-        let expected = format!("Missing claim '{name}'");
-        for claims in [
-            without(gitlab_claims(), name),
-            with(gitlab_claims(), name, Value::Null),
-        ] {
-            assert_outcome(
-                name,
-                outcome(run(&claims, &[gitlab_publisher("a")])),
-                refused(NoMatchKind::MissingClaim, &expected),
-            );
-        }
-    }
+    assert_missing_claims(
+        Provider::GitLab,
+        gitlab_claims,
+        &[gitlab_publisher("a")],
+        &[
+            "sub",
+            "project_path",
+            "ci_config_ref_uri",
+            "jti",
+            "ref_path",
+            "sha",
+        ],
+    );
 }
 
 /// One row per case: (description, claims, candidates, outcome).
