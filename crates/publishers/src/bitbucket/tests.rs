@@ -32,7 +32,7 @@ fn bitbucket(id: &str, edit: impl FnOnce(&mut BitbucketPublisher)) -> Publisher 
 /// `$BITBUCKET_STEP_OIDC_TOKEN` of a deployment step on `main`, with Bitbucket's
 /// default workspace audience.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": ISS,
         "aud": "ari:cloud:bitbucket::workspace/8b1c2d3e-0000-4000-8000-00000000aaaa",
         "sub": format!("{REPOSITORY}:{ENVIRONMENT}:{{f0f1f2f3-0000-4000-8000-000000000006}}"),
@@ -42,8 +42,7 @@ fn claims() -> Map<String, Value> {
         "stepUuid": "{f0f1f2f3-0000-4000-8000-000000000006}",
         "branchName": "main",
         "deploymentEnvironmentUuid": ENVIRONMENT,
-    });
-    object(claims)
+    }))
 }
 
 #[test]

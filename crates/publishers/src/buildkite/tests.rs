@@ -34,7 +34,7 @@ fn buildkite(id: &str, edit: impl FnOnce(&mut BuildkitePublisher)) -> Publisher 
 /// A tag build's `publish` step, as `buildkite-agent oidc request-token --audience pypi
 /// --claim organization_id,pipeline_id` returns it.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": BUILDKITE_ISSUER_URL,
         "aud": "pypi",
         "sub": format!("organization:acme-inc:pipeline:sampleproject:ref:refs/tags/v1.0.0:commit:{SHA}:step:publish"),
@@ -51,8 +51,7 @@ fn claims() -> Map<String, Value> {
         "runner_environment": "self-hosted",
         "organization_id": ORG_ID,
         "pipeline_id": PIPELINE_ID,
-    });
-    object(claims)
+    }))
 }
 
 #[test]

@@ -29,7 +29,7 @@ fn circleci(id: &str, edit: impl FnOnce(&mut CircleCIPublisher)) -> Publisher {
 
 /// A job's `$CIRCLE_OIDC_TOKEN_V2` after `circleci run oidc get --claims '{"aud":"pypi"}'`.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": ISS,
         "aud": "pypi",
         "sub": format!("org/{ORG}/project/{PROJECT}/user/d9e8f7a6-0000-4000-8000-000000000004"),
@@ -39,8 +39,7 @@ fn claims() -> Map<String, Value> {
         "oidc.circleci.com/vcs-ref": "refs/tags/v1.0.0",
         "oidc.circleci.com/context-ids": [CONTEXT, "cb32986e-2f6f-4f43-b2bd-d3c2fd98e903"],
         "oidc.circleci.com/ssh-rerun": false,
-    });
-    object(claims)
+    }))
 }
 
 #[test]

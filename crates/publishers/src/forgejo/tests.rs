@@ -32,7 +32,7 @@ fn forgejo(id: &str, edit: impl FnOnce(&mut ForgejoPublisher)) -> Publisher {
 
 /// A tag push run of `.forgejo/workflows/release.yml` on Codeberg, environment `pypi`.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": CODEBERG_ISSUER_URL,
         "aud": "pypi",
         "sub": "repo:octo-org-1234/sampleproject-5678:ref:refs/tags/v1.0.0",
@@ -52,8 +52,7 @@ fn claims() -> Map<String, Value> {
         "run_id": "301",
         "run_number": "12",
         "run_attempt": "1",
-    });
-    object(claims)
+    }))
 }
 
 fn pull_request(head: Option<&str>) -> Map<String, Value> {
