@@ -18,6 +18,7 @@ use std::collections::BTreeMap;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::describe::commit_url;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer, repository_identity};
 use crate::platform::{Platform, PlatformToken};
@@ -25,7 +26,10 @@ use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
-use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
+use crate::verdict::{
+    Problem, Verdict, case_note, plain, push_environment_description, push_environment_label,
+    token_names, token_value,
+};
 
 pub use spec::{CODEBERG_ISSUER_URL, ForgejoPublisher};
 pub(crate) use validation::validate;
@@ -243,10 +247,7 @@ pub(crate) fn publisher_url(
     let issuer = canonical_issuer(&p.issuer);
     let web = issuer.strip_suffix("/api/actions").unwrap_or(issuer);
     let base = format!("{web}/{}/{}", p.repository_owner, p.repository_name);
-    match stored.and_then(|claims| claims.get("sha")) {
-        Some(sha) => format!("{base}/commit/{sha}"),
-        None => base,
-    }
+    commit_url(base, stored.and_then(|claims| claims.get("sha")))
 }
 
 /// The Forgejo Actions platform, as registered in `registry.rs`.
@@ -294,9 +295,7 @@ impl Platform for Forgejo {
             "Forgejo {}/{} {}",
             p.repository_owner, p.repository_name, p.workflow_filename
         );
-        if !p.environment.is_empty() {
-            text.push_str(&format!(" (environment {})", p.environment));
-        }
+        push_environment_description(&mut text, &p.environment);
         text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
         text
     }
@@ -304,9 +303,7 @@ impl Platform for Forgejo {
     /// Tells a publisher from its siblings of the same repository.
     fn label(p: &ForgejoPublisher) -> String {
         let mut label = plain(&p.workflow_filename);
-        if !p.environment.is_empty() {
-            label.push_str(&format!(", environment {}", plain(&p.environment)));
-        }
+        push_environment_label(&mut label, &p.environment);
         label
     }
 

@@ -17,6 +17,7 @@ use std::collections::BTreeMap;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::describe::commit_url;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer, repository_identity};
 use crate::platform::{Platform, PlatformToken};
@@ -24,7 +25,10 @@ use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{GITHUB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
-use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
+use crate::verdict::{
+    Problem, Verdict, case_note, plain, push_environment_description, push_environment_label,
+    token_names, token_value,
+};
 
 pub use spec::{GITHUB_ISSUER_URL, GitHubPublisher};
 pub(crate) use validation::validate;
@@ -322,13 +326,10 @@ pub(crate) fn publisher_url(
         origin(issuer)
     };
     let base = format!("{web}/{}/{}", p.repository_owner, p.repository_name);
-    match stored
+    let sha = stored
         .and_then(|claims| claims.get("sha"))
-        .filter(|sha| !sha.is_empty())
-    {
-        Some(sha) => format!("{base}/commit/{sha}"),
-        None => base,
-    }
+        .filter(|sha| !sha.is_empty());
+    commit_url(base, sha)
 }
 
 /// `scheme://authority` of a URL.
@@ -388,9 +389,7 @@ impl Platform for GitHub {
         if !p.workflow_repository.is_empty() {
             text.push_str(&format!(" from {}", p.workflow_repository));
         }
-        if !p.environment.is_empty() {
-            text.push_str(&format!(" (environment {})", p.environment));
-        }
+        push_environment_description(&mut text, &p.environment);
         if !p.issuer.is_empty() && canonical_issuer(&p.issuer) != GITHUB_ISSUER_URL {
             text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
         }
@@ -403,9 +402,7 @@ impl Platform for GitHub {
         if !p.workflow_repository.is_empty() {
             label.push_str(&format!(" from {}", plain(&p.workflow_repository)));
         }
-        if !p.environment.is_empty() {
-            label.push_str(&format!(", environment {}", plain(&p.environment)));
-        }
+        push_environment_label(&mut label, &p.environment);
         label
     }
 

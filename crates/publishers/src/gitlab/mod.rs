@@ -16,6 +16,7 @@ use std::collections::BTreeMap;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::describe::commit_url;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
 use crate::platform::{Platform, PlatformToken};
@@ -23,7 +24,10 @@ use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{GITLAB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
-use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
+use crate::verdict::{
+    Problem, Verdict, case_note, plain, push_environment_description, push_environment_label,
+    token_names, token_value,
+};
 
 use ci_config_ref::{extract_workflow_filepath, issuer_host};
 pub use spec::{GITLAB_ISSUER_URL, GitLabPublisher};
@@ -225,13 +229,10 @@ pub(crate) fn publisher_url(
     stored: Option<&BTreeMap<String, String>>,
 ) -> String {
     let base = format!("{}/{}/{}", publisher_issuer(p), p.namespace, p.project);
-    match stored
+    let sha = stored
         .and_then(|claims| claims.get("sha"))
-        .filter(|sha| !sha.is_empty())
-    {
-        Some(sha) => format!("{base}/commit/{sha}"),
-        None => base,
-    }
+        .filter(|sha| !sha.is_empty());
+    commit_url(base, sha)
 }
 
 /// The GitLab platform, as registered in `registry.rs`.
@@ -274,9 +275,7 @@ impl Platform for GitLab {
             "GitLab {}/{} {}",
             p.namespace, p.project, p.workflow_filepath
         );
-        if !p.environment.is_empty() {
-            text.push_str(&format!(" (environment {})", p.environment));
-        }
+        push_environment_description(&mut text, &p.environment);
         if publisher_issuer(p) != GITLAB_ISSUER_URL {
             text.push_str(&format!(" on {}", publisher_issuer(p)));
         }
@@ -286,9 +285,7 @@ impl Platform for GitLab {
     /// Tells a publisher from its siblings of the same project.
     fn label(p: &GitLabPublisher) -> String {
         let mut label = plain(&p.workflow_filepath);
-        if !p.environment.is_empty() {
-            label.push_str(&format!(", environment {}", plain(&p.environment)));
-        }
+        push_environment_label(&mut label, &p.environment);
         for (name, id) in [
             ("namespace_id", &p.namespace_id),
             ("project_id", &p.project_id),
