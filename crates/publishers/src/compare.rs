@@ -28,6 +28,27 @@ pub(crate) fn starts_with_folded_prefix(claim: &str, prefix: &str, folded_len: u
         .is_some_and(|head| eq_with_folded_prefix(head, prefix, folded_len))
 }
 
+/// `*` matches any run of characters; everything else is literal: the literal pieces
+/// between stars must appear in order, the first at the start and the last at the end.
+/// Custom-issuer claims glob a whole value (claims are not paths); policy refs glob
+/// within one `/`-separated segment.
+pub(crate) fn star_matches(pattern: &str, value: &str) -> bool {
+    let pieces: Vec<&str> = pattern.split('*').collect();
+    let [first, middle @ .., last] = pieces.as_slice() else {
+        return pattern == value;
+    };
+    let Some(mut rest) = value.strip_prefix(first) else {
+        return false;
+    };
+    for piece in middle {
+        match rest.find(piece) {
+            Some(at) => rest = &rest[at + piece.len()..],
+            None => return false,
+        }
+    }
+    rest.len() >= last.len() && rest.ends_with(last)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

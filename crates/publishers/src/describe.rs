@@ -1,6 +1,15 @@
 //! How publishers present themselves to people, across platforms: the tables pin
 //! `describe` and `publisher_url` (each platform implements them in its folder).
 
+/// A repository's web page `base`, or its commit page `<base>/commit/<sha>` when the
+/// stored claims name the commit.
+pub(crate) fn commit_url(base: String, sha: Option<&String>) -> String {
+    match sha {
+        Some(sha) => format!("{base}/commit/{sha}"),
+        None => base,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use std::collections::BTreeMap;

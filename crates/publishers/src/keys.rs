@@ -57,6 +57,31 @@ impl LookupKey {
         all.extend_from_slice(parts);
         Self::from_parts(&all)
     }
+
+    /// One repository (`owner/name`, case-insensitive) under one issuer: the key of
+    /// GitHub's and Forgejo's publishers and tokens.
+    pub(crate) fn for_repository(provider: Provider, issuer: &str, repository: &str) -> Self {
+        Self::for_platform(provider, issuer, &[&repository.to_ascii_lowercase()])
+    }
+}
+
+/// The identity parts of a repository workflow publisher (GitHub, Forgejo): owner and
+/// repository names folded as they match, the owner id and workflow file as written,
+/// the environment lowercased.
+pub(crate) fn repository_identity(
+    owner: &str,
+    owner_id: &str,
+    name: &str,
+    workflow: &str,
+    environment: &str,
+) -> Vec<String> {
+    vec![
+        owner.to_ascii_lowercase(),
+        owner_id.to_owned(),
+        name.to_ascii_lowercase(),
+        workflow.to_owned(),
+        environment.to_lowercase(),
+    ]
 }
 
 impl PublisherSpec {

@@ -17,13 +17,31 @@ use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::validation::ValidationError;
 use crate::verdict::Verdict;
 
+/// What every platform's token does itself, whichever platform it is: the one home of
+/// reading it, its lookup key, subject and provenance, and checking one publisher.
+pub(crate) trait PlatformToken: Debug + Sized {
+    /// The publisher spec this token is checked against.
+    type Spec;
+
+    /// PyPI's steps before its lookup: fixed-issuer check, required claims, workflow.
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch>;
+    /// The lookup key the token selects.
+    fn lookup_key(&self) -> LookupKey;
+    /// What every candidate shares, for diagnostics (`repository 'o/r'`).
+    fn subject(&self) -> String;
+    /// Provenance kept with a minted token (without `publisher_url`).
+    fn stored_claims(&self) -> BTreeMap<String, String>;
+    /// Checks one publisher in the platform's order.
+    fn evaluate(&self, spec: &Self::Spec) -> Verdict;
+}
+
 /// One CI platform family: its publisher spec and how its tokens are read and matched.
 pub(crate) trait Platform {
     /// The identity a publisher of this platform trusts: serde-derived with
     /// `deny_unknown_fields`; its field names are the config keys and the proto fields.
     type Spec: Clone + Debug + Default + PartialEq + Eq + Serialize + DeserializeOwned;
     /// A token's claims, checked for presence and read once.
-    type Token: Debug;
+    type Token: PlatformToken<Spec = Self::Spec>;
 
     /// The name PyPI uses in events ("GitHub", "GitLab", …).
     const DISPLAY_NAME: &'static str;
@@ -72,16 +90,6 @@ pub(crate) trait Platform {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String>;
 
-    /// PyPI's steps before its lookup: fixed-issuer check, required claims, workflow.
-    fn read_token(claims: &TokenClaims<'_>) -> Result<Self::Token, NoMatch>;
-    /// The lookup key the token selects.
-    fn token_lookup_key(token: &Self::Token) -> LookupKey;
-    /// What every candidate shares, for diagnostics (`repository 'o/r'`).
-    fn token_subject(token: &Self::Token) -> String;
-    /// Provenance kept with a minted token (without `publisher_url`).
-    fn token_stored_claims(token: &Self::Token) -> BTreeMap<String, String>;
-    /// Checks one publisher in the platform's order.
-    fn evaluate(token: &Self::Token, spec: &Self::Spec) -> Verdict;
     /// Whether the job ran a reusable workflow (GitHub's notion; false elsewhere).
     fn reusable_workflow_used(_token: &Self::Token) -> bool {
         false

@@ -63,6 +63,26 @@ pub(crate) fn optional_check_failed(name: &str) -> String {
     format!("Check failed for optional claim {}", shown(name))
 }
 
+/// `Ok` when the check of required claim `name` `passed`, else
+/// [`required_check_failed`].
+pub(crate) fn required_check(passed: bool, name: &str) -> Result<(), String> {
+    if passed {
+        Ok(())
+    } else {
+        Err(required_check_failed(name))
+    }
+}
+
+/// `Ok` when the check of optional claim `name` `passed`, else
+/// [`optional_check_failed`].
+pub(crate) fn optional_check(passed: bool, name: &str) -> Result<(), String> {
+    if passed {
+        Ok(())
+    } else {
+        Err(optional_check_failed(name))
+    }
+}
+
 /// `The <claim> claim does not match, expecting one of [<sorted>], got '<claim>'`.
 pub(crate) fn ref_claim_mismatch(
     claim_name: &str,

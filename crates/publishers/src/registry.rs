@@ -14,7 +14,7 @@ use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::fields;
 use crate::keys::LookupKey;
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::shown;
 use crate::validation::ValidationError;
@@ -218,28 +218,28 @@ macro_rules! register_platforms {
             /// ActiveState), required claims, and finding the workflow file.
             pub(crate) fn read(provider: Provider, claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
                 Ok(match provider {
-                    $( Provider::$variant => Self::$variant(<$platform as Platform>::read_token(claims)?), )+
+                    $( Provider::$variant => Self::$variant(<<$platform as Platform>::Token as PlatformToken>::read(claims)?), )+
                 })
             }
 
             /// The lookup key the token selects.
             pub(crate) fn lookup_key(&self) -> LookupKey {
                 match self {
-                    $( Self::$variant(token) => <$platform as Platform>::token_lookup_key(token), )+
+                    $( Self::$variant(token) => token.lookup_key(), )+
                 }
             }
 
             /// What every candidate shares, for diagnostics (`repository 'o/r'`).
             pub(crate) fn subject(&self) -> String {
                 match self {
-                    $( Self::$variant(token) => <$platform as Platform>::token_subject(token), )+
+                    $( Self::$variant(token) => token.subject(), )+
                 }
             }
 
             /// Provenance kept with a minted token (without `publisher_url`).
             pub(crate) fn stored_claims(&self) -> BTreeMap<String, String> {
                 match self {
-                    $( Self::$variant(token) => <$platform as Platform>::token_stored_claims(token), )+
+                    $( Self::$variant(token) => token.stored_claims(), )+
                 }
             }
 
@@ -261,7 +261,7 @@ macro_rules! register_platforms {
             pub(crate) fn evaluate(&self, spec: &PublisherSpec) -> Option<Verdict> {
                 match (self, spec) {
                     $( (Self::$variant(token), PublisherSpec::$variant(spec)) => {
-                        Some(<$platform as Platform>::evaluate(token, spec))
+                        Some(token.evaluate(spec))
                     } )+
                     #[allow(unreachable_patterns)] // one registered platform leaves no other
                     _ => None,

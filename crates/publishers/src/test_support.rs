@@ -1,11 +1,15 @@
 //! Fixtures for the rule tables: publishers and full claim sets per provider, each
 //! matching the others by default, so a test states only what it changes.
 
+use std::collections::BTreeMap;
+
 use serde_json::{Map, Value, json};
 
+use crate::validation::ValidationError;
 use crate::{
-    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Origin, ProjectName,
-    Publisher, PublisherId, PublisherSpec,
+    ActiveStatePublisher, GitHubPublisher, GitLabPublisher, GooglePublisher, Match, NoMatch,
+    Origin, ProjectName, Provider, Publisher, PublisherId, PublisherSpec, TokenClaims, find_match,
+    lookup_key_for_claims,
 };
 
 pub(crate) const SHA: &str = "d6e1f7a8b9c0d1e2f3a4b5c6d7e8f9a0b1c2d3e4";
@@ -24,6 +28,18 @@ pub(crate) fn publisher(id: &str, spec: PublisherSpec) -> Publisher {
         expires_at: None,
         ecosystem: Default::default(),
     }
+}
+
+/// A publisher with id `id` whose spec is `spec` after `edit`, wrapped by `wrap`
+/// (`PublisherSpec::Bitbucket`, …): the per-platform `bitbucket("a", |p| …)` fixtures.
+pub(crate) fn edited<T>(
+    id: &str,
+    mut spec: T,
+    wrap: fn(T) -> PublisherSpec,
+    edit: impl FnOnce(&mut T),
+) -> Publisher {
+    edit(&mut spec);
+    publisher(id, wrap(spec))
 }
 
 pub(crate) fn project(name: &str) -> ProjectName {
@@ -164,7 +180,8 @@ pub(crate) fn issuer_of(claims: &Map<String, Value>) -> &str {
         .unwrap_or_default()
 }
 
-fn object(value: Value) -> Map<String, Value> {
+/// The object a `json!({...})` literal builds (an empty map for anything else).
+pub(crate) fn object(value: Value) -> Map<String, Value> {
     match value {
         Value::Object(map) => map,
         _ => Map::new(),
@@ -220,3 +237,170 @@ pub(crate) type RefClaimRow = (
     Option<&'static str>,
     Result<(), String>,
 );
+
+/// `find_match` for `provider` at [`NOW`], the token verified under its own `iss`.
+pub(crate) fn run_match(
+    provider: Provider,
+    claims: &Map<String, Value>,
+    candidates: &[Publisher],
+) -> Result<Match, NoMatch> {
+    find_match(
+        provider,
+        &TokenClaims::new(issuer_of(claims), claims),
+        candidates,
+        NOW,
+    )
+}
+
+/// Checks every row of a matching table against `provider`.
+#[track_caller]
+pub(crate) fn assert_match_table(provider: Provider, rows: Vec<MatchRow>) {
+    for (description, claims, candidates, expected) in rows {
+        assert_outcome(
+            description,
+            outcome(run_match(provider, &claims, &candidates)),
+            expected,
+        );
+    }
+}
+
+/// The provenance stored for the match of `claims` against `candidates`; panics on a
+/// refusal.
+#[track_caller]
+pub(crate) fn stored_claims_of(
+    provider: Provider,
+    claims: &Map<String, Value>,
+    candidates: &[Publisher],
+) -> BTreeMap<String, String> {
+    run_match(provider, claims, candidates)
+        .unwrap_or_else(|e| panic!("{e}"))
+        .stored_claims
+}
+
+/// `pairs` as a stored-claims map.
+pub(crate) fn claim_map(pairs: &[(&str, &str)]) -> BTreeMap<String, String> {
+    pairs
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+        .collect()
+}
+
+/// The key the token selects under `issuer` is the publisher's own.
+#[track_caller]
+pub(crate) fn assert_token_selects(
+    provider: Provider,
+    issuer: &str,
+    claims: &Map<String, Value>,
+    spec: &PublisherSpec,
+) {
+    assert_eq!(
+        lookup_key_for_claims(provider, &TokenClaims::new(issuer, claims)),
+        Ok(spec.lookup_key())
+    );
+}
+
+/// Checks every row of a validation table: each edit of `valid` is validated and must
+/// fail with exactly the row's field and message (or pass, for `None`).
+#[track_caller]
+pub(crate) fn assert_validation_table<T: Clone>(
+    valid: T,
+    validate: fn(&T) -> Result<(), ValidationError>,
+    rows: Vec<ValidationRow<T>>,
+) {
+    for (description, edit, expected) in rows {
+        let mut p = valid.clone();
+        edit(&mut p);
+        let expected = expected.map(|(field, message)| ValidationError::new(field, message));
+        assert_eq!(validate(&p).err(), expected, "{description}");
+    }
+}
+
+/// PyPI's refusal of a `claim` (`job_workflow_ref`, `ci_config_ref_uri`) that names
+/// `<base>` at neither `notrailingslash` nor `somesha`, the ref and sha of the reference
+/// tables.
+pub(crate) fn ref_mismatch(claim: &str, base: &str, got: &str) -> Result<(), String> {
+    Err(format!(
+        "The {claim} claim does not match, expecting one of \
+         ['{base}@notrailingslash', '{base}@somesha'], got '{got}'"
+    ))
+}
+
+/// The malformed-ref rows PyPI's GitHub and GitLab reference tables share: `<base>`
+/// followed by a second `@…`, an empty ref, or `@@`, each refused by [`ref_mismatch`].
+pub(crate) fn malformed_ref_rows(claim: &str, base: &str) -> Vec<RefClaimRow> {
+    [
+        format!("{base}@fake.yml@notrailingslash"),
+        format!("{base}@"),
+        format!("{base}@@"),
+    ]
+    .into_iter()
+    .map(|got| {
+        let expected = ref_mismatch(claim, base, &got);
+        (got, Some("notrailingslash"), Some("somesha"), expected)
+    })
+    .collect()
+}
+
+/// A claim check table: each (configured, claim, passes) row passes, or fails with
+/// exactly `failure` (PyPI's `Check failed for required claim '<claim>'`, …).
+#[track_caller]
+pub(crate) fn assert_check_table(
+    failure: &str,
+    check: fn(&str, Option<&str>) -> Result<(), String>,
+    rows: &[(&str, Option<&str>, bool)],
+) {
+    for &(configured, value, ok) in rows {
+        let expected = if ok { Ok(()) } else { Err(failure.to_owned()) };
+        assert_eq!(check(configured, value), expected, "{configured} {value:?}");
+    }
+}
+
+/// An environment-preference table: for each (environment claim or none, expected ids)
+/// row, `claims` with that environment must match exactly those of `candidates`.
+#[track_caller]
+pub(crate) fn assert_environment_preference(
+    provider: Provider,
+    claims: fn() -> Map<String, Value>,
+    candidates: &[Publisher],
+    rows: &[(Option<&str>, &[&str])],
+) {
+    for &(environment, expected) in rows {
+        let claims = match environment {
+            Some(env) => with(claims(), "environment", json!(env)),
+            None => claims(),
+        };
+        assert_outcome(
+            &format!("{environment:?}"),
+            outcome(run_match(provider, &claims, candidates)),
+            matched(expected),
+        );
+    }
+}
+
+/// Each of `names`, absent or `null`, refuses the token with PyPI's `Missing claim
+/// '<name>'`, both when matching `candidates` and when choosing the lookup key.
+#[track_caller]
+pub(crate) fn assert_missing_claims(
+    provider: Provider,
+    claims: fn() -> Map<String, Value>,
+    candidates: &[Publisher],
+    names: &[&str],
+) {
+    for &name in names {
+        let expected = format!("Missing claim '{name}'");
+        for claims in [without(claims(), name), with(claims(), name, Value::Null)] {
+            assert_outcome(
+                name,
+                outcome(run_match(provider, &claims, candidates)),
+                refused(crate::NoMatchKind::MissingClaim, &expected),
+            );
+            let key =
+                lookup_key_for_claims(provider, &TokenClaims::new(issuer_of(&claims), &claims));
+            assert_eq!(
+                key.map_err(|e| e.to_string()),
+                Err(expected.clone()),
+                "{name}"
+            );
+        }
+    }
+}

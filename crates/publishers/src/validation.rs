@@ -49,6 +49,20 @@ pub(crate) fn bounded(field: &str, value: &str) -> Result<(), ValidationError> {
     Ok(())
 }
 
+/// An optional field: empty passes (not set); otherwise it must pass [`bounded`], then
+/// `rules`.
+pub(crate) fn optional(
+    field: &str,
+    value: &str,
+    rules: impl FnOnce() -> Result<(), ValidationError>,
+) -> Result<(), ValidationError> {
+    if value.is_empty() {
+        return Ok(());
+    }
+    bounded(field, value)?;
+    rules()
+}
+
 /// Fails with `message` unless `ok`.
 pub(crate) fn ensure(ok: bool, field: &str, message: &str) -> Result<(), ValidationError> {
     if ok {
@@ -61,18 +75,29 @@ pub(crate) fn ensure(ok: bool, field: &str, message: &str) -> Result<(), Validat
 /// An optional numeric id (account, namespace, project): when given, a positive decimal
 /// number without sign or leading zeros, as the platforms spell ids in tokens.
 pub(crate) fn numeric_id(field: &str, value: &str, example: &str) -> Result<(), ValidationError> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    bounded(field, value)?;
-    let canonical = value.bytes().all(|b| b.is_ascii_digit())
-        && !value.starts_with('0')
-        && value.parse::<u64>().is_ok();
-    ensure(
-        canonical,
-        field,
-        &format!("must be a positive whole number without leading zeros, e.g. '{example}'"),
-    )
+    optional(field, value, || {
+        let canonical = value.bytes().all(|b| b.is_ascii_digit())
+            && !value.starts_with('0')
+            && value.parse::<u64>().is_ok();
+        ensure(
+            canonical,
+            field,
+            &format!("must be a positive whole number without leading zeros, e.g. '{example}'"),
+        )
+    })
+}
+
+/// A plain name (owner, organization, project, …): required, no whitespace or control
+/// characters, none of `forbidden` (which would make a `sub` or URL path ambiguous).
+pub(crate) fn plain_name(
+    field: &str,
+    value: &str,
+    forbidden: &[char],
+    message: &str,
+) -> Result<(), ValidationError> {
+    required(field, value)?;
+    no_space_or_control(field, value)?;
+    ensure(!value.contains(forbidden), field, message)
 }
 
 /// No whitespace and no control characters anywhere.
@@ -82,6 +107,20 @@ pub(crate) fn no_space_or_control(field: &str, value: &str) -> Result<(), Valida
         field,
         "must not contain whitespace or control characters",
     )
+}
+
+/// A required workflow file: where the platform keeps it (`placed`, else `message`),
+/// then [`workflow_file_suffix`].
+pub(crate) fn workflow_file(
+    field: &str,
+    value: &str,
+    placed: bool,
+    message: &str,
+    example: &str,
+) -> Result<(), ValidationError> {
+    required(field, value)?;
+    ensure(placed, field, message)?;
+    workflow_file_suffix(field, value, example)
 }
 
 /// A workflow file: ends in `.yml` or `.yaml` with a non-empty name before it that does
@@ -111,10 +150,10 @@ pub(crate) fn workflow_file_suffix(
 /// a host; no credentials, query or fragment; written as tokens spell it (lowercase
 /// host, no default port), because issuers compare as strings.
 pub(crate) fn issuer_url(field: &str, value: &str) -> Result<(), ValidationError> {
-    if value.is_empty() {
-        return Ok(());
-    }
-    bounded(field, value)?;
+    optional(field, value, || url_rules(field, value))
+}
+
+fn url_rules(field: &str, value: &str) -> Result<(), ValidationError> {
     let example = "must be an https URL, e.g. 'https://gitlab.example.com'";
     let url = Url::parse(value).map_err(|_| ValidationError::new(field, example))?;
     let loopback = match url.host() {

@@ -119,6 +119,20 @@ pub(crate) fn plain(value: &str) -> String {
     truncated(value).into_owned()
 }
 
+/// Appends `, environment <environment>` to a label when the publisher names one.
+pub(crate) fn push_environment_label(label: &mut String, environment: &str) {
+    if !environment.is_empty() {
+        label.push_str(&format!(", environment {}", plain(environment)));
+    }
+}
+
+/// Appends ` (environment <environment>)` to a description when the publisher names one.
+pub(crate) fn push_environment_description(text: &mut String, environment: &str) {
+    if !environment.is_empty() {
+        text.push_str(&format!(" (environment {environment})"));
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

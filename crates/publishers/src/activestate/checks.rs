@@ -1,9 +1,7 @@
 //! ActiveState's claim checks (PyPI `verify_claims`, reference §3.5), each returning
 //! PyPI's exact reason on failure.
 
-use crate::reasons::{
-    SUBJECT_INVALID, SUBJECT_MISSING, SUBJECT_WRONG_FORMAT, required_check_failed,
-};
+use crate::reasons::{SUBJECT_INVALID, SUBJECT_MISSING, SUBJECT_WRONG_FORMAT, required_check};
 
 /// The builder ActiveState names in tokens meant for PyPI.
 pub(crate) const PYPI_BUILDER: &str = "pypi-publisher";
@@ -27,11 +25,7 @@ pub(crate) fn subject(expected: &str, claim: &str) -> Result<(), String> {
 
 /// `organization`, `project`, `actor_id`: exact.
 pub(crate) fn exact(name: &str, configured: &str, claim: &str) -> Result<(), String> {
-    if configured == claim {
-        Ok(())
-    } else {
-        Err(required_check_failed(name))
-    }
+    required_check(configured == claim, name)
 }
 
 /// `builder`: the literal `pypi-publisher`.

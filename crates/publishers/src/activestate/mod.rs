@@ -14,7 +14,7 @@ use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::reasons::shown;
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
@@ -41,10 +41,12 @@ pub(crate) struct ActiveStateToken {
     stored: BTreeMap<String, String>,
 }
 
-impl ActiveStateToken {
+impl PlatformToken for ActiveStateToken {
+    type Spec = ActiveStatePublisher;
+
     /// Checks the issuer (ActiveState publishers trust only ActiveState's) and the
     /// required claims.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         if canonical_issuer(claims.issuer) != ACTIVESTATE_ISSUER_URL {
             return Err(NoMatch::issuer_mismatch(
                 claims.issuer,
@@ -66,12 +68,12 @@ impl ActiveStateToken {
     }
 
     /// The organization/project lookup key.
-    pub(crate) fn lookup_key(&self) -> LookupKey {
+    fn lookup_key(&self) -> LookupKey {
         lookup_key(&self.issuer, &self.organization, &self.project)
     }
 
     /// `project '<organization>/<project>'`.
-    pub(crate) fn subject(&self) -> String {
+    fn subject(&self) -> String {
         format!(
             "project {}",
             shown(&format!("{}/{}", self.organization, self.project))
@@ -79,12 +81,12 @@ impl ActiveStateToken {
     }
 
     /// Provenance for the minted token.
-    pub(crate) fn stored_claims(&self) -> BTreeMap<String, String> {
+    fn stored_claims(&self) -> BTreeMap<String, String> {
         self.stored.clone()
     }
 
     /// Checks one publisher, in PyPI's order.
-    pub(crate) fn evaluate(&self, p: &ActiveStatePublisher) -> Verdict {
+    fn evaluate(&self, p: &ActiveStatePublisher) -> Verdict {
         if p.actor_id != self.actor_id {
             let problem = Problem::expects(
                 "actor_id",
@@ -126,23 +128,6 @@ fn exact_check(name: &str, configured: &str, claim: &str) -> Result<(), (String,
     })
 }
 
-/// Tells a publisher from its siblings of the same project.
-pub(crate) fn label(p: &ActiveStatePublisher) -> String {
-    format!("actor_id {}", plain(&p.actor_id))
-}
-
-/// `ActiveState org/project (actor bob)`.
-pub(crate) fn describe(p: &ActiveStatePublisher) -> String {
-    if p.actor.is_empty() {
-        format!("ActiveState {}/{}", p.organization, p.project)
-    } else {
-        format!(
-            "ActiveState {}/{} (actor {})",
-            p.organization, p.project, p.actor
-        )
-    }
-}
-
 /// `https://platform.activestate.com/{organization}/{project}`.
 pub(crate) fn publisher_url(p: &ActiveStatePublisher) -> String {
     format!("{ACTIVESTATE_WEB_URL}/{}/{}", p.organization, p.project)
@@ -175,12 +160,21 @@ impl Platform for ActiveState {
         validate(spec)
     }
 
-    fn describe(spec: &ActiveStatePublisher) -> String {
-        describe(spec)
+    /// `ActiveState org/project (actor bob)`.
+    fn describe(p: &ActiveStatePublisher) -> String {
+        if p.actor.is_empty() {
+            format!("ActiveState {}/{}", p.organization, p.project)
+        } else {
+            format!(
+                "ActiveState {}/{} (actor {})",
+                p.organization, p.project, p.actor
+            )
+        }
     }
 
-    fn label(spec: &ActiveStatePublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same project.
+    fn label(p: &ActiveStatePublisher) -> String {
+        format!("actor_id {}", plain(&p.actor_id))
     }
 
     fn publisher_url(
@@ -188,26 +182,6 @@ impl Platform for ActiveState {
         _stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         Some(publisher_url(spec))
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<ActiveStateToken, NoMatch> {
-        ActiveStateToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &ActiveStateToken) -> LookupKey {
-        token.lookup_key()
-    }
-
-    fn token_subject(token: &ActiveStateToken) -> String {
-        token.subject()
-    }
-
-    fn token_stored_claims(token: &ActiveStateToken) -> BTreeMap<String, String> {
-        token.stored_claims()
-    }
-
-    fn evaluate(token: &ActiveStateToken, spec: &ActiveStatePublisher) -> Verdict {
-        token.evaluate(spec)
     }
 }
 

@@ -3,23 +3,19 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, activestate_claims, activestate_spec, assert_outcome, issuer_of, matched,
-    outcome, publisher, refused, with, without,
+    MatchRow, activestate_claims, activestate_spec, assert_match_table, assert_outcome,
+    assert_token_selects, claim_map, matched, outcome, publisher, refused, run_match,
+    stored_claims_of, with, without,
 };
 use crate::{
     ACTIVESTATE_ISSUER_URL, ActiveStatePublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
+    PublisherSpec,
 };
 
 const NOT_FOUND: &str = "Publisher with matching claims was not found";
 
 fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::ActiveState,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
+    run_match(Provider::ActiveState, claims, candidates)
 }
 
 fn activestate(id: &str, organization: &str, project: &str, actor_id: &str) -> Publisher {
@@ -169,32 +165,28 @@ fn matching_table() {
             ),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::ActiveState, rows);
 }
 
 #[test]
 fn lookup_key_and_stored_claims() {
     let claims = activestate_claims();
-    let key = lookup_key_for_claims(
+    assert_token_selects(
         Provider::ActiveState,
-        &TokenClaims::new(ACTIVESTATE_ISSUER_URL, &claims),
-    );
-    assert_eq!(
-        key,
-        Ok(PublisherSpec::ActiveState(activestate_spec()).lookup_key())
+        ACTIVESTATE_ISSUER_URL,
+        &claims,
+        &PublisherSpec::ActiveState(activestate_spec()),
     );
 
-    let found = run(
+    let stored = stored_claims_of(
+        Provider::ActiveState,
         &claims,
         &[publisher(
             "a",
             PublisherSpec::ActiveState(activestate_spec()),
         )],
-    )
-    .unwrap_or_else(|e| panic!("{e}"));
-    let expected: Vec<(&str, &str)> = vec![
+    );
+    let expected = claim_map(&[
         ("actor", "fakeactor"),
         ("actor_id", "6f4b6f6e-0000-4000-8000-000000000001"),
         ("issuer", ACTIVESTATE_ISSUER_URL),
@@ -205,10 +197,6 @@ fn lookup_key_and_stored_claims() {
             "https://platform.activestate.com/fakeorg/fakeproject",
         ),
         ("subject", "org:fakeorg:project:fakeproject"),
-    ];
-    let expected = expected
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    assert_eq!(found.stored_claims, expected);
+    ]);
+    assert_eq!(stored, expected);
 }

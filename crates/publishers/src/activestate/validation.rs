@@ -1,7 +1,7 @@
 //! Input rules for ActiveState publishers (reference §3.5).
 
 use crate::ActiveStatePublisher;
-use crate::validation::{ValidationError, ensure, no_space_or_control, required};
+use crate::validation::{ValidationError, no_space_or_control, plain_name, required};
 
 /// Checks an ActiveState publisher's fields in declaration order.
 pub(crate) fn validate(p: &ActiveStatePublisher) -> Result<(), ValidationError> {
@@ -17,19 +17,13 @@ pub(crate) fn validate(p: &ActiveStatePublisher) -> Result<(), ValidationError> 
 /// Organization, project and actor names end up in `org:<o>:project:<p>` and in a URL
 /// path, so `:` and `/` would make them ambiguous.
 fn name(field: &str, value: &str) -> Result<(), ValidationError> {
-    required(field, value)?;
-    no_space_or_control(field, value)?;
-    ensure(
-        !value.contains([':', '/']),
-        field,
-        "must not contain ':' or '/'",
-    )
+    plain_name(field, value, &[':', '/'], "must not contain ':' or '/'")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     #[test]
     fn validate_table() {
@@ -88,16 +82,15 @@ mod tests {
                 Some(("actor_id", "must be at most 255 characters")),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = ActiveStatePublisher {
+        assert_validation_table(
+            ActiveStatePublisher {
                 organization: "fakeorg".into(),
                 project: "fakeproject".into(),
                 actor: String::new(),
                 actor_id: "6f4b6f6e-0000-4000-8000-000000000001".into(),
-            };
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+            },
+            validate,
+            cases,
+        );
     }
 }

@@ -21,7 +21,7 @@ use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
@@ -71,9 +71,11 @@ fn canonical(raw: &str) -> String {
     canonical_uuid(raw).unwrap_or_else(|| raw.to_owned())
 }
 
-impl BitbucketToken {
+impl PlatformToken for BitbucketToken {
+    type Spec = BitbucketPublisher;
+
     /// Checks the required claims.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         claims.require(&REQUIRED_CLAIMS)?;
         let git_ref = claims
             .non_empty("branchName")
@@ -101,6 +103,10 @@ impl BitbucketToken {
         })
     }
 
+    fn lookup_key(&self) -> LookupKey {
+        lookup_key(&self.issuer, &self.workspace_uuid, &self.repository_uuid)
+    }
+
     /// `workspace_uuid '{…}' repository_uuid '{…}'`.
     fn subject(&self) -> String {
         format!(
@@ -108,6 +114,10 @@ impl BitbucketToken {
             shown(&self.workspace_uuid),
             shown(&self.repository_uuid)
         )
+    }
+
+    fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
     }
 
     /// Checks one publisher.
@@ -171,30 +181,6 @@ impl BitbucketToken {
     }
 }
 
-/// Tells a publisher from its siblings of the same repository.
-pub(crate) fn label(p: &BitbucketPublisher) -> String {
-    if p.deployment_environment_uuid.is_empty() {
-        "any deployment environment".to_owned()
-    } else {
-        format!(
-            "deployment_environment_uuid {}",
-            plain(&p.deployment_environment_uuid)
-        )
-    }
-}
-
-/// `Bitbucket workspace octo-team repository {…}`.
-pub(crate) fn describe(p: &BitbucketPublisher) -> String {
-    let mut text = format!(
-        "Bitbucket workspace {} repository {}",
-        p.workspace, p.repository_uuid
-    );
-    if !p.deployment_environment_uuid.is_empty() {
-        text.push_str(&format!(" (environment {})", p.deployment_environment_uuid));
-    }
-    text
-}
-
 /// The Bitbucket Pipelines platform, as registered in `registry.rs`.
 #[derive(Debug)]
 pub(crate) struct Bitbucket;
@@ -242,12 +228,28 @@ impl Platform for Bitbucket {
         validate(spec)
     }
 
-    fn describe(spec: &BitbucketPublisher) -> String {
-        describe(spec)
+    /// `Bitbucket workspace octo-team repository {…}`.
+    fn describe(p: &BitbucketPublisher) -> String {
+        let mut text = format!(
+            "Bitbucket workspace {} repository {}",
+            p.workspace, p.repository_uuid
+        );
+        if !p.deployment_environment_uuid.is_empty() {
+            text.push_str(&format!(" (environment {})", p.deployment_environment_uuid));
+        }
+        text
     }
 
-    fn label(spec: &BitbucketPublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same repository.
+    fn label(p: &BitbucketPublisher) -> String {
+        if p.deployment_environment_uuid.is_empty() {
+            "any deployment environment".to_owned()
+        } else {
+            format!(
+                "deployment_environment_uuid {}",
+                plain(&p.deployment_environment_uuid)
+            )
+        }
     }
 
     fn publisher_url(
@@ -255,26 +257,6 @@ impl Platform for Bitbucket {
         _stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         Some(format!("https://bitbucket.org/{}", spec.workspace))
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<BitbucketToken, NoMatch> {
-        BitbucketToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &BitbucketToken) -> LookupKey {
-        lookup_key(&token.issuer, &token.workspace_uuid, &token.repository_uuid)
-    }
-
-    fn token_subject(token: &BitbucketToken) -> String {
-        token.subject()
-    }
-
-    fn token_stored_claims(token: &BitbucketToken) -> BTreeMap<String, String> {
-        token.stored.clone()
-    }
-
-    fn evaluate(token: &BitbucketToken, spec: &BitbucketPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 
     const POLICY_CLAIMS: PolicyClaims = PolicyClaims {

@@ -4,12 +4,10 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, assert_outcome, issuer_of, matched, outcome, publisher, refused, with, without,
+    MatchRow, assert_match_table, assert_token_selects, edited, matched, object, refused,
+    stored_claims_of, with, without,
 };
-use crate::{
-    BitbucketPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher, PublisherSpec,
-    TokenClaims, find_match, lookup_key_for_claims,
-};
+use crate::{BitbucketPublisher, NoMatchKind, Provider, Publisher, PublisherSpec, TokenClaims};
 
 const ISS: &str =
     "https://api.bitbucket.org/2.0/workspaces/octo-team/pipelines-config/identity/oidc";
@@ -17,15 +15,6 @@ const WORKSPACE: &str = "{8b1c2d3e-0000-4000-8000-00000000aaaa}";
 const REPOSITORY: &str = "{9c2d3e4f-0000-4000-8000-00000000bbbb}";
 const ENVIRONMENT: &str = "{e1e2e3e4-0000-4000-8000-000000000005}";
 const OTHER: &str = "{99999999-0000-4000-8000-000000000009}";
-
-fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::Bitbucket,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
-}
 
 fn spec() -> BitbucketPublisher {
     BitbucketPublisher {
@@ -37,15 +26,13 @@ fn spec() -> BitbucketPublisher {
 }
 
 fn bitbucket(id: &str, edit: impl FnOnce(&mut BitbucketPublisher)) -> Publisher {
-    let mut spec = spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::Bitbucket(spec))
+    edited(id, spec(), PublisherSpec::Bitbucket, edit)
 }
 
 /// `$BITBUCKET_STEP_OIDC_TOKEN` of a deployment step on `main`, with Bitbucket's
 /// default workspace audience.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": ISS,
         "aud": "ari:cloud:bitbucket::workspace/8b1c2d3e-0000-4000-8000-00000000aaaa",
         "sub": format!("{REPOSITORY}:{ENVIRONMENT}:{{f0f1f2f3-0000-4000-8000-000000000006}}"),
@@ -55,8 +42,7 @@ fn claims() -> Map<String, Value> {
         "stepUuid": "{f0f1f2f3-0000-4000-8000-000000000006}",
         "branchName": "main",
         "deploymentEnvironmentUuid": ENVIRONMENT,
-    });
-    claims.as_object().cloned().unwrap_or_default()
+    }))
 }
 
 #[test]
@@ -167,26 +153,21 @@ fn matching_table() {
             refused(NoMatchKind::MissingClaim, "Missing claim 'stepUuid'"),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::Bitbucket, rows);
 }
 
 #[test]
 fn issuer_key_audience_and_provenance() {
     let spec = PublisherSpec::Bitbucket(spec());
     assert_eq!(spec.issuer(), ISS);
-    assert_eq!(
-        lookup_key_for_claims(Provider::Bitbucket, &TokenClaims::new(ISS, &claims())),
-        Ok(spec.lookup_key())
-    );
+    assert_token_selects(Provider::Bitbucket, ISS, &claims(), &spec);
     assert_eq!(
         Provider::Bitbucket
             .audience_placeholder_value("workspace_uuid", &TokenClaims::new(ISS, &claims())),
         Some("8b1c2d3e-0000-4000-8000-00000000aaaa".to_owned())
     );
-    let found = run(&claims(), &[bitbucket("a", |_| {})]).unwrap_or_else(|e| panic!("{e}"));
-    let get = |key: &str| found.stored_claims.get(key).map(String::as_str);
+    let stored = stored_claims_of(Provider::Bitbucket, &claims(), &[bitbucket("a", |_| {})]);
+    let get = |key: &str| stored.get(key).map(String::as_str);
     assert_eq!(get("workspace"), Some("octo-team"));
     assert_eq!(get("repositoryUuid"), Some(REPOSITORY));
     assert_eq!(get("ref"), Some("refs/heads/main"));

@@ -28,7 +28,7 @@ pub(crate) fn validate(p: &BitbucketPublisher) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     #[test]
     fn validate_table() {
@@ -77,16 +77,15 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = BitbucketPublisher {
+        assert_validation_table(
+            BitbucketPublisher {
                 workspace: "octo-team".into(),
                 workspace_uuid: "{8b1c2d3e-0000-4000-8000-00000000aaaa}".into(),
                 repository_uuid: "{9c2d3e4f-0000-4000-8000-00000000bbbb}".into(),
                 ..BitbucketPublisher::default()
-            };
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+            },
+            validate,
+            cases,
+        );
     }
 }

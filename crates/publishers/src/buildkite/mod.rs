@@ -18,7 +18,7 @@ use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::LookupKey;
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
@@ -82,10 +82,12 @@ pub(crate) struct BuildkiteToken {
     stored: BTreeMap<String, String>,
 }
 
-impl BuildkiteToken {
+impl PlatformToken for BuildkiteToken {
+    type Spec = BuildkitePublisher;
+
     /// Checks the required claims (a foreign issuer is refused by the matcher, since
     /// every Buildkite publisher trusts Buildkite's issuer).
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         claims.require(&REQUIRED_CLAIMS)?;
         let git_ref = match (
             claims.non_empty("build_tag"),
@@ -116,6 +118,10 @@ impl BuildkiteToken {
         })
     }
 
+    fn lookup_key(&self) -> LookupKey {
+        lookup_key(&self.issuer, &self.organization_slug, &self.pipeline_slug)
+    }
+
     /// `organization_slug 'acme-inc' pipeline_slug 'sampleproject'`.
     fn subject(&self) -> String {
         format!(
@@ -123,6 +129,10 @@ impl BuildkiteToken {
             shown(&self.organization_slug),
             shown(&self.pipeline_slug)
         )
+    }
+
+    fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
     }
 
     /// Checks one publisher.
@@ -192,24 +202,6 @@ impl BuildkiteToken {
     }
 }
 
-/// Tells a publisher from its siblings of the same pipeline.
-pub(crate) fn label(p: &BuildkitePublisher) -> String {
-    if p.step_key.is_empty() {
-        "any step".to_owned()
-    } else {
-        format!("step_key {}", plain(&p.step_key))
-    }
-}
-
-/// `Buildkite acme-inc/sampleproject (step publish)`.
-pub(crate) fn describe(p: &BuildkitePublisher) -> String {
-    let mut text = format!("Buildkite {}/{}", p.organization_slug, p.pipeline_slug);
-    if !p.step_key.is_empty() {
-        text.push_str(&format!(" (step {})", p.step_key));
-    }
-    text
-}
-
 /// `https://buildkite.com/{organization}/{pipeline}` (`…/builds/{n}` when known).
 pub(crate) fn publisher_url(
     p: &BuildkitePublisher,
@@ -254,12 +246,22 @@ impl Platform for Buildkite {
         validate(spec)
     }
 
-    fn describe(spec: &BuildkitePublisher) -> String {
-        describe(spec)
+    /// `Buildkite acme-inc/sampleproject (step publish)`.
+    fn describe(p: &BuildkitePublisher) -> String {
+        let mut text = format!("Buildkite {}/{}", p.organization_slug, p.pipeline_slug);
+        if !p.step_key.is_empty() {
+            text.push_str(&format!(" (step {})", p.step_key));
+        }
+        text
     }
 
-    fn label(spec: &BuildkitePublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same pipeline.
+    fn label(p: &BuildkitePublisher) -> String {
+        if p.step_key.is_empty() {
+            "any step".to_owned()
+        } else {
+            format!("step_key {}", plain(&p.step_key))
+        }
     }
 
     fn publisher_url(
@@ -267,30 +269,6 @@ impl Platform for Buildkite {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         Some(publisher_url(spec, stored))
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<BuildkiteToken, NoMatch> {
-        BuildkiteToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &BuildkiteToken) -> LookupKey {
-        lookup_key(
-            &token.issuer,
-            &token.organization_slug,
-            &token.pipeline_slug,
-        )
-    }
-
-    fn token_subject(token: &BuildkiteToken) -> String {
-        token.subject()
-    }
-
-    fn token_stored_claims(token: &BuildkiteToken) -> BTreeMap<String, String> {
-        token.stored.clone()
-    }
-
-    fn evaluate(token: &BuildkiteToken, spec: &BuildkitePublisher) -> Verdict {
-        token.evaluate(spec)
     }
 
     const POLICY_CLAIMS: PolicyClaims = PolicyClaims {

@@ -4,24 +4,19 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, SHA, assert_outcome, issuer_of, matched, outcome, publisher, refused, with,
-    without,
+    MatchRow, SHA, assert_match_table, edited, matched, object, refused, run_match,
+    stored_claims_of, with, without,
 };
 use crate::{
     BUILDKITE_ISSUER_URL, BuildkitePublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
+    PublisherSpec, TokenClaims, lookup_key_for_claims,
 };
 
 const ORG_ID: &str = "0a1b2c3d-0000-4000-8000-000000000001";
 const PIPELINE_ID: &str = "0a1b2c3d-0000-4000-8000-000000000002";
 
 fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::Buildkite,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
+    run_match(Provider::Buildkite, claims, candidates)
 }
 
 fn spec() -> BuildkitePublisher {
@@ -33,15 +28,13 @@ fn spec() -> BuildkitePublisher {
 }
 
 fn buildkite(id: &str, edit: impl FnOnce(&mut BuildkitePublisher)) -> Publisher {
-    let mut spec = spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::Buildkite(spec))
+    edited(id, spec(), PublisherSpec::Buildkite, edit)
 }
 
 /// A tag build's `publish` step, as `buildkite-agent oidc request-token --audience pypi
 /// --claim organization_id,pipeline_id` returns it.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": BUILDKITE_ISSUER_URL,
         "aud": "pypi",
         "sub": format!("organization:acme-inc:pipeline:sampleproject:ref:refs/tags/v1.0.0:commit:{SHA}:step:publish"),
@@ -58,8 +51,7 @@ fn claims() -> Map<String, Value> {
         "runner_environment": "self-hosted",
         "organization_id": ORG_ID,
         "pipeline_id": PIPELINE_ID,
-    });
-    claims.as_object().cloned().unwrap_or_default()
+    }))
 }
 
 #[test]
@@ -204,9 +196,7 @@ fn matching_table() {
             ),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::Buildkite, rows);
 }
 
 /// The lookup key carries the organization: two organizations with a pipeline of the
@@ -233,8 +223,8 @@ fn lookup_key_includes_the_organization() {
 
 #[test]
 fn stored_claims_carry_provenance() {
-    let found = run(&claims(), &[buildkite("a", |_| {})]).unwrap_or_else(|e| panic!("{e}"));
-    let get = |key: &str| found.stored_claims.get(key).map(String::as_str);
+    let stored = stored_claims_of(Provider::Buildkite, &claims(), &[buildkite("a", |_| {})]);
+    let get = |key: &str| stored.get(key).map(String::as_str);
     assert_eq!(get("ref"), Some("refs/tags/v1.0.0"));
     assert_eq!(get("sha"), Some(SHA));
     assert_eq!(get("build_number"), Some("1234"));

@@ -35,7 +35,7 @@ fn slug(field: &str, value: &str) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     #[test]
     fn validate_table() {
@@ -109,15 +109,14 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = BuildkitePublisher {
+        assert_validation_table(
+            BuildkitePublisher {
                 organization_slug: "acme-inc".into(),
                 pipeline_slug: "sampleproject".into(),
                 ..BuildkitePublisher::default()
-            };
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+            },
+            validate,
+            cases,
+        );
     }
 }

@@ -21,7 +21,7 @@ use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
@@ -70,9 +70,11 @@ fn organization_of(issuer: &str) -> Option<&str> {
         .filter(|id| !id.is_empty() && !id.contains('/'))
 }
 
-impl CircleCIToken {
+impl PlatformToken for CircleCIToken {
+    type Spec = CircleCIPublisher;
+
     /// Finds the organization in the issuer and checks the required claims.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         let organization_id = organization_of(claims.issuer)
             .ok_or_else(|| {
                 NoMatch::malformed(&format!(
@@ -120,9 +122,17 @@ impl CircleCIToken {
         })
     }
 
+    fn lookup_key(&self) -> LookupKey {
+        lookup_key(&self.issuer, &self.project_id)
+    }
+
     /// `project_id '<uuid>'`.
     fn subject(&self) -> String {
         format!("project_id {}", shown(&self.project_id))
+    }
+
+    fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
     }
 
     /// Checks one publisher.
@@ -230,37 +240,6 @@ impl CircleCIToken {
     }
 }
 
-/// Tells a publisher from its siblings of the same project.
-pub(crate) fn label(p: &CircleCIPublisher) -> String {
-    let mut parts = Vec::new();
-    if !p.pipeline_definition_id.is_empty() {
-        parts.push(format!(
-            "pipeline_definition_id {}",
-            plain(&p.pipeline_definition_id)
-        ));
-    }
-    if !p.context_id.is_empty() {
-        parts.push(format!("context_id {}", plain(&p.context_id)));
-    }
-    if parts.is_empty() {
-        "any pipeline".to_owned()
-    } else {
-        parts.join(", ")
-    }
-}
-
-/// `CircleCI project <project_id> of organization <organization_id> (github.com/o/r)`.
-pub(crate) fn describe(p: &CircleCIPublisher) -> String {
-    let mut text = format!(
-        "CircleCI project {} of organization {}",
-        p.project_id, p.organization_id
-    );
-    if !p.vcs_origin.is_empty() {
-        text.push_str(&format!(" ({})", p.vcs_origin));
-    }
-    text
-}
-
 /// `https://<vcs_origin>` when the publisher or the token names the repository.
 pub(crate) fn publisher_url(
     p: &CircleCIPublisher,
@@ -316,12 +295,35 @@ impl Platform for CircleCI {
         validate(spec)
     }
 
-    fn describe(spec: &CircleCIPublisher) -> String {
-        describe(spec)
+    /// `CircleCI project <project_id> of organization <organization_id> (github.com/o/r)`.
+    fn describe(p: &CircleCIPublisher) -> String {
+        let mut text = format!(
+            "CircleCI project {} of organization {}",
+            p.project_id, p.organization_id
+        );
+        if !p.vcs_origin.is_empty() {
+            text.push_str(&format!(" ({})", p.vcs_origin));
+        }
+        text
     }
 
-    fn label(spec: &CircleCIPublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same project.
+    fn label(p: &CircleCIPublisher) -> String {
+        let mut parts = Vec::new();
+        if !p.pipeline_definition_id.is_empty() {
+            parts.push(format!(
+                "pipeline_definition_id {}",
+                plain(&p.pipeline_definition_id)
+            ));
+        }
+        if !p.context_id.is_empty() {
+            parts.push(format!("context_id {}", plain(&p.context_id)));
+        }
+        if parts.is_empty() {
+            "any pipeline".to_owned()
+        } else {
+            parts.join(", ")
+        }
     }
 
     fn publisher_url(
@@ -329,26 +331,6 @@ impl Platform for CircleCI {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         publisher_url(spec, stored)
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<CircleCIToken, NoMatch> {
-        CircleCIToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &CircleCIToken) -> LookupKey {
-        lookup_key(&token.issuer, &token.project_id)
-    }
-
-    fn token_subject(token: &CircleCIToken) -> String {
-        token.subject()
-    }
-
-    fn token_stored_claims(token: &CircleCIToken) -> BTreeMap<String, String> {
-        token.stored.clone()
-    }
-
-    fn evaluate(token: &CircleCIToken, spec: &CircleCIPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 
     const POLICY_CLAIMS: PolicyClaims = PolicyClaims {

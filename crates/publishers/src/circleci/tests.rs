@@ -4,27 +4,16 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, assert_outcome, issuer_of, matched, outcome, publisher, refused, with, without,
+    MatchRow, assert_match_table, assert_token_selects, edited, matched, object, refused,
+    stored_claims_of, with, without,
 };
-use crate::{
-    CircleCIPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher, PublisherSpec,
-    TokenClaims, find_match, lookup_key_for_claims,
-};
+use crate::{CircleCIPublisher, NoMatchKind, Provider, Publisher, PublisherSpec, TokenClaims};
 
 const ORG: &str = "b7c6d5e4-0000-4000-8000-000000000001";
 const PROJECT: &str = "c8d7e6f5-0000-4000-8000-000000000002";
 const PIPELINE_DEFINITION: &str = "5d1a2b3c-0000-4000-8000-000000000003";
 const CONTEXT: &str = "a74579f1-2e7d-451e-b009-5c082ad2729e";
 const ISS: &str = "https://oidc.circleci.com/org/b7c6d5e4-0000-4000-8000-000000000001";
-
-fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::CircleCI,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
-}
 
 fn spec() -> CircleCIPublisher {
     CircleCIPublisher {
@@ -35,14 +24,12 @@ fn spec() -> CircleCIPublisher {
 }
 
 fn circleci(id: &str, edit: impl FnOnce(&mut CircleCIPublisher)) -> Publisher {
-    let mut spec = spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::CircleCI(spec))
+    edited(id, spec(), PublisherSpec::CircleCI, edit)
 }
 
 /// A job's `$CIRCLE_OIDC_TOKEN_V2` after `circleci run oidc get --claims '{"aud":"pypi"}'`.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": ISS,
         "aud": "pypi",
         "sub": format!("org/{ORG}/project/{PROJECT}/user/d9e8f7a6-0000-4000-8000-000000000004"),
@@ -52,8 +39,7 @@ fn claims() -> Map<String, Value> {
         "oidc.circleci.com/vcs-ref": "refs/tags/v1.0.0",
         "oidc.circleci.com/context-ids": [CONTEXT, "cb32986e-2f6f-4f43-b2bd-d3c2fd98e903"],
         "oidc.circleci.com/ssh-rerun": false,
-    });
-    claims.as_object().cloned().unwrap_or_default()
+    }))
 }
 
 #[test]
@@ -210,21 +196,16 @@ fn matching_table() {
             ),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::CircleCI, rows);
 }
 
 #[test]
 fn issuer_key_and_provenance() {
     let spec = PublisherSpec::CircleCI(spec());
     assert_eq!(spec.issuer(), ISS);
-    assert_eq!(
-        lookup_key_for_claims(Provider::CircleCI, &TokenClaims::new(ISS, &claims())),
-        Ok(spec.lookup_key())
-    );
-    let found = run(&claims(), &[circleci("a", |_| {})]).unwrap_or_else(|e| panic!("{e}"));
-    let get = |key: &str| found.stored_claims.get(key).map(String::as_str);
+    assert_token_selects(Provider::CircleCI, ISS, &claims(), &spec);
+    let stored = stored_claims_of(Provider::CircleCI, &claims(), &[circleci("a", |_| {})]);
+    let get = |key: &str| stored.get(key).map(String::as_str);
     assert_eq!(get("organization_id"), Some(ORG));
     assert_eq!(get("project_id"), Some(PROJECT));
     assert_eq!(get("ref"), Some("refs/tags/v1.0.0"));

@@ -24,7 +24,7 @@ pub(crate) fn validate(p: &CircleCIPublisher) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     #[test]
     fn validate_table() {
@@ -82,15 +82,14 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = CircleCIPublisher {
+        assert_validation_table(
+            CircleCIPublisher {
                 organization_id: "b7c6d5e4-0000-4000-8000-000000000001".into(),
                 project_id: "c8d7e6f5-0000-4000-8000-000000000002".into(),
                 ..CircleCIPublisher::default()
-            };
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+            },
+            validate,
+            cases,
+        );
     }
 }

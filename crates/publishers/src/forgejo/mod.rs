@@ -18,14 +18,18 @@ use std::collections::BTreeMap;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::describe::commit_url;
 use crate::diagnostics::NoMatch;
-use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::keys::{LookupKey, canonical_issuer, repository_identity};
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{required_check_failed, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
-use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
+use crate::verdict::{
+    Problem, Verdict, case_note, plain, push_environment_description, push_environment_label,
+    token_names, token_value,
+};
 
 pub use spec::{CODEBERG_ISSUER_URL, ForgejoPublisher};
 pub(crate) use validation::validate;
@@ -88,8 +92,24 @@ fn workflow_filename_of(workflow_ref: &str) -> Option<&str> {
 }
 
 impl ForgejoToken {
+    /// Whether the trigger may run someone else's code with this repository's identity.
+    fn refused_trigger(&self) -> bool {
+        match self.event_name.as_str() {
+            "pull_request_target" => true,
+            "pull_request" | "pull_request_review" | "pull_request_review_comment" => !self
+                .head_repository
+                .as_deref()
+                .is_some_and(|head| head.eq_ignore_ascii_case(&self.repository)),
+            _ => false,
+        }
+    }
+}
+
+impl PlatformToken for ForgejoToken {
+    type Spec = ForgejoPublisher;
+
     /// Checks the required claims and finds the workflow file.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         claims.require(&REQUIRED_CLAIMS)?;
         let (workflow_claim, workflow_ref) = match claims.non_empty("job_workflow_ref") {
             Some(job_workflow_ref) => ("job_workflow_ref", job_workflow_ref),
@@ -122,16 +142,16 @@ impl ForgejoToken {
         })
     }
 
-    /// Whether the trigger may run someone else's code with this repository's identity.
-    fn refused_trigger(&self) -> bool {
-        match self.event_name.as_str() {
-            "pull_request_target" => true,
-            "pull_request" | "pull_request_review" | "pull_request_review_comment" => !self
-                .head_repository
-                .as_deref()
-                .is_some_and(|head| head.eq_ignore_ascii_case(&self.repository)),
-            _ => false,
-        }
+    fn lookup_key(&self) -> LookupKey {
+        LookupKey::for_repository(Provider::Forgejo, &self.issuer, &self.repository)
+    }
+
+    fn subject(&self) -> String {
+        format!("repository {}", shown(&self.repository))
+    }
+
+    fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
     }
 
     /// Checks one publisher.
@@ -219,28 +239,6 @@ impl ForgejoToken {
     }
 }
 
-/// Tells a publisher from its siblings of the same repository.
-pub(crate) fn label(p: &ForgejoPublisher) -> String {
-    let mut label = plain(&p.workflow_filename);
-    if !p.environment.is_empty() {
-        label.push_str(&format!(", environment {}", plain(&p.environment)));
-    }
-    label
-}
-
-/// `Forgejo octo-org/sampleproject release.yml (environment pypi) on <issuer>`.
-pub(crate) fn describe(p: &ForgejoPublisher) -> String {
-    let mut text = format!(
-        "Forgejo {}/{} {}",
-        p.repository_owner, p.repository_name, p.workflow_filename
-    );
-    if !p.environment.is_empty() {
-        text.push_str(&format!(" (environment {})", p.environment));
-    }
-    text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
-    text
-}
-
 /// `https://<host>/<owner>/<repo>` (`…/commit/<sha>` when known).
 pub(crate) fn publisher_url(
     p: &ForgejoPublisher,
@@ -249,10 +247,7 @@ pub(crate) fn publisher_url(
     let issuer = canonical_issuer(&p.issuer);
     let web = issuer.strip_suffix("/api/actions").unwrap_or(issuer);
     let base = format!("{web}/{}/{}", p.repository_owner, p.repository_name);
-    match stored.and_then(|claims| claims.get("sha")) {
-        Some(sha) => format!("{base}/commit/{sha}"),
-        None => base,
-    }
+    commit_url(base, stored.and_then(|claims| claims.get("sha")))
 }
 
 /// The Forgejo Actions platform, as registered in `registry.rs`.
@@ -273,32 +268,43 @@ impl Platform for Forgejo {
     }
 
     fn lookup_key(spec: &ForgejoPublisher, issuer: &str) -> LookupKey {
-        lookup_key(
+        LookupKey::for_repository(
+            Provider::Forgejo,
             issuer,
             &format!("{}/{}", spec.repository_owner, spec.repository_name),
         )
     }
 
     fn identity_parts(spec: &ForgejoPublisher) -> Vec<String> {
-        vec![
-            spec.repository_owner.to_ascii_lowercase(),
-            spec.repository_owner_id.clone(),
-            spec.repository_name.to_ascii_lowercase(),
-            spec.workflow_filename.clone(),
-            spec.environment.to_lowercase(),
-        ]
+        repository_identity(
+            &spec.repository_owner,
+            &spec.repository_owner_id,
+            &spec.repository_name,
+            &spec.workflow_filename,
+            &spec.environment,
+        )
     }
 
     fn validate(spec: &ForgejoPublisher) -> Result<(), ValidationError> {
         validate(spec)
     }
 
-    fn describe(spec: &ForgejoPublisher) -> String {
-        describe(spec)
+    /// `Forgejo octo-org/sampleproject release.yml (environment pypi) on <issuer>`.
+    fn describe(p: &ForgejoPublisher) -> String {
+        let mut text = format!(
+            "Forgejo {}/{} {}",
+            p.repository_owner, p.repository_name, p.workflow_filename
+        );
+        push_environment_description(&mut text, &p.environment);
+        text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
+        text
     }
 
-    fn label(spec: &ForgejoPublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same repository.
+    fn label(p: &ForgejoPublisher) -> String {
+        let mut label = plain(&p.workflow_filename);
+        push_environment_label(&mut label, &p.environment);
+        label
     }
 
     fn publisher_url(
@@ -306,26 +312,6 @@ impl Platform for Forgejo {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         Some(publisher_url(spec, stored))
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<ForgejoToken, NoMatch> {
-        ForgejoToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &ForgejoToken) -> LookupKey {
-        lookup_key(&token.issuer, &token.repository)
-    }
-
-    fn token_subject(token: &ForgejoToken) -> String {
-        format!("repository {}", shown(&token.repository))
-    }
-
-    fn token_stored_claims(token: &ForgejoToken) -> BTreeMap<String, String> {
-        token.stored.clone()
-    }
-
-    fn evaluate(token: &ForgejoToken, spec: &ForgejoPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 
     const POLICY_CLAIMS: PolicyClaims = PolicyClaims {
@@ -339,15 +325,6 @@ impl Platform for Forgejo {
             ..PolicyFacts::default()
         }
     }
-}
-
-/// One repository (`owner/name`, case-insensitive) on one instance.
-fn lookup_key(issuer: &str, repository: &str) -> LookupKey {
-    LookupKey::for_platform(
-        Provider::Forgejo,
-        issuer,
-        &[&repository.to_ascii_lowercase()],
-    )
 }
 
 #[cfg(test)]

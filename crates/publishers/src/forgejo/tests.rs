@@ -4,26 +4,16 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, SHA, assert_outcome, issuer_of, matched, outcome, publisher, refused, with,
-    without,
+    MatchRow, SHA, assert_match_table, assert_token_selects, edited, matched, object, refused,
+    stored_claims_of, with, without,
 };
 use crate::{
-    CODEBERG_ISSUER_URL, ForgejoPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
+    CODEBERG_ISSUER_URL, ForgejoPublisher, NoMatchKind, Provider, Publisher, PublisherSpec,
 };
 
 const NOT_FOUND: &str = "Publisher with matching claims was not found";
 const REFUSED: &str = "Forgejo Actions runs triggered by 'pull_request_target', or by \
      'pull_request' from another repository, may not publish";
-
-fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::Forgejo,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
-}
 
 fn spec() -> ForgejoPublisher {
     ForgejoPublisher {
@@ -37,14 +27,12 @@ fn spec() -> ForgejoPublisher {
 }
 
 fn forgejo(id: &str, edit: impl FnOnce(&mut ForgejoPublisher)) -> Publisher {
-    let mut spec = spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::Forgejo(spec))
+    edited(id, spec(), PublisherSpec::Forgejo, edit)
 }
 
 /// A tag push run of `.forgejo/workflows/release.yml` on Codeberg, environment `pypi`.
 fn claims() -> Map<String, Value> {
-    let claims = json!({
+    object(json!({
         "iss": CODEBERG_ISSUER_URL,
         "aud": "pypi",
         "sub": "repo:octo-org-1234/sampleproject-5678:ref:refs/tags/v1.0.0",
@@ -64,8 +52,7 @@ fn claims() -> Map<String, Value> {
         "run_id": "301",
         "run_number": "12",
         "run_attempt": "1",
-    });
-    claims.as_object().cloned().unwrap_or_default()
+    }))
 }
 
 fn pull_request(head: Option<&str>) -> Map<String, Value> {
@@ -246,24 +233,16 @@ fn matching_table() {
             refused(NoMatchKind::MissingClaim, "Missing claim 'sha'"),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::Forgejo, rows);
 }
 
 #[test]
 fn key_and_provenance() {
     let spec = PublisherSpec::Forgejo(spec());
     assert_eq!(spec.issuer(), CODEBERG_ISSUER_URL);
-    assert_eq!(
-        lookup_key_for_claims(
-            Provider::Forgejo,
-            &TokenClaims::new(CODEBERG_ISSUER_URL, &claims())
-        ),
-        Ok(spec.lookup_key())
-    );
-    let found = run(&claims(), &[forgejo("a", |_| {})]).unwrap_or_else(|e| panic!("{e}"));
-    let get = |key: &str| found.stored_claims.get(key).map(String::as_str);
+    assert_token_selects(Provider::Forgejo, CODEBERG_ISSUER_URL, &claims(), &spec);
+    let stored = stored_claims_of(Provider::Forgejo, &claims(), &[forgejo("a", |_| {})]);
+    let get = |key: &str| stored.get(key).map(String::as_str);
     assert_eq!(get("workflow"), Some("release.yml"));
     assert_eq!(get("ref"), Some("refs/tags/v1.0.0"));
     assert_eq!(get("run_id"), Some("301"));

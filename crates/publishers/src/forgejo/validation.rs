@@ -2,8 +2,7 @@
 
 use crate::ForgejoPublisher;
 use crate::validation::{
-    ValidationError, bounded, ensure, issuer_url, no_space_or_control, numeric_id, required,
-    workflow_file_suffix,
+    ValidationError, bounded, issuer_url, numeric_id, plain_name, required, workflow_file,
 };
 
 /// Checks a Forgejo publisher's fields in declaration order.
@@ -11,13 +10,13 @@ pub(crate) fn validate(p: &ForgejoPublisher) -> Result<(), ValidationError> {
     name("repository_owner", &p.repository_owner)?;
     numeric_id("repository_owner_id", &p.repository_owner_id, "1234")?;
     name("repository_name", &p.repository_name)?;
-    required("workflow_filename", &p.workflow_filename)?;
-    ensure(
-        !p.workflow_filename.contains('/'),
+    workflow_file(
         "workflow_filename",
+        &p.workflow_filename,
+        !p.workflow_filename.contains('/'),
         "must be a file name without a directory, e.g. 'release.yml'",
+        "release.yml",
     )?;
-    workflow_file_suffix("workflow_filename", &p.workflow_filename, "release.yml")?;
     bounded("environment", &p.environment)?;
     required("issuer", &p.issuer)?;
     issuer_url("issuer", &p.issuer)
@@ -25,19 +24,13 @@ pub(crate) fn validate(p: &ForgejoPublisher) -> Result<(), ValidationError> {
 
 /// Owner and repository names end up in `owner/name` and in a URL path.
 fn name(field: &str, value: &str) -> Result<(), ValidationError> {
-    required(field, value)?;
-    no_space_or_control(field, value)?;
-    ensure(
-        !value.contains(['/', ':']),
-        field,
-        "must not contain '/' or ':'",
-    )
+    plain_name(field, value, &['/', ':'], "must not contain '/' or ':'")
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     #[test]
     fn validate_table() {
@@ -91,17 +84,16 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = ForgejoPublisher {
+        assert_validation_table(
+            ForgejoPublisher {
                 repository_owner: "octo-org".into(),
                 repository_name: "sampleproject".into(),
                 workflow_filename: "release.yml".into(),
                 issuer: "https://codeberg.org/api/actions".into(),
                 ..ForgejoPublisher::default()
-            };
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+            },
+            validate,
+            cases,
+        );
     }
 }

@@ -5,8 +5,8 @@ use std::collections::BTreeSet;
 
 use crate::compare::{eq_with_folded_prefix, starts_with_folded_prefix};
 use crate::reasons::{
-    self, JOB_WORKFLOW_REF_EMPTY, PULL_REQUEST_TARGET, REF_AND_SHA_EMPTY, optional_check_failed,
-    required_check_failed, shown,
+    self, JOB_WORKFLOW_REF_EMPTY, PULL_REQUEST_TARGET, REF_AND_SHA_EMPTY, optional_check,
+    required_check, required_check_failed, shown,
 };
 
 use super::workflow_ref::WORKFLOWS_DIR;
@@ -27,20 +27,18 @@ pub(crate) fn repository(configured: &str, claim: Option<&str>) -> Result<(), St
 /// spelling GitHub's API returns; ours is typed by hand, and GitHub logins are
 /// case-insensitive (the owner id pins the account).
 pub(crate) fn repository_owner(configured: &str, claim: &str) -> Result<(), String> {
-    if !claim.is_empty() && claim.eq_ignore_ascii_case(configured) {
-        Ok(())
-    } else {
-        Err(required_check_failed("repository_owner"))
-    }
+    required_check(
+        !claim.is_empty() && claim.eq_ignore_ascii_case(configured),
+        "repository_owner",
+    )
 }
 
 /// `repository_owner_id`: exact when configured (resurrection protection).
 pub(crate) fn repository_owner_id(configured: &str, claim: &str) -> Result<(), String> {
-    if configured.is_empty() || configured == claim {
-        Ok(())
-    } else {
-        Err(required_check_failed("repository_owner_id"))
-    }
+    required_check(
+        configured.is_empty() || configured == claim,
+        "repository_owner_id",
+    )
 }
 
 /// `job_workflow_ref` for a workflow of the publisher's own repository: exactly
@@ -120,11 +118,7 @@ pub(crate) fn event_name(claim: &str) -> Result<(), String> {
 /// `environment` (optional): passes when none is configured, else the claim must be
 /// non-empty and equal ignoring case.
 pub(crate) fn environment(configured: &str, claim: Option<&str>) -> Result<(), String> {
-    if environment_selects(configured, claim) {
-        Ok(())
-    } else {
-        Err(optional_check_failed("environment"))
-    }
+    optional_check(environment_selects(configured, claim), "environment")
 }
 
 /// Whether PyPI's lookup would select a publisher with environment `configured` for a
@@ -139,43 +133,31 @@ pub(crate) fn environment_selects(configured: &str, claim: Option<&str>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::RefClaimRow;
+    use crate::test_support::{RefClaimRow, assert_check_table, malformed_ref_rows, ref_mismatch};
 
     /// Reference §7.4 item 46.
     #[test]
     fn repository_table() {
-        for (configured, claim, ok) in [
-            ("foo/bar", None, false),
-            ("foo/bar", Some(""), false),
-            ("foo/bar", Some("foo/bar"), true),
-            ("Foo/bar", Some("foo/bar"), true),
-            ("FOO/bar", Some("foo/bar"), true),
-            ("foo/bar", Some("foo/baz"), false),
-        ] {
-            let expected = if ok {
-                Ok(())
-            } else {
-                Err("Check failed for required claim 'repository'".to_owned())
-            };
-            assert_eq!(
-                repository(configured, claim),
-                expected,
-                "{configured} {claim:?}"
-            );
-        }
+        assert_check_table(
+            "Check failed for required claim 'repository'",
+            repository,
+            &[
+                ("foo/bar", None, false),
+                ("foo/bar", Some(""), false),
+                ("foo/bar", Some("foo/bar"), true),
+                ("Foo/bar", Some("foo/bar"), true),
+                ("FOO/bar", Some("foo/bar"), true),
+                ("foo/bar", Some("foo/baz"), false),
+            ],
+        );
     }
 
     /// Reference §7.4 item 47 (PyPI's `test_github_publisher_job_workflow_ref`).
     #[test]
     fn job_workflow_ref_table() {
         const BASE: &str = "foo/bar/.github/workflows/baz.yml";
-        let mismatch = |got: &str| {
-            Err(format!(
-                "The job_workflow_ref claim does not match, expecting one of \
-                 ['{BASE}@notrailingslash', '{BASE}@somesha'], got '{got}'"
-            ))
-        };
-        let cases: Vec<RefClaimRow> = vec![
+        let mismatch = |got: &str| ref_mismatch("job_workflow_ref", BASE, got);
+        let mut cases: Vec<RefClaimRow> = vec![
             (
                 format!("{BASE}@refs/tags/v0.0.1"),
                 Some("refs/tags/v0.0.1"),
@@ -201,24 +183,6 @@ mod tests {
                 None,
                 None,
                 Err(REF_AND_SHA_EMPTY.into()),
-            ),
-            (
-                format!("{BASE}@fake.yml@notrailingslash"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@fake.yml@notrailingslash")),
-            ),
-            (
-                format!("{BASE}@"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@")),
-            ),
-            (
-                format!("{BASE}@@"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@@")),
             ),
             (
                 format!("{BASE}@notrailingslash@"),
@@ -258,6 +222,7 @@ mod tests {
                 mismatch("foo/bar/.github/workflows/Baz.yml@notrailingslash"),
             ),
         ];
+        cases.extend(malformed_ref_rows("job_workflow_ref", BASE));
         for (claim, git_ref, sha, expected) in cases {
             assert_eq!(
                 job_workflow_ref("foo/bar", "baz.yml", &claim, git_ref, sha),
@@ -327,23 +292,20 @@ mod tests {
     /// Reference §7.4 items 49 and 51.
     #[test]
     fn environment_table() {
-        let failed = || Err("Check failed for optional claim 'environment'".to_owned());
-        for (configured, claim, expected) in [
-            ("", None, Ok(())),
-            ("", Some(""), Ok(())),
-            ("", Some("some-environment"), Ok(())),
-            ("some-environment", Some("some-environment"), Ok(())),
-            ("some-environment", Some("sOmE-eNvIrOnMeNt"), Ok(())),
-            ("some-environment", None, failed()),
-            ("some-environment", Some(""), failed()),
-            ("some-environment", Some("some-other-environment"), failed()),
-        ] {
-            assert_eq!(
-                environment(configured, claim),
-                expected,
-                "{configured} {claim:?}"
-            );
-        }
+        assert_check_table(
+            "Check failed for optional claim 'environment'",
+            environment,
+            &[
+                ("", None, true),
+                ("", Some(""), true),
+                ("", Some("some-environment"), true),
+                ("some-environment", Some("some-environment"), true),
+                ("some-environment", Some("sOmE-eNvIrOnMeNt"), true),
+                ("some-environment", None, false),
+                ("some-environment", Some(""), false),
+                ("some-environment", Some("some-other-environment"), false),
+            ],
+        );
     }
 
     #[test]

@@ -17,14 +17,18 @@ use std::collections::BTreeMap;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::describe::commit_url;
 use crate::diagnostics::NoMatch;
-use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::keys::{LookupKey, canonical_issuer, repository_identity};
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{GITHUB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
-use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
+use crate::verdict::{
+    Problem, Verdict, case_note, plain, push_environment_description, push_environment_label,
+    token_names, token_value,
+};
 
 pub use spec::{GITHUB_ISSUER_URL, GitHubPublisher};
 pub(crate) use validation::validate;
@@ -78,9 +82,95 @@ pub(crate) struct GitHubToken {
 }
 
 impl GitHubToken {
+    /// PyPI's definition: `job_workflow_ref` and `workflow_ref` both present and different.
+    pub(crate) fn reusable_workflow_used(&self) -> bool {
+        self.workflow_ref
+            .as_deref()
+            .is_some_and(|workflow_ref| workflow_ref != self.job_workflow_ref)
+    }
+
+    /// The repository of a reusable workflow in *another* repository, if the token
+    /// comes from one.
+    fn foreign_workflow_repository(&self) -> Option<&str> {
+        workflow_repository_of(&self.job_workflow_ref)
+            .filter(|repository| !repository.eq_ignore_ascii_case(&self.repository))
+    }
+
+    /// Explains a failed `job_workflow_ref` check in the publisher's terms.
+    fn workflow_problems(&self, p: &GitHubPublisher) -> Vec<Problem> {
+        let foreign = self.foreign_workflow_repository();
+        match (p.workflow_repository.is_empty(), foreign) {
+            (true, Some(other)) => vec![Problem::text(format!(
+                "trusts only workflows of the repository itself, but the token's job_workflow_ref is a reusable workflow from {}",
+                shown(other)
+            ))],
+            (true, None) => match git_ref_of(&self.job_workflow_ref, &self.workflow_filename) {
+                Some(ran_at) if !(self.git_ref.is_empty() && self.sha.is_empty()) => vec![
+                    Problem::text(format!(
+                        "expects the workflow at this run's ref {} or sha {}, but the token's job_workflow_ref is at {}",
+                        shown(&self.git_ref),
+                        shown(&self.sha),
+                        shown(ran_at)
+                    ))
+                    .note(&format!(
+                        "a reusable workflow of the same repository must be called at the run's own ref: uses: ./.github/workflows/{}",
+                        plain(&p.workflow_filename)
+                    )),
+                ],
+                _ => vec![Problem::text("rejects the token's job_workflow_ref").restating()],
+            },
+            (false, Some(other)) => vec![
+                Problem::expects(
+                    "workflow_repository",
+                    &p.workflow_repository,
+                    token_names("job_workflow_ref", other),
+                )
+                .restating(),
+            ],
+            (false, None) => vec![
+                Problem::expects(
+                    "workflow_repository",
+                    &p.workflow_repository,
+                    "the token's job_workflow_ref is a workflow of the repository itself"
+                        .to_owned(),
+                )
+                .restating(),
+            ],
+        }
+    }
+
+    /// Remarks about the token itself, given the publishers that were checked: a
+    /// reusable workflow from another repository that none of them trusts.
+    pub(crate) fn hints<'p>(
+        &self,
+        checked: impl IntoIterator<Item = &'p GitHubPublisher>,
+    ) -> Vec<String> {
+        let Some(other) = self.foreign_workflow_repository() else {
+            return Vec::new();
+        };
+        let trusted_somewhere = checked
+            .into_iter()
+            .any(|p| p.workflow_repository.eq_ignore_ascii_case(other));
+        if trusted_somewhere {
+            return Vec::new();
+        }
+        vec![format!(
+            "the token comes from the reusable workflow {} called from {}, and no publisher trusts it: \
+             set workflow_repository = {} and workflow_filename = {} on the publisher to trust it",
+            shown(&format!("{other}{WORKFLOWS_DIR}{}", self.workflow_filename)),
+            shown(&self.repository),
+            shown(other),
+            shown(&self.workflow_filename),
+        )]
+    }
+}
+
+impl PlatformToken for GitHubToken {
+    type Spec = GitHubPublisher;
+
     /// Checks the claims PyPI requires and finds the workflow file, as PyPI does before
     /// its lookup.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         claims.require(&REQUIRED_CLAIMS)?;
         let job_workflow_ref = claims.text_or_empty("job_workflow_ref");
         let workflow_filename = extract_workflow_filename(&job_workflow_ref)
@@ -113,36 +203,22 @@ impl GitHubToken {
     }
 
     /// The repository's lookup key under the token's issuer.
-    pub(crate) fn lookup_key(&self) -> LookupKey {
-        lookup_key(&self.issuer, &self.repository)
+    fn lookup_key(&self) -> LookupKey {
+        LookupKey::for_repository(Provider::GitHub, &self.issuer, &self.repository)
     }
 
     /// `repository '<owner/repo>'`, naming what all candidates share.
-    pub(crate) fn subject(&self) -> String {
+    fn subject(&self) -> String {
         format!("repository {}", shown(&self.repository))
     }
 
     /// Provenance for the minted token.
-    pub(crate) fn stored_claims(&self) -> BTreeMap<String, String> {
+    fn stored_claims(&self) -> BTreeMap<String, String> {
         self.stored.clone()
     }
 
-    /// PyPI's definition: `job_workflow_ref` and `workflow_ref` both present and different.
-    pub(crate) fn reusable_workflow_used(&self) -> bool {
-        self.workflow_ref
-            .as_deref()
-            .is_some_and(|workflow_ref| workflow_ref != self.job_workflow_ref)
-    }
-
-    /// The repository of a reusable workflow in *another* repository, if the token
-    /// comes from one.
-    fn foreign_workflow_repository(&self) -> Option<&str> {
-        workflow_repository_of(&self.job_workflow_ref)
-            .filter(|repository| !repository.eq_ignore_ascii_case(&self.repository))
-    }
-
     /// Checks one publisher, in PyPI's order.
-    pub(crate) fn evaluate(&self, p: &GitHubPublisher) -> Verdict {
+    fn evaluate(&self, p: &GitHubPublisher) -> Verdict {
         let specificity = u8::from(!p.environment.is_empty());
         let repository = format!("{}/{}", p.repository_owner, p.repository_name);
 
@@ -228,104 +304,6 @@ impl GitHubToken {
         }
         Verdict::Pass { specificity }
     }
-
-    /// Explains a failed `job_workflow_ref` check in the publisher's terms.
-    fn workflow_problems(&self, p: &GitHubPublisher) -> Vec<Problem> {
-        let foreign = self.foreign_workflow_repository();
-        match (p.workflow_repository.is_empty(), foreign) {
-            (true, Some(other)) => vec![Problem::text(format!(
-                "trusts only workflows of the repository itself, but the token's job_workflow_ref is a reusable workflow from {}",
-                shown(other)
-            ))],
-            (true, None) => match git_ref_of(&self.job_workflow_ref, &self.workflow_filename) {
-                Some(ran_at) if !(self.git_ref.is_empty() && self.sha.is_empty()) => vec![
-                    Problem::text(format!(
-                        "expects the workflow at this run's ref {} or sha {}, but the token's job_workflow_ref is at {}",
-                        shown(&self.git_ref),
-                        shown(&self.sha),
-                        shown(ran_at)
-                    ))
-                    .note(&format!(
-                        "a reusable workflow of the same repository must be called at the run's own ref: uses: ./.github/workflows/{}",
-                        plain(&p.workflow_filename)
-                    )),
-                ],
-                _ => vec![Problem::text("rejects the token's job_workflow_ref").restating()],
-            },
-            (false, Some(other)) => vec![
-                Problem::expects(
-                    "workflow_repository",
-                    &p.workflow_repository,
-                    token_names("job_workflow_ref", other),
-                )
-                .restating(),
-            ],
-            (false, None) => vec![
-                Problem::expects(
-                    "workflow_repository",
-                    &p.workflow_repository,
-                    "the token's job_workflow_ref is a workflow of the repository itself"
-                        .to_owned(),
-                )
-                .restating(),
-            ],
-        }
-    }
-
-    /// Remarks about the token itself, given the publishers that were checked: a
-    /// reusable workflow from another repository that none of them trusts.
-    pub(crate) fn hints<'p>(
-        &self,
-        checked: impl IntoIterator<Item = &'p GitHubPublisher>,
-    ) -> Vec<String> {
-        let Some(other) = self.foreign_workflow_repository() else {
-            return Vec::new();
-        };
-        let trusted_somewhere = checked
-            .into_iter()
-            .any(|p| p.workflow_repository.eq_ignore_ascii_case(other));
-        if trusted_somewhere {
-            return Vec::new();
-        }
-        vec![format!(
-            "the token comes from the reusable workflow {} called from {}, and no publisher trusts it: \
-             set workflow_repository = {} and workflow_filename = {} on the publisher to trust it",
-            shown(&format!("{other}{WORKFLOWS_DIR}{}", self.workflow_filename)),
-            shown(&self.repository),
-            shown(other),
-            shown(&self.workflow_filename),
-        )]
-    }
-}
-
-/// Tells a publisher from its siblings of the same repository.
-pub(crate) fn label(p: &GitHubPublisher) -> String {
-    let mut label = plain(&p.workflow_filename);
-    if !p.workflow_repository.is_empty() {
-        label.push_str(&format!(" from {}", plain(&p.workflow_repository)));
-    }
-    if !p.environment.is_empty() {
-        label.push_str(&format!(", environment {}", plain(&p.environment)));
-    }
-    label
-}
-
-/// `GitHub octo-org/sampleproject release.yml (environment pypi)`.
-pub(crate) fn describe(p: &GitHubPublisher) -> String {
-    let mut text = format!(
-        "GitHub {}/{} {}",
-        p.repository_owner, p.repository_name, p.workflow_filename
-    );
-    if !p.workflow_repository.is_empty() {
-        text.push_str(&format!(" from {}", p.workflow_repository));
-    }
-    if !p.environment.is_empty() {
-        text.push_str(&format!(" (environment {})", p.environment));
-    }
-    if !p.issuer.is_empty() && canonical_issuer(&p.issuer) != GITHUB_ISSUER_URL {
-        text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
-    }
-    text
 }
 
 /// `https://github.com/{owner}/{repo}` (`…/commit/{sha}` when the sha is known). A
@@ -348,13 +326,10 @@ pub(crate) fn publisher_url(
         origin(issuer)
     };
     let base = format!("{web}/{}/{}", p.repository_owner, p.repository_name);
-    match stored
+    let sha = stored
         .and_then(|claims| claims.get("sha"))
-        .filter(|sha| !sha.is_empty())
-    {
-        Some(sha) => format!("{base}/commit/{sha}"),
-        None => base,
-    }
+        .filter(|sha| !sha.is_empty());
+    commit_url(base, sha)
 }
 
 /// `scheme://authority` of a URL.
@@ -382,33 +357,53 @@ impl Platform for GitHub {
     }
 
     fn lookup_key(spec: &GitHubPublisher, issuer: &str) -> LookupKey {
-        lookup_key(
+        LookupKey::for_repository(
+            Provider::GitHub,
             issuer,
             &format!("{}/{}", spec.repository_owner, spec.repository_name),
         )
     }
 
     fn identity_parts(spec: &GitHubPublisher) -> Vec<String> {
-        vec![
-            spec.repository_owner.to_ascii_lowercase(),
-            spec.repository_owner_id.clone(),
-            spec.repository_name.to_ascii_lowercase(),
-            spec.workflow_filename.clone(),
-            spec.environment.to_lowercase(),
-            spec.workflow_repository.to_ascii_lowercase(),
-        ]
+        let mut parts = repository_identity(
+            &spec.repository_owner,
+            &spec.repository_owner_id,
+            &spec.repository_name,
+            &spec.workflow_filename,
+            &spec.environment,
+        );
+        parts.push(spec.workflow_repository.to_ascii_lowercase());
+        parts
     }
 
     fn validate(spec: &GitHubPublisher) -> Result<(), ValidationError> {
         validate(spec)
     }
 
-    fn describe(spec: &GitHubPublisher) -> String {
-        describe(spec)
+    /// `GitHub octo-org/sampleproject release.yml (environment pypi)`.
+    fn describe(p: &GitHubPublisher) -> String {
+        let mut text = format!(
+            "GitHub {}/{} {}",
+            p.repository_owner, p.repository_name, p.workflow_filename
+        );
+        if !p.workflow_repository.is_empty() {
+            text.push_str(&format!(" from {}", p.workflow_repository));
+        }
+        push_environment_description(&mut text, &p.environment);
+        if !p.issuer.is_empty() && canonical_issuer(&p.issuer) != GITHUB_ISSUER_URL {
+            text.push_str(&format!(" on {}", canonical_issuer(&p.issuer)));
+        }
+        text
     }
 
-    fn label(spec: &GitHubPublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same repository.
+    fn label(p: &GitHubPublisher) -> String {
+        let mut label = plain(&p.workflow_filename);
+        if !p.workflow_repository.is_empty() {
+            label.push_str(&format!(" from {}", plain(&p.workflow_repository)));
+        }
+        push_environment_label(&mut label, &p.environment);
+        label
     }
 
     fn publisher_url(
@@ -416,26 +411,6 @@ impl Platform for GitHub {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         Some(publisher_url(spec, stored))
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<GitHubToken, NoMatch> {
-        GitHubToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &GitHubToken) -> LookupKey {
-        token.lookup_key()
-    }
-
-    fn token_subject(token: &GitHubToken) -> String {
-        token.subject()
-    }
-
-    fn token_stored_claims(token: &GitHubToken) -> BTreeMap<String, String> {
-        token.stored_claims()
-    }
-
-    fn evaluate(token: &GitHubToken, spec: &GitHubPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 
     fn reusable_workflow_used(token: &GitHubToken) -> bool {
@@ -457,15 +432,6 @@ impl Platform for GitHub {
     fn policy_facts(token: &GitHubToken) -> PolicyFacts {
         token.policy.clone()
     }
-}
-
-/// One repository (`owner/name`, case-insensitive) under one issuer.
-fn lookup_key(issuer: &str, repository: &str) -> LookupKey {
-    LookupKey::for_platform(
-        Provider::GitHub,
-        issuer,
-        &[&repository.to_ascii_lowercase()],
-    )
 }
 
 #[cfg(test)]

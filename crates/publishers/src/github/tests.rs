@@ -6,28 +6,19 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, SHA, assert_outcome, github_claims, github_publisher, github_spec, issuer_of,
-    matched, outcome, publisher, refused, with, without,
+    MatchRow, SHA, assert_environment_preference, assert_match_table, assert_missing_claims,
+    assert_outcome, edited, github_claims, github_publisher, github_spec, matched, outcome,
+    refused, run_match, with, without,
 };
-use crate::{
-    GITHUB_ISSUER_URL, GitHubPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
-};
+use crate::{GitHubPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher, PublisherSpec};
 
 pub(super) fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::GitHub,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
+    run_match(Provider::GitHub, claims, candidates)
 }
 
 /// A publisher `id` built from the default spec with `edit` applied.
 pub(super) fn github(id: &str, edit: impl FnOnce(&mut GitHubPublisher)) -> Publisher {
-    let mut spec = github_spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::GitHub(spec))
+    edited(id, github_spec(), PublisherSpec::GitHub, edit)
 }
 
 pub(super) const NOT_FOUND: &str = "Publisher with matching claims was not found";
@@ -52,58 +43,37 @@ fn environment_preference_table() {
         github("a", |_| {}),
         github("b", |p| p.environment = "some_environment".into()),
     ];
-    for (environment, expected) in [
-        (None, &["a"][..]),
-        (Some("some_other_environment"), &["a"]),
-        (Some("some_environment"), &["b"]),
-        (Some("sOmE_eNvIrOnMeNt"), &["b"]),
-    ] {
-        let claims = match environment {
-            Some(env) => with(github_claims(), "environment", json!(env)),
-            None => github_claims(),
-        };
-        assert_outcome(
-            &format!("{environment:?}"),
-            outcome(run(&claims, &candidates)),
-            matched(expected),
-        );
-    }
+    assert_environment_preference(
+        Provider::GitHub,
+        github_claims,
+        &candidates,
+        &[
+            (None, &["a"]),
+            (Some("some_other_environment"), &["a"]),
+            (Some("some_environment"), &["b"]),
+            (Some("sOmE_eNvIrOnMeNt"), &["b"]),
+        ],
+    );
 }
 
 /// Reference §7.4 item 50: every required claim, absent or null.
 #[test]
 fn missing_claim_table() {
-    for name in [
-        "repository",
-        "repository_owner",
-        "repository_owner_id",
-        "job_workflow_ref",
-        "jti",
-        "event_name",
-        "ref",
-        "sha",
-    ] {
-        let expected = format!("Missing claim '{name}'");
-        for claims in [
-            without(github_claims(), name),
-            with(github_claims(), name, Value::Null),
-        ] {
-            assert_outcome(
-                name,
-                outcome(run(&claims, &[github_publisher("a")])),
-                refused(NoMatchKind::MissingClaim, &expected),
-            );
-            let key = lookup_key_for_claims(
-                Provider::GitHub,
-                &TokenClaims::new(GITHUB_ISSUER_URL, &claims),
-            );
-            assert_eq!(
-                key.map_err(|e| e.to_string()),
-                Err(expected.clone()),
-                "{name}"
-            );
-        }
-    }
+    assert_missing_claims(
+        Provider::GitHub,
+        github_claims,
+        &[github_publisher("a")],
+        &[
+            "repository",
+            "repository_owner",
+            "repository_owner_id",
+            "job_workflow_ref",
+            "jti",
+            "event_name",
+            "ref",
+            "sha",
+        ],
+    );
     // PyPI reports the first missing claim in its order.
     let claims = without(without(github_claims(), "sha"), "repository_owner");
     assert_outcome(
@@ -344,7 +314,5 @@ fn matching_table() {
             matched(&["a"]),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::GitHub, rows);
 }

@@ -3,7 +3,7 @@
 
 use crate::GitHubPublisher;
 use crate::validation::{
-    ValidationError, bounded, ensure, issuer_url, numeric_id, required, workflow_file_suffix,
+    ValidationError, ensure, issuer_url, numeric_id, optional, required, workflow_file,
 };
 
 /// Characters PyPI refuses in an environment name.
@@ -51,48 +51,47 @@ fn repository_name(field: &str, value: &str) -> Result<(), ValidationError> {
 
 /// A file directly in `.github/workflows`.
 fn workflow_filename(value: &str) -> Result<(), ValidationError> {
-    const FIELD: &str = "workflow_filename";
-    required(FIELD, value)?;
-    ensure(
+    workflow_file(
+        "workflow_filename",
+        value,
         !value.contains('/'),
-        FIELD,
         "must be a file name in .github/workflows, without '/', e.g. 'release.yml'",
-    )?;
-    workflow_file_suffix(FIELD, value, "release.yml")
+        "release.yml",
+    )
 }
 
 /// PyPI's environment rules; empty means "any environment".
 fn environment(value: &str) -> Result<(), ValidationError> {
     const FIELD: &str = "environment";
-    if value.is_empty() {
-        return Ok(());
-    }
-    bounded(FIELD, value)?;
-    ensure(
-        value.trim() == value,
-        FIELD,
-        "must not start or end with whitespace",
-    )?;
-    ensure(
-        !value.chars().any(char::is_control),
-        FIELD,
-        "must not contain control characters",
-    )?;
-    ensure(
-        !value.contains(ENVIRONMENT_FORBIDDEN),
-        FIELD,
-        "must not contain any of ' \" ` , ; \\",
-    )
+    optional(FIELD, value, || {
+        ensure(
+            value.trim() == value,
+            FIELD,
+            "must not start or end with whitespace",
+        )?;
+        ensure(
+            !value.chars().any(char::is_control),
+            FIELD,
+            "must not contain control characters",
+        )?;
+        ensure(
+            !value.contains(ENVIRONMENT_FORBIDDEN),
+            FIELD,
+            "must not contain any of ' \" ` , ; \\",
+        )
+    })
 }
 
 /// `owner/repo` of another repository holding a trusted reusable workflow.
 fn workflow_repository(p: &GitHubPublisher) -> Result<(), ValidationError> {
     const FIELD: &str = "workflow_repository";
     let value = p.workflow_repository.as_str();
-    if value.is_empty() {
-        return Ok(());
-    }
-    bounded(FIELD, value)?;
+    optional(FIELD, value, || other_repository(p, value))
+}
+
+/// The form of a set `workflow_repository`, and that it is not the publisher's own.
+fn other_repository(p: &GitHubPublisher, value: &str) -> Result<(), ValidationError> {
+    const FIELD: &str = "workflow_repository";
     let form = "must name a repository as 'owner/repo', e.g. 'octo-org/shared-workflows'";
     let (owner_part, name_part) = value
         .split_once('/')
@@ -112,17 +111,7 @@ fn workflow_repository(p: &GitHubPublisher) -> Result<(), ValidationError> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
-
-    fn valid() -> GitHubPublisher {
-        GitHubPublisher {
-            repository_owner: "octo-org".into(),
-            repository_owner_id: "647025".into(),
-            repository_name: "sampleproject".into(),
-            workflow_filename: "release.yml".into(),
-            ..GitHubPublisher::default()
-        }
-    }
+    use crate::test_support::{ValidationRow, assert_validation_table, github_spec};
 
     /// One row per rule: (description, edit, expected field and message).
     #[test]
@@ -287,11 +276,6 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = valid();
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+        assert_validation_table(github_spec(), validate, cases);
     }
 }

@@ -6,8 +6,7 @@ use std::collections::BTreeSet;
 
 use crate::compare::eq_with_folded_prefix;
 use crate::reasons::{
-    self, CI_CONFIG_REF_URI_EMPTY, REF_PATH_AND_SHA_EMPTY, optional_check_failed,
-    required_check_failed,
+    self, CI_CONFIG_REF_URI_EMPTY, REF_PATH_AND_SHA_EMPTY, optional_check, required_check_failed,
 };
 
 /// `sub` = `project_path:NAMESPACE/PROJECT[:…]`: at least two `:`-separated parts, both
@@ -79,11 +78,7 @@ pub(crate) fn ci_config_ref_uri(
 /// `environment` (optional): passes when none is configured, else the claim must be
 /// non-empty and equal *with* case (GitLab environments are case-sensitive, #18330).
 pub(crate) fn environment(configured: &str, claim: Option<&str>) -> Result<(), String> {
-    if environment_selects(configured, claim) {
-        Ok(())
-    } else {
-        Err(optional_check_failed("environment"))
-    }
+    optional_check(environment_selects(configured, claim), "environment")
 }
 
 /// Whether PyPI's lookup would select a publisher with environment `configured`.
@@ -94,60 +89,50 @@ pub(crate) fn environment_selects(configured: &str, claim: Option<&str>) -> bool
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::RefClaimRow;
+    use crate::test_support::{RefClaimRow, assert_check_table, malformed_ref_rows, ref_mismatch};
 
     /// Reference §7.4 item 54 (PyPI's `test_gitlab_publisher_sub_claim`).
     #[test]
     fn sub_table() {
-        for (truth, claim, ok) in [
-            ("repo:foo/bar", None, false),
-            ("repo:foo/bar", Some(""), false),
-            ("repo:foo/bar", Some("repo"), false),
-            ("repo:foo/bar", Some("repo:"), false),
-            ("repo:foo/bar", Some(":foo/bar"), false),
-            ("repo:foo/bar", Some("repo:foo/bar:someotherstuff"), true),
-            ("repo:foo/bar", Some("repo:foo/bar:"), true),
-            ("repo:foo/bar", Some("repo:foo/bar"), true),
-            ("repo:foo/bar", Some("REPO:FOO/BAR"), true),
-            ("repo:foo/bar-baz", Some("repo:foo/bar"), false),
-            ("repo:foo/bar", Some("repo:foo/bar-baz"), false),
-            (
-                "project_path:coBib/cobib",
-                Some("project_path:cobib/cobib:ref_type:branch:ref:main"),
-                true,
-            ),
-        ] {
-            let expected = if ok {
-                Ok(())
-            } else {
-                Err("Check failed for required claim 'sub'".to_owned())
-            };
-            assert_eq!(sub(truth, claim), expected, "{truth} {claim:?}");
-        }
+        assert_check_table(
+            "Check failed for required claim 'sub'",
+            sub,
+            &[
+                ("repo:foo/bar", None, false),
+                ("repo:foo/bar", Some(""), false),
+                ("repo:foo/bar", Some("repo"), false),
+                ("repo:foo/bar", Some("repo:"), false),
+                ("repo:foo/bar", Some(":foo/bar"), false),
+                ("repo:foo/bar", Some("repo:foo/bar:someotherstuff"), true),
+                ("repo:foo/bar", Some("repo:foo/bar:"), true),
+                ("repo:foo/bar", Some("repo:foo/bar"), true),
+                ("repo:foo/bar", Some("REPO:FOO/BAR"), true),
+                ("repo:foo/bar-baz", Some("repo:foo/bar"), false),
+                ("repo:foo/bar", Some("repo:foo/bar-baz"), false),
+                (
+                    "project_path:coBib/cobib",
+                    Some("project_path:cobib/cobib:ref_type:branch:ref:main"),
+                    true,
+                ),
+            ],
+        );
     }
 
     /// Reference §7.4 item 55.
     #[test]
     fn project_path_table() {
-        for (configured, claim, ok) in [
-            ("foo/bar", Some("foo/bar"), true),
-            ("Foo/Bar", Some("foo/bar"), true),
-            ("foo/bar", Some("FOO/BAR"), true),
-            ("foo/bar", Some("foo/baz"), false),
-            ("foo/bar", Some(""), false),
-            ("foo/bar", None, false),
-        ] {
-            let expected = if ok {
-                Ok(())
-            } else {
-                Err("Check failed for required claim 'project_path'".to_owned())
-            };
-            assert_eq!(
-                project_path(configured, claim),
-                expected,
-                "{configured} {claim:?}"
-            );
-        }
+        assert_check_table(
+            "Check failed for required claim 'project_path'",
+            project_path,
+            &[
+                ("foo/bar", Some("foo/bar"), true),
+                ("Foo/Bar", Some("foo/bar"), true),
+                ("foo/bar", Some("FOO/BAR"), true),
+                ("foo/bar", Some("foo/baz"), false),
+                ("foo/bar", Some(""), false),
+                ("foo/bar", None, false),
+            ],
+        );
     }
 
     /// Reference §7.4 item 56 (PyPI's `test_gitlab_publisher_ci_config_ref_uri`), plus
@@ -155,14 +140,9 @@ mod tests {
     #[test]
     fn ci_config_ref_uri_table() {
         const BASE: &str = "gitlab.com/foo/bar//workflows/baz.yml";
-        let mismatch = |got: &str| {
-            Err(format!(
-                "The ci_config_ref_uri claim does not match, expecting one of \
-                 ['{BASE}@notrailingslash', '{BASE}@somesha'], got '{got}'"
-            ))
-        };
+        let mismatch = |got: &str| ref_mismatch("ci_config_ref_uri", BASE, got);
         let empty_refs = || Err(REF_PATH_AND_SHA_EMPTY.to_owned());
-        let cases: Vec<RefClaimRow> = vec![
+        let mut cases: Vec<RefClaimRow> = vec![
             (
                 format!("{BASE}@notrailingslash"),
                 Some("notrailingslash"),
@@ -201,24 +181,6 @@ mod tests {
             ),
             (format!("{BASE}@"), None, None, empty_refs()),
             (
-                format!("{BASE}@fake.yml@notrailingslash"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@fake.yml@notrailingslash")),
-            ),
-            (
-                format!("{BASE}@"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@")),
-            ),
-            (
-                format!("{BASE}@@"),
-                Some("notrailingslash"),
-                Some("somesha"),
-                mismatch(&format!("{BASE}@@")),
-            ),
-            (
                 "gitlab.com/foo/bar//workflows/baz.yml@notrailing".into(),
                 Some("notrailingslash"),
                 Some("somesha"),
@@ -256,6 +218,7 @@ mod tests {
                 mismatch(&format!("{BASE}@NoTrailingSlash")),
             ),
         ];
+        cases.extend(malformed_ref_rows("ci_config_ref_uri", BASE));
         for (claim, ref_path, sha, expected) in cases {
             assert_eq!(
                 ci_config_ref_uri(
@@ -274,21 +237,18 @@ mod tests {
     /// Reference §7.4 item 57: case-sensitive.
     #[test]
     fn environment_table() {
-        let failed = || Err("Check failed for optional claim 'environment'".to_owned());
-        for (configured, claim, expected) in [
-            ("", None, Ok(())),
-            ("", Some("anything"), Ok(())),
-            ("some-environment", Some("some-environment"), Ok(())),
-            ("SomeEnvironment", Some("SomeEnvironment"), Ok(())),
-            ("some-environment", Some("sOmE-eNvIrOnMeNt"), failed()),
-            ("some-environment", None, failed()),
-            ("some-environment", Some(""), failed()),
-        ] {
-            assert_eq!(
-                environment(configured, claim),
-                expected,
-                "{configured} {claim:?}"
-            );
-        }
+        assert_check_table(
+            "Check failed for optional claim 'environment'",
+            environment,
+            &[
+                ("", None, true),
+                ("", Some("anything"), true),
+                ("some-environment", Some("some-environment"), true),
+                ("SomeEnvironment", Some("SomeEnvironment"), true),
+                ("some-environment", Some("sOmE-eNvIrOnMeNt"), false),
+                ("some-environment", None, false),
+                ("some-environment", Some(""), false),
+            ],
+        );
     }
 }

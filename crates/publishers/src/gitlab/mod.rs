@@ -16,14 +16,18 @@ use std::collections::BTreeMap;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::describe::commit_url;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::policy::{PolicyClaims, PolicyFacts};
 use crate::reasons::{GITLAB_WORKFLOW_NOT_EXTRACTED, shown};
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
-use crate::verdict::{Problem, Verdict, case_note, plain, token_names, token_value};
+use crate::verdict::{
+    Problem, Verdict, case_note, plain, push_environment_description, push_environment_label,
+    token_names, token_value,
+};
 
 use ci_config_ref::{extract_workflow_filepath, issuer_host};
 pub use spec::{GITLAB_ISSUER_URL, GitLabPublisher};
@@ -72,9 +76,11 @@ pub(crate) struct GitLabToken {
     stored: BTreeMap<String, String>,
 }
 
-impl GitLabToken {
+impl PlatformToken for GitLabToken {
+    type Spec = GitLabPublisher;
+
     /// Checks the claims PyPI requires and finds the pipeline file.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         claims.require(&REQUIRED_CLAIMS)?;
         let ci_config_ref_uri = claims.text_or_empty("ci_config_ref_uri");
         let workflow_filepath = extract_workflow_filepath(&ci_config_ref_uri)
@@ -106,22 +112,22 @@ impl GitLabToken {
     }
 
     /// The project's lookup key under the token's issuer.
-    pub(crate) fn lookup_key(&self) -> LookupKey {
+    fn lookup_key(&self) -> LookupKey {
         lookup_key(&self.issuer, &self.project_path)
     }
 
     /// `project '<namespace/project>'`.
-    pub(crate) fn subject(&self) -> String {
+    fn subject(&self) -> String {
         format!("project {}", shown(&self.project_path))
     }
 
     /// Provenance for the minted token.
-    pub(crate) fn stored_claims(&self) -> BTreeMap<String, String> {
+    fn stored_claims(&self) -> BTreeMap<String, String> {
         self.stored.clone()
     }
 
     /// Checks one publisher, in PyPI's order.
-    pub(crate) fn evaluate(&self, p: &GitLabPublisher) -> Verdict {
+    fn evaluate(&self, p: &GitLabPublisher) -> Verdict {
         let specificity = u8::from(!p.environment.is_empty());
         let project_path = format!("{}/{}", p.namespace, p.project);
 
@@ -217,51 +223,16 @@ fn publisher_issuer(p: &GitLabPublisher) -> &str {
     }
 }
 
-/// Tells a publisher from its siblings of the same project.
-pub(crate) fn label(p: &GitLabPublisher) -> String {
-    let mut label = plain(&p.workflow_filepath);
-    if !p.environment.is_empty() {
-        label.push_str(&format!(", environment {}", plain(&p.environment)));
-    }
-    for (name, id) in [
-        ("namespace_id", &p.namespace_id),
-        ("project_id", &p.project_id),
-    ] {
-        if !id.is_empty() {
-            label.push_str(&format!(", {name} {}", plain(id)));
-        }
-    }
-    label
-}
-
-/// `GitLab group/project .gitlab-ci.yml (environment pypi) on https://gitlab.example.com`.
-pub(crate) fn describe(p: &GitLabPublisher) -> String {
-    let mut text = format!(
-        "GitLab {}/{} {}",
-        p.namespace, p.project, p.workflow_filepath
-    );
-    if !p.environment.is_empty() {
-        text.push_str(&format!(" (environment {})", p.environment));
-    }
-    if publisher_issuer(p) != GITLAB_ISSUER_URL {
-        text.push_str(&format!(" on {}", publisher_issuer(p)));
-    }
-    text
-}
-
 /// `{issuer}/{namespace}/{project}`, with `/commit/{sha}` when the sha is known.
 pub(crate) fn publisher_url(
     p: &GitLabPublisher,
     stored: Option<&BTreeMap<String, String>>,
 ) -> String {
     let base = format!("{}/{}/{}", publisher_issuer(p), p.namespace, p.project);
-    match stored
+    let sha = stored
         .and_then(|claims| claims.get("sha"))
-        .filter(|sha| !sha.is_empty())
-    {
-        Some(sha) => format!("{base}/commit/{sha}"),
-        None => base,
-    }
+        .filter(|sha| !sha.is_empty());
+    commit_url(base, sha)
 }
 
 /// The GitLab platform, as registered in `registry.rs`.
@@ -298,12 +269,32 @@ impl Platform for GitLab {
         validate(spec)
     }
 
-    fn describe(spec: &GitLabPublisher) -> String {
-        describe(spec)
+    /// `GitLab group/project .gitlab-ci.yml (environment pypi) on https://gitlab.example.com`.
+    fn describe(p: &GitLabPublisher) -> String {
+        let mut text = format!(
+            "GitLab {}/{} {}",
+            p.namespace, p.project, p.workflow_filepath
+        );
+        push_environment_description(&mut text, &p.environment);
+        if publisher_issuer(p) != GITLAB_ISSUER_URL {
+            text.push_str(&format!(" on {}", publisher_issuer(p)));
+        }
+        text
     }
 
-    fn label(spec: &GitLabPublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same project.
+    fn label(p: &GitLabPublisher) -> String {
+        let mut label = plain(&p.workflow_filepath);
+        push_environment_label(&mut label, &p.environment);
+        for (name, id) in [
+            ("namespace_id", &p.namespace_id),
+            ("project_id", &p.project_id),
+        ] {
+            if !id.is_empty() {
+                label.push_str(&format!(", {name} {}", plain(id)));
+            }
+        }
+        label
     }
 
     fn publisher_url(
@@ -311,26 +302,6 @@ impl Platform for GitLab {
         stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         Some(publisher_url(spec, stored))
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<GitLabToken, NoMatch> {
-        GitLabToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &GitLabToken) -> LookupKey {
-        token.lookup_key()
-    }
-
-    fn token_subject(token: &GitLabToken) -> String {
-        token.subject()
-    }
-
-    fn token_stored_claims(token: &GitLabToken) -> BTreeMap<String, String> {
-        token.stored_claims()
-    }
-
-    fn evaluate(token: &GitLabToken, spec: &GitLabPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 
     const POLICY_CLAIMS: PolicyClaims = PolicyClaims {

@@ -5,30 +5,24 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, SHA, assert_outcome, gitlab_claims, gitlab_publisher, gitlab_spec, issuer_of,
-    matched, outcome, publisher, refused, with, without,
+    MatchRow, SHA, assert_environment_preference, assert_match_table, assert_missing_claims,
+    edited, gitlab_claims, gitlab_publisher, gitlab_spec, matched, refused, run_match, with,
+    without,
 };
 use crate::{
     GITLAB_ISSUER_URL, GitLabPublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match,
+    PublisherSpec,
 };
 
 pub(super) const NOT_FOUND: &str = "Publisher with matching claims was not found";
 pub(super) const CUSTOM: &str = "https://gitlab.custom-company.com";
 
 pub(super) fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::GitLab,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
+    run_match(Provider::GitLab, claims, candidates)
 }
 
 pub(super) fn gitlab(id: &str, edit: impl FnOnce(&mut GitLabPublisher)) -> Publisher {
-    let mut spec = gitlab_spec();
-    edit(&mut spec);
-    publisher(id, PublisherSpec::GitLab(spec))
+    edited(id, gitlab_spec(), PublisherSpec::GitLab, edit)
 }
 
 /// Claims of a pipeline of `project_path` on `issuer` (host derived from it).
@@ -60,48 +54,36 @@ fn environment_preference_table() {
         gitlab("b", |p| p.environment = "some_environment".into()),
         gitlab("c", |p| p.environment = "SomeEnvironment".into()),
     ];
-    for (environment, expected) in [
-        (None, "a"),
-        (Some("some_other_environment"), "a"),
-        (Some("some_environment"), "b"),
-        (Some("sOmE_eNvIrOnMeNt"), "a"),
-        (Some("SomeEnvironment"), "c"),
-    ] {
-        let claims = match environment {
-            Some(env) => with(gitlab_claims(), "environment", json!(env)),
-            None => gitlab_claims(),
-        };
-        assert_outcome(
-            &format!("{environment:?}"),
-            outcome(run(&claims, &candidates)),
-            matched(&[expected]),
-        );
-    }
+    assert_environment_preference(
+        Provider::GitLab,
+        gitlab_claims,
+        &candidates,
+        &[
+            (None, &["a"]),
+            (Some("some_other_environment"), &["a"]),
+            (Some("some_environment"), &["b"]),
+            (Some("sOmE_eNvIrOnMeNt"), &["a"]),
+            (Some("SomeEnvironment"), &["c"]),
+        ],
+    );
 }
 
 /// Reference §3.3: every required claim, absent or null.
 #[test]
 fn missing_claim_table() {
-    for name in [
-        "sub",
-        "project_path",
-        "ci_config_ref_uri",
-        "jti",
-        "ref_path",
-        "sha",
-    ] {
-        let expected = format!("Missing claim '{name}'");
-        for claims in [
-            without(gitlab_claims(), name),
-            with(gitlab_claims(), name, Value::Null),
-        ] {
-            assert_outcome(
-                name,
-                outcome(run(&claims, &[gitlab_publisher("a")])),
-                refused(NoMatchKind::MissingClaim, &expected),
-            );
-        }
-    }
+    assert_missing_claims(
+        Provider::GitLab,
+        gitlab_claims,
+        &[gitlab_publisher("a")],
+        &[
+            "sub",
+            "project_path",
+            "ci_config_ref_uri",
+            "jti",
+            "ref_path",
+            "sha",
+        ],
+    );
 }
 
 /// One row per case: (description, claims, candidates, outcome).
@@ -340,7 +322,5 @@ fn matching_table() {
             ),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::GitLab, rows);
 }

@@ -3,7 +3,7 @@
 
 use crate::GitLabPublisher;
 use crate::validation::{
-    ValidationError, bounded, ensure, issuer_url, numeric_id, required, workflow_file_suffix,
+    ValidationError, ensure, issuer_url, numeric_id, optional, required, workflow_file,
 };
 
 /// Checks a GitLab publisher's fields in declaration order.
@@ -68,36 +68,33 @@ fn path_name(
 
 /// The top-level pipeline file, relative to the repository root.
 fn workflow_filepath(value: &str) -> Result<(), ValidationError> {
-    const FIELD: &str = "workflow_filepath";
-    required(FIELD, value)?;
-    ensure(
+    workflow_file(
+        "workflow_filepath",
+        value,
         !value.starts_with('/'),
-        FIELD,
         "must be relative to the repository root, without a leading '/', e.g. '.gitlab-ci.yml'",
-    )?;
-    workflow_file_suffix(FIELD, value, ".gitlab-ci.yml")
+        ".gitlab-ci.yml",
+    )
 }
 
 /// `^[a-zA-Z0-9\-_/${} ]+$`; empty means "any environment".
 fn environment(value: &str) -> Result<(), ValidationError> {
     const FIELD: &str = "environment";
-    if value.is_empty() {
-        return Ok(());
-    }
-    bounded(FIELD, value)?;
-    ensure(
-        value.chars().all(|c| {
-            c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '$' | '{' | '}' | ' ')
-        }),
-        FIELD,
-        "may contain only ASCII letters, digits, spaces and '-', '_', '/', '$', '{', '}'",
-    )
+    optional(FIELD, value, || {
+        ensure(
+            value.chars().all(|c| {
+                c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '/' | '$' | '{' | '}' | ' ')
+            }),
+            FIELD,
+            "may contain only ASCII letters, digits, spaces and '-', '_', '/', '$', '{', '}'",
+        )
+    })
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::ValidationRow;
+    use crate::test_support::{ValidationRow, assert_validation_table};
 
     fn valid() -> GitLabPublisher {
         GitLabPublisher {
@@ -257,11 +254,6 @@ mod tests {
                 )),
             ),
         ];
-        for (description, edit, expected) in cases {
-            let mut p = valid();
-            edit(&mut p);
-            let expected = expected.map(|(field, message)| ValidationError::new(field, message));
-            assert_eq!(validate(&p).err(), expected, "{description}");
-        }
+        assert_validation_table(valid(), validate, cases);
     }
 }

@@ -3,34 +3,22 @@
 
 use serde_json::Value;
 
-use crate::reasons::{optional_check_failed, required_check_failed};
+use crate::reasons::{optional_check, required_check};
 
 /// `email`: exact, case-sensitive.
 pub(crate) fn email(configured: &str, claim: Option<&str>) -> Result<(), String> {
-    if claim == Some(configured) {
-        Ok(())
-    } else {
-        Err(required_check_failed("email"))
-    }
+    required_check(claim == Some(configured), "email")
 }
 
 /// `email_verified`: the JSON boolean `true`, nothing truthy (PyPI's
 /// `check_claim_invariant(True)`, reference §7.4 item 65).
 pub(crate) fn email_verified(claim: Option<&Value>) -> Result<(), String> {
-    if claim == Some(&Value::Bool(true)) {
-        Ok(())
-    } else {
-        Err(required_check_failed("email_verified"))
-    }
+    required_check(claim == Some(&Value::Bool(true)), "email_verified")
 }
 
 /// `sub` (optional): passes when none is configured, else must be present and exact.
 pub(crate) fn sub(configured: &str, claim: Option<&str>) -> Result<(), String> {
-    if sub_selects(configured, claim) {
-        Ok(())
-    } else {
-        Err(optional_check_failed("sub"))
-    }
+    optional_check(sub_selects(configured, claim), "sub")
 }
 
 /// Whether PyPI's lookup would select a publisher with `sub` = `configured`.
@@ -43,6 +31,7 @@ mod tests {
     use serde_json::json;
 
     use super::*;
+    use crate::test_support::assert_check_table;
 
     /// Reference §7.4 items 60 and 65.
     #[test]
@@ -64,17 +53,18 @@ mod tests {
     /// Reference §7.4 item 61.
     #[test]
     fn sub_table() {
-        let failed = || Err("Check failed for optional claim 'sub'".to_owned());
-        for (configured, claim, expected) in [
-            ("fakesubject", Some("fakesubject"), Ok(())),
-            ("fakesubject", Some("wrongsubject"), failed()),
-            ("fakesubject", Some("FAKESUBJECT"), failed()),
-            ("", Some("anything"), Ok(())),
-            ("", None, Ok(())),
-            ("fakesubject", None, failed()),
-        ] {
-            assert_eq!(sub(configured, claim), expected, "{configured} {claim:?}");
-        }
+        assert_check_table(
+            "Check failed for optional claim 'sub'",
+            sub,
+            &[
+                ("fakesubject", Some("fakesubject"), true),
+                ("fakesubject", Some("wrongsubject"), false),
+                ("fakesubject", Some("FAKESUBJECT"), false),
+                ("", Some("anything"), true),
+                ("", None, true),
+                ("fakesubject", None, false),
+            ],
+        );
     }
 
     #[test]

@@ -16,7 +16,7 @@ use crate::Provider;
 use crate::claims::TokenClaims;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::reasons::shown;
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
@@ -38,9 +38,11 @@ pub(crate) struct GoogleToken {
     stored: BTreeMap<String, String>,
 }
 
-impl GoogleToken {
+impl PlatformToken for GoogleToken {
+    type Spec = GooglePublisher;
+
     /// Checks the issuer (Google publishers trust only Google's) and the required claims.
-    pub(crate) fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
+    fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         if canonical_issuer(claims.issuer) != GOOGLE_ISSUER_URL {
             return Err(NoMatch::issuer_mismatch(claims.issuer, GOOGLE_ISSUER_URL));
         }
@@ -55,22 +57,22 @@ impl GoogleToken {
     }
 
     /// The email's lookup key.
-    pub(crate) fn lookup_key(&self) -> LookupKey {
+    fn lookup_key(&self) -> LookupKey {
         lookup_key(&self.issuer, &self.email)
     }
 
     /// `email '<email>'`.
-    pub(crate) fn subject(&self) -> String {
+    fn subject(&self) -> String {
         format!("email {}", shown(&self.email))
     }
 
     /// Provenance for the minted token.
-    pub(crate) fn stored_claims(&self) -> BTreeMap<String, String> {
+    fn stored_claims(&self) -> BTreeMap<String, String> {
         self.stored.clone()
     }
 
     /// Checks one publisher, in PyPI's order.
-    pub(crate) fn evaluate(&self, p: &GooglePublisher) -> Verdict {
+    fn evaluate(&self, p: &GooglePublisher) -> Verdict {
         let specificity = u8::from(!p.sub.is_empty());
         if !checks::sub_selects(&p.sub, self.sub.as_deref()) {
             let problem = Problem::expects("sub", &p.sub, token_value("sub", self.sub.as_deref()));
@@ -99,24 +101,6 @@ impl GoogleToken {
     }
 }
 
-/// Tells a publisher from its siblings of the same email.
-pub(crate) fn label(p: &GooglePublisher) -> String {
-    if p.sub.is_empty() {
-        "any sub".to_owned()
-    } else {
-        format!("sub {}", plain(&p.sub))
-    }
-}
-
-/// `Google ci@project.iam.gserviceaccount.com (sub 1234)`.
-pub(crate) fn describe(p: &GooglePublisher) -> String {
-    if p.sub.is_empty() {
-        format!("Google {}", p.email)
-    } else {
-        format!("Google {} (sub {})", p.email, p.sub)
-    }
-}
-
 /// The Google platform, as registered in `registry.rs`.
 #[derive(Debug)]
 pub(crate) struct Google;
@@ -140,12 +124,22 @@ impl Platform for Google {
         validate(spec)
     }
 
-    fn describe(spec: &GooglePublisher) -> String {
-        describe(spec)
+    /// `Google ci@project.iam.gserviceaccount.com (sub 1234)`.
+    fn describe(p: &GooglePublisher) -> String {
+        if p.sub.is_empty() {
+            format!("Google {}", p.email)
+        } else {
+            format!("Google {} (sub {})", p.email, p.sub)
+        }
     }
 
-    fn label(spec: &GooglePublisher) -> String {
-        label(spec)
+    /// Tells a publisher from its siblings of the same email.
+    fn label(p: &GooglePublisher) -> String {
+        if p.sub.is_empty() {
+            "any sub".to_owned()
+        } else {
+            format!("sub {}", plain(&p.sub))
+        }
     }
 
     fn publisher_url(
@@ -153,26 +147,6 @@ impl Platform for Google {
         _stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         None
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<GoogleToken, NoMatch> {
-        GoogleToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &GoogleToken) -> LookupKey {
-        token.lookup_key()
-    }
-
-    fn token_subject(token: &GoogleToken) -> String {
-        token.subject()
-    }
-
-    fn token_stored_claims(token: &GoogleToken) -> BTreeMap<String, String> {
-        token.stored_claims()
-    }
-
-    fn evaluate(token: &GoogleToken, spec: &GooglePublisher) -> Verdict {
-        token.evaluate(spec)
     }
 }
 

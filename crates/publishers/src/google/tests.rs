@@ -4,23 +4,18 @@
 use serde_json::{Map, Value, json};
 
 use crate::test_support::{
-    MatchRow, NOW, assert_outcome, google_claims, google_spec, issuer_of, matched, outcome,
-    publisher, refused, with, without,
+    MatchRow, assert_match_table, assert_outcome, assert_token_selects, claim_map, google_claims,
+    google_spec, matched, outcome, publisher, refused, run_match, stored_claims_of, with, without,
 };
 use crate::{
     GOOGLE_ISSUER_URL, GooglePublisher, Match, NoMatch, NoMatchKind, Provider, Publisher,
-    PublisherSpec, TokenClaims, find_match, lookup_key_for_claims,
+    PublisherSpec,
 };
 
 const NOT_FOUND: &str = "Publisher with matching claims was not found";
 
 fn run(claims: &Map<String, Value>, candidates: &[Publisher]) -> Result<Match, NoMatch> {
-    find_match(
-        Provider::Google,
-        &TokenClaims::new(issuer_of(claims), claims),
-        candidates,
-        NOW,
-    )
+    run_match(Provider::Google, claims, candidates)
 }
 
 fn google(id: &str, sub: &str) -> Publisher {
@@ -159,35 +154,27 @@ fn matching_table() {
             ),
         ),
     ];
-    for (description, claims, candidates, expected) in rows {
-        assert_outcome(description, outcome(run(&claims, &candidates)), expected);
-    }
+    assert_match_table(Provider::Google, rows);
 }
 
 #[test]
 fn lookup_key_and_stored_claims() {
     let claims = google_claims();
-    let key = lookup_key_for_claims(
+    let spec = PublisherSpec::Google(google_spec());
+    assert_token_selects(Provider::Google, GOOGLE_ISSUER_URL, &claims, &spec);
+    assert_token_selects(
         Provider::Google,
-        &TokenClaims::new(GOOGLE_ISSUER_URL, &claims),
+        "https://accounts.google.com/",
+        &claims,
+        &spec,
     );
-    assert_eq!(key, Ok(PublisherSpec::Google(google_spec()).lookup_key()));
-    let key = lookup_key_for_claims(
-        Provider::Google,
-        &TokenClaims::new("https://accounts.google.com/", &claims),
-    );
-    assert_eq!(key, Ok(PublisherSpec::Google(google_spec()).lookup_key()));
 
-    let found = run(&claims, &[google("a", "")]).unwrap_or_else(|e| panic!("{e}"));
-    let expected: Vec<(&str, &str)> = vec![
+    let stored = stored_claims_of(Provider::Google, &claims, &[google("a", "")]);
+    let expected = claim_map(&[
         ("email", "publisher@my-project.iam.gserviceaccount.com"),
         ("issuer", GOOGLE_ISSUER_URL),
         ("sub", "112233445566778899000"),
         ("subject", "112233445566778899000"),
-    ];
-    let expected = expected
-        .into_iter()
-        .map(|(k, v)| (k.to_owned(), v.to_owned()))
-        .collect();
-    assert_eq!(found.stored_claims, expected);
+    ]);
+    assert_eq!(stored, expected);
 }

@@ -1,16 +1,12 @@
 //! Input rules for Google publishers (reference §3.4).
 
 use crate::GooglePublisher;
-use crate::validation::{ValidationError, bounded, ensure, no_space_or_control, required};
+use crate::validation::{ValidationError, ensure, no_space_or_control, optional, required};
 
 /// Checks a Google publisher's fields in declaration order.
 pub(crate) fn validate(p: &GooglePublisher) -> Result<(), ValidationError> {
     email(&p.email)?;
-    if !p.sub.is_empty() {
-        bounded("sub", &p.sub)?;
-        no_space_or_control("sub", &p.sub)?;
-    }
-    Ok(())
+    optional("sub", &p.sub, || no_space_or_control("sub", &p.sub))
 }
 
 /// `local@domain.tld`: one `@`, a non-empty local part, a dotted domain of ASCII

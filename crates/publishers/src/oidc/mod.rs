@@ -17,9 +17,10 @@ use serde_json::Value;
 
 use crate::Provider;
 use crate::claims::TokenClaims;
+use crate::compare::star_matches;
 use crate::diagnostics::NoMatch;
 use crate::keys::{LookupKey, canonical_issuer};
-use crate::platform::Platform;
+use crate::platform::{Platform, PlatformToken};
 use crate::reasons::shown;
 use crate::stored::StoredClaims;
 use crate::validation::ValidationError;
@@ -31,24 +32,6 @@ pub(crate) use validation::validate_for_issuer;
 /// Whether a bound value is a glob.
 pub(crate) fn is_glob(value: &str) -> bool {
     value.contains('*')
-}
-
-/// `*` matches any run of characters (claims are not paths); everything else is literal.
-fn glob_matches(pattern: &str, value: &str) -> bool {
-    let pieces: Vec<&str> = pattern.split('*').collect();
-    let [first, middle @ .., last] = pieces.as_slice() else {
-        return pattern == value;
-    };
-    let Some(mut rest) = value.strip_prefix(first) else {
-        return false;
-    };
-    for piece in middle {
-        match rest.find(piece) {
-            Some(at) => rest = &rest[at + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// A custom issuer's token, read once with its issuer's rules.
@@ -80,7 +63,9 @@ fn claim_text(value: Option<&Value>) -> ClaimText {
     }
 }
 
-impl OidcToken {
+impl PlatformToken for OidcToken {
+    type Spec = OidcPublisher;
+
     fn read(claims: &TokenClaims<'_>) -> Result<Self, NoMatch> {
         let rules = claims.oidc_rules.cloned().unwrap_or_default();
         let Some(lookup_claim) = rules.required_claims.first().cloned() else {
@@ -112,6 +97,22 @@ impl OidcToken {
         })
     }
 
+    fn lookup_key(&self) -> LookupKey {
+        LookupKey::for_platform(
+            Provider::Oidc,
+            &self.issuer,
+            &[&self.lookup_claim, &self.lookup_value],
+        )
+    }
+
+    fn subject(&self) -> String {
+        format!("{} {}", self.lookup_claim, shown(&self.lookup_value))
+    }
+
+    fn stored_claims(&self) -> BTreeMap<String, String> {
+        self.stored.clone()
+    }
+
     /// Checks every bound claim, in name order; the first mismatch is the reason.
     fn evaluate(&self, p: &OidcPublisher) -> Verdict {
         let specificity = u8::try_from(p.claims.len()).unwrap_or(u8::MAX);
@@ -132,7 +133,7 @@ impl OidcToken {
                 )),
                 ClaimText::Text(found) => {
                     let ok = if glob {
-                        glob_matches(expected, &found)
+                        star_matches(expected, &found)
                     } else {
                         *expected == found
                     };
@@ -158,28 +159,6 @@ impl OidcToken {
             ),
         }
     }
-}
-
-/// `claims repository_id='42', ref='refs/tags/v*'` without the lookup claim every
-/// candidate shares.
-pub(crate) fn label(p: &OidcPublisher) -> String {
-    let parts: Vec<String> = p
-        .claims
-        .iter()
-        .filter(|(name, _)| **name != p.lookup_claim)
-        .map(|(name, value)| format!("{name}={}", plain(value)))
-        .collect();
-    format!("claims {}", parts.join(", "))
-}
-
-/// `OIDC https://ci.example.com repository_id=42, tenant_id=acme`.
-pub(crate) fn describe(p: &OidcPublisher) -> String {
-    let parts: Vec<String> = p
-        .claims
-        .iter()
-        .map(|(name, value)| format!("{name}={value}"))
-        .collect();
-    format!("OIDC {} {}", canonical_issuer(&p.issuer), parts.join(", "))
 }
 
 /// The custom-issuer platform, as registered in `registry.rs`.
@@ -218,12 +197,26 @@ impl Platform for Oidc {
         validation::validate(spec)
     }
 
-    fn describe(spec: &OidcPublisher) -> String {
-        describe(spec)
+    /// `OIDC https://ci.example.com repository_id=42, tenant_id=acme`.
+    fn describe(p: &OidcPublisher) -> String {
+        let parts: Vec<String> = p
+            .claims
+            .iter()
+            .map(|(name, value)| format!("{name}={value}"))
+            .collect();
+        format!("OIDC {} {}", canonical_issuer(&p.issuer), parts.join(", "))
     }
 
-    fn label(spec: &OidcPublisher) -> String {
-        label(spec)
+    /// `claims repository_id='42', ref='refs/tags/v*'` without the lookup claim every
+    /// candidate shares.
+    fn label(p: &OidcPublisher) -> String {
+        let parts: Vec<String> = p
+            .claims
+            .iter()
+            .filter(|(name, _)| **name != p.lookup_claim)
+            .map(|(name, value)| format!("{name}={}", plain(value)))
+            .collect();
+        format!("claims {}", parts.join(", "))
     }
 
     fn publisher_url(
@@ -231,30 +224,6 @@ impl Platform for Oidc {
         _stored: Option<&BTreeMap<String, String>>,
     ) -> Option<String> {
         None
-    }
-
-    fn read_token(claims: &TokenClaims<'_>) -> Result<OidcToken, NoMatch> {
-        OidcToken::read(claims)
-    }
-
-    fn token_lookup_key(token: &OidcToken) -> LookupKey {
-        LookupKey::for_platform(
-            Provider::Oidc,
-            &token.issuer,
-            &[&token.lookup_claim, &token.lookup_value],
-        )
-    }
-
-    fn token_subject(token: &OidcToken) -> String {
-        format!("{} {}", token.lookup_claim, shown(&token.lookup_value))
-    }
-
-    fn token_stored_claims(token: &OidcToken) -> BTreeMap<String, String> {
-        token.stored.clone()
-    }
-
-    fn evaluate(token: &OidcToken, spec: &OidcPublisher) -> Verdict {
-        token.evaluate(spec)
     }
 }
 

@@ -3,6 +3,7 @@
 //! number of segments, zero included. Nothing else is special, so a ref name written
 //! literally matches only itself.
 
+use crate::compare::star_matches;
 use crate::validation::{MAX_FIELD_LEN, ValidationError};
 
 /// Most patterns one policy may list: enough for every release scheme, small enough
@@ -23,28 +24,9 @@ fn segments_match(pattern: &[&str], segments: &[&str]) -> bool {
             (0..=segments.len()).any(|skip| segments_match(rest, &segments[skip..]))
         }
         Some((first, rest)) => segments.split_first().is_some_and(|(segment, others)| {
-            segment_matches(first, segment) && segments_match(rest, others)
+            star_matches(first, segment) && segments_match(rest, others)
         }),
     }
-}
-
-/// `*` within one segment: the literal pieces between stars must appear in order, the
-/// first at the start and the last at the end.
-fn segment_matches(pattern: &str, segment: &str) -> bool {
-    let pieces: Vec<&str> = pattern.split('*').collect();
-    let [first, middle @ .., last] = pieces.as_slice() else {
-        return pattern == segment;
-    };
-    let Some(mut rest) = segment.strip_prefix(first) else {
-        return false;
-    };
-    for piece in middle {
-        match rest.find(piece) {
-            Some(at) => rest = &rest[at + piece.len()..],
-            None => return false,
-        }
-    }
-    rest.len() >= last.len() && rest.ends_with(last)
 }
 
 /// Checks one pattern of `refs[index]`.

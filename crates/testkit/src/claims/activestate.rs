@@ -1,8 +1,8 @@
 //! ActiveState Platform ID token claims.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, override_setters};
+use super::{Overrides, finish, object, override_setters, text_setters};
 
 /// ActiveState claims. Defaults: organization `octo-org`, project `sampleproject`,
 /// actor `octocat`, builder `pypi-publisher`; no `jti` unless set.
@@ -32,6 +32,17 @@ impl Default for ActiveStateClaims {
 }
 
 override_setters!(ActiveStateClaims);
+text_setters!(ActiveStateClaims {
+    /// `organization`.
+    organization,
+    /// `project`.
+    project,
+    /// `builder` (PyPI requires `pypi-publisher`).
+    builder,
+} optional {
+    /// A `jti`.
+    jti,
+});
 
 // === impl ActiveStateClaims ===
 
@@ -41,18 +52,6 @@ impl ActiveStateClaims {
         Self::default()
     }
 
-    /// `organization`.
-    pub fn organization(mut self, organization: impl Into<String>) -> Self {
-        self.organization = organization.into();
-        self
-    }
-
-    /// `project`.
-    pub fn project(mut self, project: impl Into<String>) -> Self {
-        self.project = project.into();
-        self
-    }
-
     /// `actor` and `actor_id`.
     pub fn actor(mut self, actor: impl Into<String>, actor_id: impl Into<String>) -> Self {
         self.actor = actor.into();
@@ -60,21 +59,9 @@ impl ActiveStateClaims {
         self
     }
 
-    /// `builder` (PyPI requires `pypi-publisher`).
-    pub fn builder(mut self, builder: impl Into<String>) -> Self {
-        self.builder = builder.into();
-        self
-    }
-
-    /// A `jti`.
-    pub fn jti(mut self, jti: impl Into<String>) -> Self {
-        self.jti = Some(jti.into());
-        self
-    }
-
     /// The claim set, shaped like a real ActiveState token.
     pub fn build(&self, iss: &str, audience: &str, now: i64) -> Value {
-        let mut claims = match json!({
+        let mut claims = object(json!({
             "sub": format!("org:{}:project:{}", self.organization, self.project),
             "organization": self.organization,
             "organization_id": "0b1c2d3e-1111-4222-8333-444455556666",
@@ -87,10 +74,7 @@ impl ActiveStateClaims {
             "builder": self.builder,
             "ingredient": self.project,
             "artifact_id": "3c4d5e6f-7777-4888-8999-aaaabbbbcccc",
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         if let Some(jti) = &self.jti {
             claims.insert("jti".into(), json!(jti));
         }

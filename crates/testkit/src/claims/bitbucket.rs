@@ -1,8 +1,8 @@
 //! Bitbucket Pipelines step OIDC token claims (`oidc: true`, `$BITBUCKET_STEP_OIDC_TOKEN`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, override_setters};
+use super::{Overrides, finish, object, override_setters, text_setters};
 
 /// Bitbucket claims. Defaults: workspace `octo-team`
 /// (`{8b1c2d3e-0000-4000-8000-00000000aaaa}`), repository
@@ -32,6 +32,11 @@ impl Default for BitbucketClaims {
 }
 
 override_setters!(BitbucketClaims);
+text_setters!(BitbucketClaims {
+    /// `repositoryUuid`.
+    repository_uuid,
+} optional {
+});
 
 const STEP_UUID: &str = "{f0f1f2f3-0000-4000-8000-000000000006}";
 
@@ -47,12 +52,6 @@ impl BitbucketClaims {
     pub fn workspace(mut self, slug: impl Into<String>, uuid: impl Into<String>) -> Self {
         self.workspace = slug.into();
         self.workspace_uuid = uuid.into();
-        self
-    }
-
-    /// `repositoryUuid`.
-    pub fn repository_uuid(mut self, uuid: impl Into<String>) -> Self {
-        self.repository_uuid = uuid.into();
         self
     }
 
@@ -85,17 +84,14 @@ impl BitbucketClaims {
             Some(environment) => format!("{}:{environment}:{STEP_UUID}", self.repository_uuid),
             None => format!("{}:{STEP_UUID}", self.repository_uuid),
         };
-        let mut claims = match json!({
+        let mut claims = object(json!({
             "sub": sub,
             "workspaceUuid": self.workspace_uuid,
             "repositoryUuid": self.repository_uuid,
             "pipelineUuid": "{a0a1a2a3-0000-4000-8000-000000000007}",
             "stepUuid": STEP_UUID,
             "branchName": "main",
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         if let Some(environment) = &self.environment_uuid {
             claims.insert("deploymentEnvironmentUuid".into(), json!(environment));
         }

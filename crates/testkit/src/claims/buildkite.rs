@@ -1,8 +1,8 @@
 //! Buildkite agent OIDC token claims (`buildkite-agent oidc request-token`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, override_setters};
+use super::{Overrides, finish, object, override_setters, text_setters};
 
 /// Buildkite claims. Defaults: organization `acme-inc` (id
 /// `0a1b2c3d-0000-4000-8000-000000000001`), pipeline `sampleproject` (id
@@ -41,6 +41,13 @@ impl Default for BuildkiteClaims {
 }
 
 override_setters!(BuildkiteClaims);
+text_setters!(BuildkiteClaims {
+    /// `step_key`.
+    step_key,
+} optional {
+    /// A `jti` (Buildkite sends one per token).
+    jti,
+});
 
 // === impl BuildkiteClaims ===
 
@@ -64,22 +71,10 @@ impl BuildkiteClaims {
         self
     }
 
-    /// `step_key`.
-    pub fn step_key(mut self, step_key: impl Into<String>) -> Self {
-        self.step_key = step_key.into();
-        self
-    }
-
     /// A branch build (no tag).
     pub fn branch(mut self, branch: impl Into<String>) -> Self {
         self.branch = branch.into();
         self.tag = String::new();
-        self
-    }
-
-    /// A `jti` (Buildkite sends one per token).
-    pub fn jti(mut self, jti: impl Into<String>) -> Self {
-        self.jti = Some(jti.into());
         self
     }
 
@@ -90,7 +85,7 @@ impl BuildkiteClaims {
         } else {
             format!("refs/tags/{}", self.tag)
         };
-        let mut claims = match json!({
+        let mut claims = object(json!({
             "sub": format!(
                 "organization:{}:pipeline:{}:ref:{git_ref}:commit:{}:step:{}",
                 self.organization_slug, self.pipeline_slug, self.commit, self.step_key
@@ -108,10 +103,7 @@ impl BuildkiteClaims {
             "runner_environment": "self-hosted",
             "organization_id": self.organization_id,
             "pipeline_id": self.pipeline_id,
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         let jti = self
             .jti
             .clone()

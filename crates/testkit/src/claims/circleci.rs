@@ -1,8 +1,8 @@
 //! CircleCI OIDC token claims (`$CIRCLE_OIDC_TOKEN_V2`, `circleci run oidc get`).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, override_setters};
+use super::{Overrides, finish, object, override_setters, text_setters};
 
 /// CircleCI claims. Defaults: organization `b7c6d5e4-0000-4000-8000-000000000001`,
 /// project `c8d7e6f5-0000-4000-8000-000000000002` of
@@ -32,6 +32,13 @@ impl Default for CircleCIClaims {
 }
 
 override_setters!(CircleCIClaims);
+text_setters!(CircleCIClaims {
+    /// The organization id (also in `sub`; the issuer names it too).
+    organization_id,
+    /// `oidc.circleci.com/project-id`.
+    project_id,
+} optional {
+});
 
 // === impl CircleCIClaims ===
 
@@ -39,18 +46,6 @@ impl CircleCIClaims {
     /// Defaults (see the type docs).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// The organization id (also in `sub`; the issuer names it too).
-    pub fn organization_id(mut self, id: impl Into<String>) -> Self {
-        self.organization_id = id.into();
-        self
-    }
-
-    /// `oidc.circleci.com/project-id`.
-    pub fn project_id(mut self, id: impl Into<String>) -> Self {
-        self.project_id = id.into();
-        self
     }
 
     /// `oidc.circleci.com/ssh-rerun`.
@@ -66,7 +61,7 @@ impl CircleCIClaims {
 
     /// The claim set, shaped like a real CircleCI token.
     pub fn build(&self, iss: &str, audience: &str, now: i64) -> Value {
-        let claims = match json!({
+        let claims = object(json!({
             "sub": format!(
                 "org/{}/project/{}/user/d9e8f7a6-0000-4000-8000-000000000004",
                 self.organization_id, self.project_id
@@ -77,10 +72,7 @@ impl CircleCIClaims {
             "oidc.circleci.com/vcs-ref": self.vcs_ref,
             "oidc.circleci.com/context-ids": ["a74579f1-2e7d-451e-b009-5c082ad2729e"],
             "oidc.circleci.com/ssh-rerun": self.ssh_rerun,
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         finish(claims, iss, audience, now, &self.overrides)
     }
 }

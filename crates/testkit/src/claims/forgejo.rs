@@ -1,8 +1,8 @@
 //! Forgejo Actions OIDC token claims (`enable-openid-connect: true`; Codeberg, Gitea).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, new_jti, override_setters};
+use super::{Overrides, finish, new_jti, object, override_setters, text_setters};
 
 /// Forgejo claims. Defaults: `octo-org/sampleproject` (owner id 1234, repository id
 /// 5678), `.forgejo/workflows/release.yml` run by a push of tag `v1.0.0`, environment
@@ -31,6 +31,13 @@ impl Default for ForgejoClaims {
 }
 
 override_setters!(ForgejoClaims);
+text_setters!(ForgejoClaims {
+    /// The workflow file under `.forgejo/workflows/`.
+    workflow,
+    /// `event_name` (`push`, `pull_request`, `pull_request_target`, …).
+    event_name,
+} optional {
+});
 
 // === impl ForgejoClaims ===
 
@@ -47,18 +54,6 @@ impl ForgejoClaims {
         self
     }
 
-    /// The workflow file under `.forgejo/workflows/`.
-    pub fn workflow(mut self, file: impl Into<String>) -> Self {
-        self.workflow = file.into();
-        self
-    }
-
-    /// `event_name` (`push`, `pull_request`, `pull_request_target`, …).
-    pub fn event_name(mut self, event_name: impl Into<String>) -> Self {
-        self.event_name = event_name.into();
-        self
-    }
-
     /// `environment`; `None` removes it.
     pub fn environment(mut self, environment: Option<&str>) -> Self {
         self.environment = environment.map(str::to_owned);
@@ -68,7 +63,7 @@ impl ForgejoClaims {
     /// The claim set, shaped like a real Forgejo token.
     pub fn build(&self, iss: &str, audience: &str, now: i64) -> Value {
         let repository = format!("{}/{}", self.owner, self.repository);
-        let mut claims = match json!({
+        let mut claims = object(json!({
             "jti": new_jti(),
             "sub": format!("repo:{}-1234/{}-5678:ref:refs/tags/v1.0.0", self.owner, self.repository),
             "repository": repository,
@@ -86,10 +81,7 @@ impl ForgejoClaims {
             "run_id": "301",
             "run_number": "12",
             "run_attempt": "1",
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         if let Some(environment) = &self.environment {
             claims.insert("environment".into(), json!(environment));
         }

@@ -1,8 +1,8 @@
 //! GitHub Actions ID token claims.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, new_jti, override_setters};
+use super::{Overrides, finish, new_jti, object, override_setters, text_setters};
 
 /// GitHub Actions claims. Defaults: `octo-org/sampleproject`, workflow `release.yml`
 /// on `refs/heads/main`, event `push`, no environment, a fresh UUID `jti` per build.
@@ -48,6 +48,27 @@ impl Default for GitHubClaims {
 }
 
 override_setters!(GitHubClaims);
+text_setters!(GitHubClaims {
+    /// `owner/name`; also sets `repository_owner`.
+    repository,
+    /// `repository_owner_id` (a decimal string, as GitHub sends it).
+    repository_owner_id,
+    /// `repository_id`.
+    repository_id,
+    /// `ref`, e.g. `refs/heads/main` or `refs/tags/v1.0`.
+    git_ref,
+    /// `sha` (40 hex digits).
+    sha,
+    /// `event_name`, e.g. `push`, `release`, `pull_request_target`.
+    event_name,
+} optional {
+    /// `environment` (also changes `sub` to `repo:…:environment:<env>`).
+    environment,
+    /// Overrides `job_workflow_ref` (a reusable workflow, or an attack).
+    job_workflow_ref,
+    /// A fixed `jti` instead of a fresh UUID per build.
+    jti,
+});
 
 // === impl GitHubClaims ===
 
@@ -57,57 +78,9 @@ impl GitHubClaims {
         Self::default()
     }
 
-    /// `owner/name`; also sets `repository_owner`.
-    pub fn repository(mut self, repository: impl Into<String>) -> Self {
-        self.repository = repository.into();
-        self
-    }
-
-    /// `repository_owner_id` (a decimal string, as GitHub sends it).
-    pub fn repository_owner_id(mut self, id: impl Into<String>) -> Self {
-        self.repository_owner_id = id.into();
-        self
-    }
-
-    /// `repository_id`.
-    pub fn repository_id(mut self, id: impl Into<String>) -> Self {
-        self.repository_id = id.into();
-        self
-    }
-
     /// Workflow file name under `.github/workflows/` (e.g. `release.yml`).
     pub fn workflow(mut self, filename: impl Into<String>) -> Self {
         self.workflow_filename = filename.into();
-        self
-    }
-
-    /// `ref`, e.g. `refs/heads/main` or `refs/tags/v1.0`.
-    pub fn git_ref(mut self, git_ref: impl Into<String>) -> Self {
-        self.git_ref = git_ref.into();
-        self
-    }
-
-    /// `sha` (40 hex digits).
-    pub fn sha(mut self, sha: impl Into<String>) -> Self {
-        self.sha = sha.into();
-        self
-    }
-
-    /// `event_name`, e.g. `push`, `release`, `pull_request_target`.
-    pub fn event_name(mut self, event: impl Into<String>) -> Self {
-        self.event_name = event.into();
-        self
-    }
-
-    /// `environment` (also changes `sub` to `repo:…:environment:<env>`).
-    pub fn environment(mut self, environment: impl Into<String>) -> Self {
-        self.environment = Some(environment.into());
-        self
-    }
-
-    /// Overrides `job_workflow_ref` (a reusable workflow, or an attack).
-    pub fn job_workflow_ref(mut self, job_workflow_ref: impl Into<String>) -> Self {
-        self.job_workflow_ref = Some(job_workflow_ref.into());
         self
     }
 
@@ -115,12 +88,6 @@ impl GitHubClaims {
     pub fn actor(mut self, actor: impl Into<String>, actor_id: impl Into<String>) -> Self {
         self.actor = actor.into();
         self.actor_id = actor_id.into();
-        self
-    }
-
-    /// A fixed `jti` instead of a fresh UUID per build.
-    pub fn jti(mut self, jti: impl Into<String>) -> Self {
-        self.jti = Some(jti.into());
         self
     }
 
@@ -156,7 +123,7 @@ impl GitHubClaims {
         } else {
             ("", "")
         };
-        let mut claims = match json!({
+        let mut claims = object(json!({
             "jti": self.jti.clone().unwrap_or_else(new_jti),
             "sub": sub,
             "ref": self.git_ref,
@@ -183,10 +150,7 @@ impl GitHubClaims {
             "job_workflow_ref": self.job_workflow_ref.clone().unwrap_or_else(|| workflow_ref.clone()),
             "job_workflow_sha": self.sha,
             "check_run_id": "22334455667",
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         if let Some(environment) = &self.environment {
             claims.insert("environment".into(), json!(environment));
             claims.insert(

@@ -1,8 +1,8 @@
 //! GitLab CI/CD ID token claims (gitlab.com or self-managed).
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, host_and_path, new_jti, override_setters};
+use super::{Overrides, finish, host_and_path, new_jti, object, override_setters, text_setters};
 
 /// GitLab claims. Defaults: project `ns/proj`, pipeline file `.gitlab-ci.yml`, branch
 /// `main`, no environment, a fresh UUID `jti` per build. `ci_config_ref_uri` starts with
@@ -43,6 +43,21 @@ impl Default for GitLabClaims {
 }
 
 override_setters!(GitLabClaims);
+text_setters!(GitLabClaims {
+    /// `project_path` (`namespace/…/project`); also sets `namespace_path`.
+    project_path,
+    /// Top-level pipeline file path (e.g. `.gitlab-ci.yml`, `ci/release.yml`).
+    ci_config_path,
+    /// `sha`.
+    sha,
+} optional {
+    /// `environment`.
+    environment,
+    /// Host (and path) `ci_config_ref_uri` starts with, instead of the one from `iss`.
+    ci_config_host,
+    /// A fixed `jti` instead of a fresh UUID per build.
+    jti,
+});
 
 // === impl GitLabClaims ===
 
@@ -52,22 +67,10 @@ impl GitLabClaims {
         Self::default()
     }
 
-    /// `project_path` (`namespace/…/project`); also sets `namespace_path`.
-    pub fn project_path(mut self, path: impl Into<String>) -> Self {
-        self.project_path = path.into();
-        self
-    }
-
     /// `project_id` and `namespace_id`.
     pub fn ids(mut self, project_id: impl Into<String>, namespace_id: impl Into<String>) -> Self {
         self.project_id = project_id.into();
         self.namespace_id = namespace_id.into();
-        self
-    }
-
-    /// Top-level pipeline file path (e.g. `.gitlab-ci.yml`, `ci/release.yml`).
-    pub fn ci_config_path(mut self, path: impl Into<String>) -> Self {
-        self.ci_config_path = path.into();
         self
     }
 
@@ -85,30 +88,6 @@ impl GitLabClaims {
         self
     }
 
-    /// `sha`.
-    pub fn sha(mut self, sha: impl Into<String>) -> Self {
-        self.sha = sha.into();
-        self
-    }
-
-    /// `environment`.
-    pub fn environment(mut self, environment: impl Into<String>) -> Self {
-        self.environment = Some(environment.into());
-        self
-    }
-
-    /// Host (and path) `ci_config_ref_uri` starts with, instead of the one from `iss`.
-    pub fn ci_config_host(mut self, host: impl Into<String>) -> Self {
-        self.ci_config_host = Some(host.into());
-        self
-    }
-
-    /// A fixed `jti` instead of a fresh UUID per build.
-    pub fn jti(mut self, jti: impl Into<String>) -> Self {
-        self.jti = Some(jti.into());
-        self
-    }
-
     /// The claim set, shaped like a real GitLab token.
     pub fn build(&self, iss: &str, audience: &str, now: i64) -> Value {
         let namespace = self
@@ -123,7 +102,7 @@ impl GitLabClaims {
             .ci_config_host
             .clone()
             .unwrap_or_else(|| host_and_path(iss).to_owned());
-        let mut claims = match json!({
+        let mut claims = object(json!({
             "jti": self.jti.clone().unwrap_or_else(new_jti),
             "sub": format!("project_path:{}:ref_type:{}:ref:{}", self.project_path, self.ref_type, self.git_ref),
             "namespace_id": self.namespace_id,
@@ -147,10 +126,7 @@ impl GitLabClaims {
             "project_visibility": "public",
             "ci_config_ref_uri": format!("{host}/{}//{}@{ref_path}", self.project_path, self.ci_config_path),
             "ci_config_sha": self.sha,
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         if let Some(environment) = &self.environment {
             claims.insert("environment".into(), json!(environment));
             claims.insert("environment_protected".into(), json!("false"));

@@ -1,8 +1,8 @@
 //! Google Cloud service-account ID token claims.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Value, json};
 
-use super::{Overrides, finish, override_setters};
+use super::{Overrides, finish, object, override_setters, text_setters};
 
 /// Google claims: `email`, `email_verified: true`, `sub`, `azp`; **no `jti`** (Google ID
 /// tokens have none, so replay protection falls back to the token hash).
@@ -28,6 +28,11 @@ impl Default for GoogleClaims {
 }
 
 override_setters!(GoogleClaims);
+text_setters!(GoogleClaims {
+    /// `email`.
+    email,
+} optional {
+});
 
 // === impl GoogleClaims ===
 
@@ -35,12 +40,6 @@ impl GoogleClaims {
     /// Defaults (see the type docs).
     pub fn new() -> Self {
         Self::default()
-    }
-
-    /// `email`.
-    pub fn email(mut self, email: impl Into<String>) -> Self {
-        self.email = email.into();
-        self
     }
 
     /// `email_verified`, any JSON (PyPI requires the boolean `true`).
@@ -58,15 +57,12 @@ impl GoogleClaims {
 
     /// The claim set, shaped like a real Google ID token.
     pub fn build(&self, iss: &str, audience: &str, now: i64) -> Value {
-        let claims = match json!({
+        let claims = object(json!({
             "azp": self.azp,
             "email": self.email,
             "email_verified": self.email_verified,
             "sub": self.sub,
-        }) {
-            Value::Object(map) => map,
-            _ => Map::new(),
-        };
+        }));
         finish(claims, iss, audience, now, &self.overrides)
     }
 }

@@ -71,6 +71,14 @@ fn finish(
     Value::Object(claims)
 }
 
+/// The map a `json!({...})` literal builds.
+fn object(value: Value) -> Map<String, Value> {
+    match value {
+        Value::Object(map) => map,
+        _ => Map::new(),
+    }
+}
+
 /// A fresh `jti` (GitHub and GitLab send UUIDs).
 fn new_jti() -> String {
     uuid::Uuid::new_v4().to_string()
@@ -101,6 +109,36 @@ macro_rules! override_setters {
     };
 }
 pub(crate) use override_setters;
+
+/// Implements the setters that store one text claim in the builder's field of the same
+/// name: `name(value)` sets it, and for the `optional` ones sets `Some(value)`.
+macro_rules! text_setters {
+    (
+        $builder:ty {
+            $( $(#[$doc:meta])* $name:ident, )*
+        } optional {
+            $( $(#[$optional_doc:meta])* $optional:ident, )*
+        }
+    ) => {
+        impl $builder {
+            $(
+                $(#[$doc])*
+                pub fn $name(mut self, value: impl Into<String>) -> Self {
+                    self.$name = value.into();
+                    self
+                }
+            )*
+            $(
+                $(#[$optional_doc])*
+                pub fn $optional(mut self, value: impl Into<String>) -> Self {
+                    self.$optional = Some(value.into());
+                    self
+                }
+            )*
+        }
+    };
+}
+pub(crate) use text_setters;
 
 #[cfg(test)]
 mod tests {
