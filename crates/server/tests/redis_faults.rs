@@ -600,18 +600,6 @@ async fn the_service_starts_without_redis_and_serves_once_redis_is_up() {
 /// append-only file, fsynced before every reply.
 const DURABLE: &[&str] = &["--appendonly", "yes", "--appendfsync", "always"];
 
-/// Waits until `redis` no longer answers (a killed process is gone, its port free).
-fn wait_until_dead(redis: &OwnedRedis) {
-    let started = Instant::now();
-    while redis.server.cli(&["ping"]).is_some() {
-        assert!(
-            started.elapsed() < Duration::from_secs(5),
-            "redis still answers after SIGKILL"
-        );
-        std::thread::sleep(Duration::from_millis(20));
-    }
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn redis_killed_mid_traffic_and_restarted_keeps_every_minted_token_and_burns_no_jwt() {
     // SIGKILL gives Redis no chance to answer or flush: connections break mid-command.
@@ -623,10 +611,7 @@ async fn redis_killed_mid_traffic_and_restarted_keeps_every_minted_token_and_bur
     let load = UnderLoad::start(&redis).await;
 
     let killed_at = Instant::now();
-    block_in_place(|| {
-        redis.server.signal("KILL");
-        wait_until_dead(&redis);
-    });
+    block_in_place(|| redis.server.kill());
     let down_at = Instant::now();
     let down = load
         .assert_fails_closed(down_at, 4, "while Redis is dead")

@@ -212,11 +212,6 @@ impl RedisServer {
         );
     }
 
-    /// Runs `redis-cli` against this server; its output, or `None` when it failed.
-    pub fn cli(&self, args: &[&str]) -> Option<String> {
-        redis_cli(self.port, args)
-    }
-
     /// Sends `signal` (e.g. `STOP`, `CONT`, `KILL`) to the process.
     pub fn signal(&self, signal: &str) {
         let pid = std::fs::read_to_string(self.pidfile()).expect("running server");
