@@ -27,9 +27,9 @@ const MAX_COMMIT_ATTEMPTS: usize = 3;
 
 /// Attempts to abandon a commit whose outcome is unknown, and the pauses between them
 /// (doubling): about a minute in all, beyond which a Redis outage is an incident anyway.
-const ABANDON_ATTEMPTS: usize = 40;
-const ABANDON_FIRST_PAUSE: Duration = Duration::from_millis(50);
-const ABANDON_MAX_PAUSE: Duration = Duration::from_secs(2);
+pub(crate) const ABANDON_ATTEMPTS: usize = 40;
+pub(crate) const ABANDON_FIRST_PAUSE: Duration = Duration::from_millis(50);
+pub(crate) const ABANDON_MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// What a mint has done so far that the end of [`Exchange::mint`] must know.
 #[derive(Debug)]

@@ -16,6 +16,7 @@ use trustmint_tokens::Keyring;
 
 use crate::commit::PendingAbandons;
 use crate::draining::Draining;
+use crate::replay_release::PendingReleases;
 use crate::{Clock, ErrorCode, ExchangeError, ExchangeSettings};
 
 /// The I/O the use cases reach through traits.
@@ -76,6 +77,8 @@ pub struct Exchange {
     pub(crate) doors: crate::DoorSettings,
     /// Commits whose outcome was unknown and whose abandon has not reached the store yet.
     pub(crate) pending_abandons: PendingAbandons,
+    /// Replay claims of failed exchanges whose release has not reached the store yet.
+    pub(crate) pending_releases: PendingReleases,
     pub(crate) draining: Draining,
 }
 
@@ -101,6 +104,7 @@ impl Exchange {
             clock,
             doors: crate::DoorSettings::default(),
             pending_abandons: PendingAbandons::default(),
+            pending_releases: PendingReleases::default(),
             draining: Draining::new(),
         }
     }

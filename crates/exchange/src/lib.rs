@@ -16,6 +16,7 @@ mod mint;
 mod oidc_token;
 mod pending;
 mod provenance;
+mod replay_release;
 mod revoke;
 mod settings;
 mod verify;

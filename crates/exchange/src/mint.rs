@@ -286,7 +286,7 @@ impl Exchange {
             if matches!(error, ExchangeError::Unavailable { .. }) {
                 // The claim's outcome is unknown (e.g. Redis applied it but the reply
                 // timed out): undo it if it is ours, so a retry is not a replay.
-                self.release_replay(&replay_key, &claim_owner).await;
+                self.release_in_background(&replay_key, &claim_owner);
             }
             return MintOutcome {
                 trail,
@@ -304,7 +304,7 @@ impl Exchange {
             .await;
         if result.is_err() {
             // Not burnt: the exchange failed after the claim, so the JWT may be retried.
-            self.release_replay(&replay_key, &claim_owner).await;
+            self.release_in_background(&replay_key, &claim_owner);
         }
         MintOutcome { trail, result }
     }
@@ -377,22 +377,6 @@ impl Exchange {
         .await
     }
 
-    /// Best effort: a release that fails leaves the JWT burnt until it expires.
-    async fn release_replay(&self, key: &ReplayKey, owner: &str) {
-        if let Err(error) = self
-            .store_call(
-                "replay_release",
-                self.backends.replay.release(key.as_str(), owner),
-            )
-            .await
-        {
-            tracing::warn!(
-                code = error.code().as_str(),
-                "could not release the replay guard"
-            );
-        }
-    }
-
     pub(crate) async fn check_rate_limit(
         &self,
         client_ip: Option<IpAddr>,
@@ -431,19 +415,31 @@ impl Exchange {
         owner: &str,
         verified: &VerifiedClaims,
     ) -> Result<(), ExchangeError> {
-        let claimed = self
-            .store_call(
-                "replay_claim",
-                self.backends
-                    .replay
-                    .claim(key.as_str(), owner, replay_expiry(verified.exp)),
-            )
-            .await?;
-        if claimed {
-            Ok(())
-        } else {
-            Err(ExchangeError::InvalidReuseToken)
+        if self.claim_once(key, owner, verified).await? {
+            return Ok(());
         }
+        // Claimed by an earlier attempt of this replica whose release is still pending:
+        // release it now and claim again, rather than call the JWT used.
+        if self.release_pending_claim(key).await? && self.claim_once(key, owner, verified).await? {
+            return Ok(());
+        }
+        Err(ExchangeError::InvalidReuseToken)
+    }
+
+    /// One replay claim: `true` when this exchange holds it.
+    async fn claim_once(
+        &self,
+        key: &ReplayKey,
+        owner: &str,
+        verified: &VerifiedClaims,
+    ) -> Result<bool, ExchangeError> {
+        self.store_call(
+            "replay_claim",
+            self.backends
+                .replay
+                .claim(key.as_str(), owner, replay_expiry(verified.exp)),
+        )
+        .await
     }
 
     async fn mint_for(

@@ -1,0 +1,101 @@
+//! Releasing the replay claim of an exchange that failed, on the individual-call path
+//! (Redis Cluster, the memory store; standalone Redis abandons its one commit instead,
+//! `commit.rs`), without making the client wait for it.
+//!
+//! The failed call already cost the client one `timeout_ms`; on a Cluster the shard
+//! that timed out is usually the one holding the claim, so an awaited release would cost
+//! it a second. The release runs in the background instead, retried until the store
+//! answers; and a retry of the same JWT on this replica that finds it claimed releases
+//! the earlier claim itself first, so it never loses to a background task that has not
+//! reached the store yet.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex, PoisonError};
+
+use trustmint_claims::ReplayKey;
+
+use crate::commit::{ABANDON_ATTEMPTS, ABANDON_FIRST_PAUSE, ABANDON_MAX_PAUSE};
+use crate::{Exchange, ExchangeError};
+
+/// Claims of this replica whose release has not reached the store yet: replay key →
+/// the owner of the claim to release.
+#[derive(Debug, Default, Clone)]
+pub(crate) struct PendingReleases(Arc<Mutex<HashMap<String, String>>>);
+
+impl PendingReleases {
+    fn insert(&self, replay_key: &str, owner: &str) {
+        self.lock().insert(replay_key.to_owned(), owner.to_owned());
+    }
+
+    fn take(&self, replay_key: &str) -> Option<String> {
+        self.lock().remove(replay_key)
+    }
+
+    /// Forgets `replay_key`'s entry if it is still `owner`'s.
+    fn settle(&self, replay_key: &str, owner: &str) {
+        let mut pending = self.lock();
+        if pending.get(replay_key).is_some_and(|o| o == owner) {
+            pending.remove(replay_key);
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
+        // A panic while holding this lock cannot leave the map inconsistent.
+        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+}
+
+impl Exchange {
+    /// Releases `owner`'s claim on `key` in the background (see the module comment),
+    /// retrying with doubling pauses; gives up after [`ABANDON_ATTEMPTS`], leaving the
+    /// JWT claimed until its replay record expires.
+    pub(crate) fn release_in_background(&self, key: &ReplayKey, owner: &str) {
+        let replay = Arc::clone(&self.backends.replay);
+        let metrics = Arc::clone(&self.metrics);
+        let pending = self.pending_releases.clone();
+        let (key, owner) = (key.as_str().to_owned(), owner.to_owned());
+        pending.insert(&key, &owner);
+        tokio::spawn(async move {
+            let mut pause = ABANDON_FIRST_PAUSE;
+            for _ in 0..ABANDON_ATTEMPTS {
+                match replay.release(&key, &owner).await {
+                    Ok(()) => {
+                        pending.settle(&key, &owner);
+                        return;
+                    }
+                    Err(error) => {
+                        metrics.count_store_error("replay_release");
+                        tracing::warn!(%error, "could not release a replay claim yet; retrying");
+                    }
+                }
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(ABANDON_MAX_PAUSE);
+            }
+            pending.settle(&key, &owner);
+            tracing::warn!("gave up releasing a replay claim: its JWT may stay burnt");
+        });
+    }
+
+    /// For a claim that found `key` taken: releases this replica's earlier claim of the
+    /// same JWT if its release is still pending, and returns whether it did (then the
+    /// caller claims again). `Ok(false)`: a real replay.
+    pub(crate) async fn release_pending_claim(
+        &self,
+        key: &ReplayKey,
+    ) -> Result<bool, ExchangeError> {
+        let Some(earlier) = self.pending_releases.take(key.as_str()) else {
+            return Ok(false);
+        };
+        let released = self
+            .store_call(
+                "replay_release",
+                self.backends.replay.release(key.as_str(), &earlier),
+            )
+            .await;
+        if let Err(error) = released {
+            self.pending_releases.insert(key.as_str(), &earlier);
+            return Err(error);
+        }
+        Ok(true)
+    }
+}
