@@ -41,12 +41,21 @@ pub(crate) type TokenClient = TokenServiceClient<InterceptedService<Channel, Bea
 /// A PublisherService client that authenticates as the index.
 pub(crate) type PublisherClient = PublisherServiceClient<InterceptedService<Channel, BearerToken>>;
 
+/// How long a load worker keeps an idle HTTP connection for reuse.
+const IDLE_CONNECTION_TIMEOUT: Duration = Duration::from_secs(2);
+
 /// One HTTP client (its own connection pool) per load worker.
 pub(crate) fn http_clients(count: usize) -> Result<Vec<reqwest::Client>, BenchError> {
     (0..count.max(1))
         .map(|_| {
             reqwest::Client::builder()
                 .timeout(REQUEST_TIMEOUT)
+                // Below the service's keep-alive (actix closes an idle connection after
+                // 5 s): a pooled connection idle for longer may be closed by the server
+                // just as it is reused, and a POST on it fails with no answer — a client
+                // race, not a service failure (it showed as 5 "http transport error"s in
+                // a 10-minute soak right after a latency spike had widened the pool).
+                .pool_idle_timeout(IDLE_CONNECTION_TIMEOUT)
                 .build()
                 .map_err(|error| BenchError::Setup(format!("HTTP client: {error}")))
         })
