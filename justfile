@@ -76,7 +76,7 @@ ci:
 fuzz TARGET SECS="60":
     cd fuzz && mkdir -p corpus/{{TARGET}} artifacts/{{TARGET}} && cargo fuzz run --sanitizer none -O {{TARGET}} corpus/{{TARGET}} seeds/{{TARGET}} -- -max_total_time={{SECS}} -artifact_prefix=artifacts/{{TARGET}}/
 
-# Build the fuzz targets and run each for SECS seconds (what CI runs with TRUSTMINT_CI_FUZZ=1).
+# Build the fuzz targets and run each for SECS seconds (what every CI run does, with 10).
 fuzz-smoke SECS="10":
     scripts/fuzz-smoke.sh {{SECS}}
 
