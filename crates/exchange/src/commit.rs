@@ -12,11 +12,11 @@
 use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, Mutex, PoisonError};
-use std::time::Duration;
 
 use trustmint_claims::{ReplayKey, VerifiedClaims, replay_expiry};
 use trustmint_store::{CommitOutcome, ExchangeCommit, ExchangeStore, PublisherGeneration};
 
+use crate::background_undo::undo_in_background;
 use crate::mint::{MintRequest, MintTrail, Minted};
 use crate::{Exchange, ExchangeError};
 
@@ -24,12 +24,6 @@ use crate::{Exchange, ExchangeError};
 /// retry reads them afresh, so only a publisher rewritten again and again in that
 /// moment exhausts them.
 const MAX_COMMIT_ATTEMPTS: usize = 3;
-
-/// Attempts to abandon a commit whose outcome is unknown, and the pauses between them
-/// (doubling): about a minute in all, beyond which a Redis outage is an incident anyway.
-pub(crate) const ABANDON_ATTEMPTS: usize = 40;
-pub(crate) const ABANDON_FIRST_PAUSE: Duration = Duration::from_millis(50);
-pub(crate) const ABANDON_MAX_PAUSE: Duration = Duration::from_secs(2);
 
 /// What a mint has done so far that the end of [`Exchange::mint`] must know.
 #[derive(Debug)]
@@ -201,7 +195,7 @@ impl Exchange {
     /// Abandons this exchange's commit without making the client wait (the commit
     /// already cost it one timeout), retrying until the store answers: the commit may
     /// still run later (a frozen Redis runs it when it thaws), and the abandon mark is
-    /// what keeps it from burning the JWT then. Gives up after [`ABANDON_ATTEMPTS`]
+    /// what keeps it from burning the JWT then. Gives up after [`UNDO_ATTEMPTS`](crate::background_undo::UNDO_ATTEMPTS)
     /// (the JWT stays burnt until it expires only if the commit runs after that).
     fn abandon_in_background(
         &self,
@@ -226,28 +220,28 @@ impl Exchange {
                 replay_expires_at,
             },
         );
-        tokio::spawn(async move {
-            let mut pause = ABANDON_FIRST_PAUSE;
-            for _ in 0..ABANDON_ATTEMPTS {
-                match commit
-                    .abandon(&key, &owner, &token_id, replay_expires_at)
-                    .await
-                {
-                    Ok(()) => {
-                        pending.settle(&key, &owner);
-                        return;
-                    }
-                    Err(error) => {
-                        metrics.count_store_error("exchange_abandon");
-                        tracing::warn!(%error, "could not abandon a commit yet; retrying");
-                    }
+        let settled = (pending, key.clone(), owner.clone());
+        undo_in_background(
+            metrics,
+            "exchange_abandon",
+            move || {
+                let (commit, key, owner, token_id) = (
+                    Arc::clone(&commit),
+                    key.clone(),
+                    owner.clone(),
+                    token_id.clone(),
+                );
+                async move {
+                    commit
+                        .abandon(&key, &owner, &token_id, replay_expires_at)
+                        .await
                 }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(ABANDON_MAX_PAUSE);
-            }
-            pending.settle(&key, &owner);
-            tracing::warn!("gave up abandoning a commit: its JWT may stay burnt");
-        });
+            },
+            move || {
+                let (pending, key, owner) = settled;
+                pending.settle(&key, &owner);
+            },
+        );
     }
 
     /// The request's rate-limit key, when it is limited at all.

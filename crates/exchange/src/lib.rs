@@ -3,6 +3,7 @@
 //! revoke one, and manage publishers. HTTP and gRPC are thin adapters over these; the
 //! one error type, [`ExchangeError`], carries the wire codes both report.
 
+mod background_undo;
 mod clock;
 mod commit;
 mod doors;

@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex, PoisonError};
 
 use trustmint_claims::ReplayKey;
 
-use crate::commit::{ABANDON_ATTEMPTS, ABANDON_FIRST_PAUSE, ABANDON_MAX_PAUSE};
+use crate::background_undo::undo_in_background;
 use crate::{Exchange, ExchangeError};
 
 /// Claims of this replica whose release has not reached the store yet: replay key →
@@ -47,7 +47,8 @@ impl PendingReleases {
 
 impl Exchange {
     /// Releases `owner`'s claim on `key` in the background (see the module comment),
-    /// retrying with doubling pauses; gives up after [`ABANDON_ATTEMPTS`], leaving the
+    /// retrying with doubling pauses; gives up after
+    /// [`UNDO_ATTEMPTS`](crate::background_undo::UNDO_ATTEMPTS), leaving the
     /// JWT claimed until its replay record expires.
     pub(crate) fn release_in_background(&self, key: &ReplayKey, owner: &str) {
         let replay = Arc::clone(&self.backends.replay);
@@ -55,25 +56,19 @@ impl Exchange {
         let pending = self.pending_releases.clone();
         let (key, owner) = (key.as_str().to_owned(), owner.to_owned());
         pending.insert(&key, &owner);
-        tokio::spawn(async move {
-            let mut pause = ABANDON_FIRST_PAUSE;
-            for _ in 0..ABANDON_ATTEMPTS {
-                match replay.release(&key, &owner).await {
-                    Ok(()) => {
-                        pending.settle(&key, &owner);
-                        return;
-                    }
-                    Err(error) => {
-                        metrics.count_store_error("replay_release");
-                        tracing::warn!(%error, "could not release a replay claim yet; retrying");
-                    }
-                }
-                tokio::time::sleep(pause).await;
-                pause = (pause * 2).min(ABANDON_MAX_PAUSE);
-            }
-            pending.settle(&key, &owner);
-            tracing::warn!("gave up releasing a replay claim: its JWT may stay burnt");
-        });
+        let settled = (pending, key.clone(), owner.clone());
+        undo_in_background(
+            metrics,
+            "replay_release",
+            move || {
+                let (replay, key, owner) = (Arc::clone(&replay), key.clone(), owner.clone());
+                async move { replay.release(&key, &owner).await }
+            },
+            move || {
+                let (pending, key, owner) = settled;
+                pending.settle(&key, &owner);
+            },
+        );
     }
 
     /// For a claim that found `key` taken: releases this replica's earlier claim of the
