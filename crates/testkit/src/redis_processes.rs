@@ -294,11 +294,16 @@ impl TestCluster {
 
     /// Three nodes on reserved free ports, not running yet.
     pub fn unstarted() -> Self {
+        Self::unstarted_nodes(3)
+    }
+
+    /// `count` cluster-enabled nodes on reserved free ports, not running yet.
+    fn unstarted_nodes(count: usize) -> Self {
         require_binary("redis-server");
         require_binary("redis-cli");
         let dir = TempDir::new().expect("tempdir");
         watchdog(dir.path());
-        let nodes: Vec<RedisServer> = (0..3)
+        let nodes: Vec<RedisServer> = (0..count)
             .map(|_| RedisServer {
                 port: free_port(),
                 cluster: true,
@@ -312,6 +317,13 @@ impl TestCluster {
     /// Starts the nodes, joins them into one cluster (slots split three ways) and waits
     /// for `cluster_state:ok`.
     pub fn create(&self) {
+        self.create_with_replicas(0);
+    }
+
+    /// Starts the nodes and joins them into one cluster with `replicas_per_master`
+    /// replicas per master (`redis-cli --cluster create --cluster-replicas`), then waits
+    /// for `cluster_state:ok`.
+    fn create_with_replicas(&self, replicas_per_master: usize) {
         for node in &self.nodes {
             node.start();
         }
@@ -324,7 +336,8 @@ impl TestCluster {
             .arg("--cluster")
             .arg("create")
             .args(&addresses)
-            .args(["--cluster-replicas", "0", "--cluster-yes"])
+            .args(["--cluster-replicas", &replicas_per_master.to_string()])
+            .arg("--cluster-yes")
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .status()
@@ -518,39 +531,8 @@ impl TestCluster {
     /// replica is in sync with its master.
     pub fn start_with_replicas(masters: usize, replicas_per_master: usize) -> Self {
         assert!(masters >= 3, "redis-cli --cluster create needs 3 masters");
-        require_binary("redis-server");
-        require_binary("redis-cli");
-        let dir = TempDir::new().expect("tempdir");
-        watchdog(dir.path());
-        let nodes: Vec<RedisServer> = (0..masters * (1 + replicas_per_master))
-            .map(|_| RedisServer {
-                port: free_port(),
-                cluster: true,
-                dir: dir.path().to_owned(),
-                tls: None,
-            })
-            .collect();
-        let cluster = Self { nodes, _dir: dir };
-        for node in &cluster.nodes {
-            node.start();
-        }
-        let addresses: Vec<String> = cluster
-            .nodes
-            .iter()
-            .map(|n| format!("127.0.0.1:{}", n.port))
-            .collect();
-        let created = Command::new("redis-cli")
-            .arg("--cluster")
-            .arg("create")
-            .args(&addresses)
-            .args(["--cluster-replicas", &replicas_per_master.to_string()])
-            .arg("--cluster-yes")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .expect("run redis-cli --cluster create");
-        assert!(created.success(), "redis-cli --cluster create failed");
-        cluster.wait_ok();
+        let cluster = Self::unstarted_nodes(masters * (1 + replicas_per_master));
+        cluster.create_with_replicas(replicas_per_master);
         cluster.wait_replicas_in_sync();
         cluster
     }
