@@ -16,8 +16,8 @@ fail() {
 }
 
 echo "== docs/configuration.md against the config structs"
-if ! RUST_LIB_BACKTRACE=0 cargo test -q --locked -p trustmint --test docs_configuration; then
-  fail "docs/configuration.md is out of date or a key is undocumented; regenerate with: TRUSTMINT_BLESS_DOCS=1 cargo test -p trustmint --test docs_configuration"
+if ! RUST_LIB_BACKTRACE=0 cargo test -q --locked -p trustmint --test end_to_end docs_configuration::; then
+  fail "docs/configuration.md is out of date or a key is undocumented; regenerate with: TRUSTMINT_BLESS_DOCS=1 cargo test -p trustmint --test end_to_end docs_configuration"
 fi
 
 echo "== metrics and alerts in docs/operations.md"

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::BuildkiteClaims;
 
-use crate::harness::{Platform, Refusal, Store, exercise, no_publisher};
+use super::harness::{Platform, Refusal, Store, exercise, no_publisher};
 
 const ISS: &str = "https://agent.buildkite.com";
 const ORG_ID: &str = "0a1b2c3d-0000-4000-8000-000000000001";

@@ -5,7 +5,7 @@ use serde_json::{Value, json};
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::BitbucketClaims;
 
-use crate::harness::{Platform, Refusal, Store, exercise, no_publisher};
+use super::harness::{Platform, Refusal, Store, exercise, no_publisher};
 
 const WORKSPACE_UUID: &str = "{8b1c2d3e-0000-4000-8000-00000000aaaa}";
 const REPOSITORY_UUID: &str = "{9c2d3e4f-0000-4000-8000-00000000bbbb}";

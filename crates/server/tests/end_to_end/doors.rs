@@ -2,18 +2,12 @@
 //! npm, RFC 8693, GitHub secret scanning) on one instance next to PyPI's, each with its
 //! audience, its wire and its tokens, which verify for their own ecosystem only.
 
-mod observability;
-mod support;
+use crate::support;
 
-#[path = "doors/crates_io.rs"]
 mod crates_io;
-#[path = "doors/npm.rs"]
 mod npm;
-#[path = "doors/on_redis.rs"]
 mod on_redis;
-#[path = "doors/secret_scanning.rs"]
 mod secret_scanning;
-#[path = "doors/token_exchange.rs"]
 mod token_exchange;
 
 use serde_json::{Value, json};

@@ -6,7 +6,7 @@
 //! Standalone tests use the machine's Redis at 127.0.0.1:6379 under a key prefix of their
 //! own; the Cluster test starts a 3-master Cluster it owns.
 
-mod support;
+use crate::support;
 
 use serde_json::json;
 use support::redis_setup::{

@@ -5,7 +5,7 @@
 //! config-declared publishers and on pending publishers created over gRPC; CreatePublisher
 //! refuses an unsafe policy naming it; Get/List/VerifyToken report the policy.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::redis_setup::use_local_redis;

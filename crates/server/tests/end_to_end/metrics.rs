@@ -5,8 +5,8 @@
 //! Verification, revocation, gRPC and store errors: `metrics_verify.rs`; label
 //! cardinality: `metrics_cardinality.rs`.
 
-mod observability;
-mod support;
+use crate::observability;
+use crate::support;
 
 use observability::metrics_text::{Scrape, parse};
 use observability::scrape::{

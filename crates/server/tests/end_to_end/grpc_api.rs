@@ -10,25 +10,16 @@
 //! with an optional bearer token, the error assertions (code, message, metadata,
 //! ErrorInfo) and token surgery (attenuate, edit caveats without re-signing).
 
-mod support;
+use crate::support;
 
-#[path = "grpc_api/attenuation.rs"]
 mod attenuation;
-#[path = "grpc_api/in_memory.rs"]
 mod in_memory;
-#[path = "grpc_api/mint.rs"]
 mod mint;
-#[path = "grpc_api/pending.rs"]
 mod pending;
-#[path = "grpc_api/publishers.rs"]
 mod publishers;
-#[path = "grpc_api/revoke.rs"]
 mod revoke;
-#[path = "grpc_api/tls.rs"]
 mod tls;
-#[path = "grpc_api/transport.rs"]
 mod transport;
-#[path = "grpc_api/verify.rs"]
 mod verify;
 
 use base64::Engine as _;

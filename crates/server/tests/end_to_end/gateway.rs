@@ -3,8 +3,8 @@
 //! listener with a CA generated here. The real clients and a real pypiserver are in
 //! `tests/interop/test_gateway.py`; this file pins the error mapping.
 
-mod observability;
-mod support;
+use crate::observability;
+use crate::support;
 
 use std::sync::atomic::{AtomicU16, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};

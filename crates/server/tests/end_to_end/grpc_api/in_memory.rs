@@ -16,8 +16,8 @@ use trustmint_grpc::{AcceptedTokens, GrpcSecurity};
 use trustmint_testkit::TestIssuer;
 use trustmint_testkit::claims::GitHubClaims;
 
+use super::{Bearer, Grpc};
 use crate::support::{PROJECT, base_settings};
-use crate::{Bearer, Grpc};
 
 const AUTH_TOKEN: &str = "in-memory-index-token";
 

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::ForgejoClaims;
 
-use crate::harness::{Platform, Refusal, Store, exercise, no_publisher};
+use super::harness::{Platform, Refusal, Store, exercise, no_publisher};
 
 const ISS: &str = "https://codeberg.org/api/actions";
 const REFUSED_TRIGGER: &str = "Forgejo Actions runs triggered by 'pull_request_target', or by \

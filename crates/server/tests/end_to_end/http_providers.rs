@@ -8,7 +8,7 @@
 //! app fetches the keys from the test issuer through a configured `jwks_uri`, as an
 //! operator behind an egress proxy would.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{

@@ -6,16 +6,14 @@
 //! accept, the example is invalid, or the file differs from the rendered text.
 //!
 //! Regenerate after changing a config struct or the reference:
-//! `TRUSTMINT_BLESS_DOCS=1 cargo test -p trustmint --test docs_configuration`
+//! `TRUSTMINT_BLESS_DOCS=1 cargo test -p trustmint --test end_to_end docs_configuration`
 
-mod docs_configuration {
-    pub(crate) mod reference;
-}
+mod reference;
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
 
-use docs_configuration::reference::{
+use reference::{
     EXAMPLE, INTRO, ISSUER_FIELDS, ISSUERS_TEXT, KEYS, Key, PUBLISHERS_TEXT, SECRET_KEYS,
 };
 use serde_json::{Map, Value, json};
@@ -23,7 +21,8 @@ use trustmint::Settings;
 use trustmint_claims::IssuerSettings;
 use trustmint_publishers::Provider;
 
-const REGENERATE: &str = "TRUSTMINT_BLESS_DOCS=1 cargo test -p trustmint --test docs_configuration";
+const REGENERATE: &str =
+    "TRUSTMINT_BLESS_DOCS=1 cargo test -p trustmint --test end_to_end docs_configuration";
 
 fn docs_path() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../docs/configuration.md")
@@ -88,7 +87,7 @@ fn render() -> String {
     let _ = writeln!(out, "# Configuration\n");
     let _ = writeln!(
         out,
-        "<!-- Generated from the config structs by crates/server/tests/docs_configuration.rs; do not edit.\n     Regenerate: {REGENERATE} -->\n"
+        "<!-- Generated from the config structs by crates/server/tests/end_to_end/docs_configuration.rs; do not edit.\n     Regenerate: {REGENERATE} -->\n"
     );
     let _ = writeln!(out, "{INTRO}\n");
     let mut current_section = "";
@@ -176,7 +175,7 @@ fn every_key_is_documented_and_every_description_names_a_key() {
     assert!(
         undocumented.is_empty() && unknown.is_empty(),
         "keys without a description: {undocumented:?}; descriptions of keys that do not exist: {unknown:?}. \
-         Edit crates/server/tests/docs_configuration/reference.rs, then {REGENERATE}"
+         Edit crates/server/tests/end_to_end/docs_configuration/reference.rs, then {REGENERATE}"
     );
     for key in KEYS {
         let default = default_of(&sections, key.path);

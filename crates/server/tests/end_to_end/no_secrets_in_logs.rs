@@ -7,8 +7,8 @@
 //! the token's SHA-256, prove that logging happened. The audit line of the exchange is
 //! checked field by field (in-memory store: the log is the only audit record).
 
-mod observability;
-mod support;
+use crate::observability;
+use crate::support;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};

@@ -3,8 +3,8 @@
 //! remaining lifetime, gRPC requests by method and code, store calls); store failures
 //! are counted per operation.
 
-mod observability;
-mod support;
+use crate::observability;
+use crate::support;
 
 use observability::scrape::{EXCHANGES, exchange_labels, grpc, scrape};
 use support::{PROJECT, spawn_app, spawn_app_with};

@@ -8,19 +8,12 @@
 //! Tokens carry the platform's real `iss`; the app fetches keys from the test issuer
 //! through a configured `jwks_uri`, as an operator behind an egress proxy would.
 
-mod support;
-
-#[path = "ci_platforms/harness.rs"]
 mod harness;
 
-#[path = "ci_platforms/buildkite.rs"]
 mod buildkite;
 
-#[path = "ci_platforms/circleci.rs"]
 mod circleci;
 
-#[path = "ci_platforms/bitbucket.rs"]
 mod bitbucket;
 
-#[path = "ci_platforms/forgejo.rs"]
 mod forgejo;

@@ -4,7 +4,7 @@ use serde_json::{Value, json};
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::CircleCIClaims;
 
-use crate::harness::{Platform, Refusal, Store, exercise, no_publisher};
+use super::harness::{Platform, Refusal, Store, exercise, no_publisher};
 
 const ORG: &str = "b7c6d5e4-0000-4000-8000-000000000001";
 const PROJECT_ID: &str = "c8d7e6f5-0000-4000-8000-000000000002";

@@ -4,7 +4,7 @@
 //! every safety rail refuses at creation with its reason; matching refuses a wrong
 //! claim, another tenant and a token without `jti` with the exact reason.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::redis_setup::use_local_redis;

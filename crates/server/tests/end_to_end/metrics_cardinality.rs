@@ -3,8 +3,8 @@
 //! traffic creates no new series; the label values that exist are the bounded sets
 //! docs/operations.md lists.
 
-mod observability;
-mod support;
+use crate::observability;
+use crate::support;
 
 use observability::metrics_text::Scrape;
 use observability::scrape::{EXCHANGES, grpc, issuer_name, scrape};

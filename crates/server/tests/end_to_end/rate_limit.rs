@@ -4,7 +4,7 @@
 //! socket peer unless `[rate_limit] trusted_proxies` says to believe its
 //! `X-Forwarded-For`.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 

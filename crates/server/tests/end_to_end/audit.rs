@@ -4,8 +4,8 @@
 //! every field asserted; and the stream's `MAXLEN ~` cap. (The JSON log line of the same
 //! events, in-memory store, is checked by `no_secrets_in_logs.rs`.)
 
-mod observability;
-mod support;
+use crate::observability;
+use crate::support;
 
 use std::collections::BTreeMap;
 

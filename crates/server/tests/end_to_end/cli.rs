@@ -13,7 +13,7 @@ use serde_json::json;
 use trustmint_testkit::TestIssuer;
 use trustmint_testkit::claims::GitHubClaims;
 
-mod support;
+use crate::support;
 
 use support::trustmint_process::TrustmintProcess;
 

@@ -2,7 +2,7 @@
 //! attack cases of the core-exchange issue. Every failure is a specific 4xx with PyPI's
 //! body and code; nothing answers 500.
 
-mod support;
+use crate::support;
 
 use serde_json::{Value, json};
 use support::{PROJECT, assert_token_error, now, spawn_app, spawn_app_with};
