@@ -15,12 +15,13 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::redis_setup::{TestCluster, use_cluster};
+use support::service_panics::{count_service_panics, service_panics};
 use support::trustmint_process::token_client;
 use support::{PROJECT, TestApp, base_settings, spawn_with_settings};
 use tokio::task::block_in_place;
@@ -58,25 +59,6 @@ const REPLICATED_AFTER: Duration = Duration::from_secs(1);
 /// while the client waits).
 fn failure_bound() -> Duration {
     Duration::from_millis(STORE_TIMEOUT_MS) + SLACK
-}
-
-// === no panics in the service ===
-
-static SERVICE_PANICS: AtomicUsize = AtomicUsize::new(0);
-
-fn count_service_panics() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let thread = std::thread::current();
-            let name = thread.name().unwrap_or("");
-            if name.starts_with("tokio-runtime-worker") || name.starts_with("actix") {
-                SERVICE_PANICS.fetch_add(1, Ordering::SeqCst);
-            }
-            previous(info);
-        }));
-    });
 }
 
 // === one request as a client sees it ===
@@ -549,11 +531,7 @@ async fn exchanges_survive_a_manual_failover_and_a_killed_master() {
     }
     let acked_before_kill = all_tokens.iter().filter(|t| t.acked_at < kill_at).count();
     let on_victim_count = block_in_place(|| all_tokens.iter().filter(|t| on_victim(t)).count());
-    assert_eq!(
-        SERVICE_PANICS.load(Ordering::SeqCst),
-        0,
-        "the service panicked"
-    );
+    assert_eq!(service_panics(), 0, "the service panicked");
     println!(
         "manual failover: replica promoted in {promoted_in:?}; {} mints and {} verifies failed \
          (slowest failed mint {:?}, verify {:?}; slowest success {:?}), last failure {:?} after \

@@ -9,12 +9,13 @@
 
 mod support;
 
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, Once};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
 use support::redis_setup::{FAULT_TIMEOUT_MS, OwnedRedis, use_redis};
+use support::service_panics::{count_service_panics, service_panics};
 use support::trustmint_process::{grpc_verify, token_client};
 use support::{PROJECT, TestApp, assert_token_error, spawn_app_with};
 use tokio::task::block_in_place;
@@ -40,27 +41,6 @@ fn timeout() -> Duration {
 /// refusal for `unavailable` is not appended to the audit stream of the failed store).
 fn mint_bound() -> Duration {
     timeout() + MARGIN
-}
-
-// === no panics in the service ===
-
-/// Panics on the service's threads (tokio workers of these multi-threaded tests, actix
-/// workers); the test's own thread is not counted.
-static SERVICE_PANICS: AtomicUsize = AtomicUsize::new(0);
-
-fn count_service_panics() {
-    static INSTALL: Once = Once::new();
-    INSTALL.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            let thread = std::thread::current();
-            let name = thread.name().unwrap_or("");
-            if name.starts_with("tokio-runtime-worker") || name.starts_with("actix") {
-                SERVICE_PANICS.fetch_add(1, Ordering::SeqCst);
-            }
-            previous(info);
-        }));
-    });
 }
 
 // === the app under test and its clients ===
@@ -513,11 +493,7 @@ async fn redis_stopping_mid_traffic_fails_closed_and_service_resumes_without_res
         "{metrics}"
     );
     assert!(counter_sum(&metrics, "trustmint_store_errors_total{op=\"ping\"}") >= 1.0);
-    assert_eq!(
-        SERVICE_PANICS.load(Ordering::SeqCst),
-        0,
-        "the service panicked"
-    );
+    assert_eq!(service_panics(), 0, "the service panicked");
     let slowest_failure = log
         .iter()
         .filter(|e| e.status == Some(503))
@@ -563,11 +539,7 @@ async fn a_frozen_redis_costs_a_request_at_most_the_timeout() {
         verify(&app, &token).await,
         Verification::Allowed(_)
     ));
-    assert_eq!(
-        SERVICE_PANICS.load(Ordering::SeqCst),
-        0,
-        "the service panicked"
-    );
+    assert_eq!(service_panics(), 0, "the service panicked");
     println!(
         "frozen: slowest 503 {slowest:?}; minting again {recovered_after:?} after Redis thawed"
     );
@@ -588,11 +560,7 @@ async fn the_service_starts_without_redis_and_serves_once_redis_is_up() {
     let recovered_after = wait_for_recovery(&app, up_at, "after Redis started").await;
     assert_ready(&app, "after Redis started").await;
     assert_not_burnt(&app, &[refused.jwt]).await;
-    assert_eq!(
-        SERVICE_PANICS.load(Ordering::SeqCst),
-        0,
-        "the service panicked"
-    );
+    assert_eq!(service_panics(), 0, "the service panicked");
     println!("minting {recovered_after:?} after Redis first started");
 }
 
@@ -653,11 +621,7 @@ async fn redis_killed_mid_traffic_and_restarted_keeps_every_minted_token_and_bur
             claimed_by_the_crash += 1;
         }
     }
-    assert_eq!(
-        SERVICE_PANICS.load(Ordering::SeqCst),
-        0,
-        "the service panicked"
-    );
+    assert_eq!(service_panics(), 0, "the service panicked");
     println!(
         "killed: {} background exchanges ({while_down} while dead), {} minted tokens all verify after the restart; {} exchanges caught by the kill, {claimed_by_the_crash} of their JWTs left claimed; minting again {:?} after Redis restarted",
         log.len(),
@@ -701,11 +665,7 @@ async fn a_paused_redis_costs_a_request_at_most_the_timeout_and_its_late_command
     minted.push(early_token);
     assert_all_verify(&app, &minted, "after the pause").await;
     assert_not_burnt(&app, &refused_jwts(&log, &during)).await;
-    assert_eq!(
-        SERVICE_PANICS.load(Ordering::SeqCst),
-        0,
-        "the service panicked"
-    );
+    assert_eq!(service_panics(), 0, "the service panicked");
     println!(
         "paused: {} background exchanges ({inside} inside the pause); minting again {:?} after it ended",
         log.len(),

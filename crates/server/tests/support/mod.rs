@@ -6,6 +6,7 @@
 // Redis targets and replicas, and `trustmint` processes (redis_replicas, redis_faults,
 // rate_limit).
 pub mod redis_setup;
+pub mod service_panics;
 pub mod trustmint_process;
 
 use std::net::SocketAddr;
