@@ -9,14 +9,13 @@
 //! is abandoned: undone if it ran, a no-op if it arrives later; no token leaves whose record
 //! was not stored.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use trustmint_claims::{ReplayKey, VerifiedClaims, replay_expiry};
 use trustmint_store::{CommitOutcome, ExchangeCommit, ExchangeStore, PublisherGeneration};
 
-use crate::background_undo::undo_in_background;
+use crate::background_undo::{PendingUndo, PendingUndos};
 use crate::mint::{MintRequest, MintTrail, Minted};
 use crate::{Exchange, ExchangeError};
 
@@ -48,37 +47,19 @@ impl MintProgress {
 /// being retried, by replay key. A retry of the same JWT that finds it claimed abandons
 /// the earlier commit itself first: the earlier one may have run when a frozen store
 /// thawed, and the retry must not lose to a background task that has not run yet.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct PendingAbandons(Arc<Mutex<HashMap<String, PendingAbandon>>>);
+pub(crate) type PendingAbandons = PendingUndos<PendingAbandon>;
 
 /// One unknown commit to undo.
 #[derive(Debug, Clone)]
-struct PendingAbandon {
+pub(crate) struct PendingAbandon {
     owner: String,
     token_id: String,
     replay_expires_at: i64,
 }
 
-impl PendingAbandons {
-    fn insert(&self, replay_key: &str, abandon: PendingAbandon) {
-        self.lock().insert(replay_key.to_owned(), abandon);
-    }
-
-    fn take(&self, replay_key: &str) -> Option<PendingAbandon> {
-        self.lock().remove(replay_key)
-    }
-
-    /// Forgets `replay_key`'s entry if it is still `owner`'s.
-    fn settle(&self, replay_key: &str, owner: &str) {
-        let mut pending = self.lock();
-        if pending.get(replay_key).is_some_and(|p| p.owner == owner) {
-            pending.remove(replay_key);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, PendingAbandon>> {
-        // A panic while holding this lock cannot leave the map inconsistent.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
+impl PendingUndo for PendingAbandon {
+    fn owner(&self) -> &str {
+        &self.owner
     }
 }
 
@@ -205,41 +186,23 @@ impl Exchange {
         replay_expires_at: i64,
     ) {
         let commit = Arc::clone(commit);
-        let metrics = Arc::clone(&self.metrics);
-        let pending = self.pending_abandons.clone();
-        let (key, owner, token_id) = (
-            replay_key.as_str().to_owned(),
-            claim_owner.to_owned(),
-            token_id.to_owned(),
-        );
-        pending.insert(
-            &key,
+        let key = replay_key.as_str().to_owned();
+        self.pending_abandons.run_in_background(
+            Arc::clone(&self.metrics),
+            "exchange_abandon",
+            replay_key.as_str(),
             PendingAbandon {
-                owner: owner.clone(),
-                token_id: token_id.clone(),
+                owner: claim_owner.to_owned(),
+                token_id: token_id.to_owned(),
                 replay_expires_at,
             },
-        );
-        let settled = (pending, key.clone(), owner.clone());
-        undo_in_background(
-            metrics,
-            "exchange_abandon",
-            move || {
-                let (commit, key, owner, token_id) = (
-                    Arc::clone(&commit),
-                    key.clone(),
-                    owner.clone(),
-                    token_id.clone(),
-                );
+            move |undo| {
+                let (commit, key) = (Arc::clone(&commit), key.clone());
                 async move {
                     commit
-                        .abandon(&key, &owner, &token_id, replay_expires_at)
+                        .abandon(&key, &undo.owner, &undo.token_id, undo.replay_expires_at)
                         .await
                 }
-            },
-            move || {
-                let (pending, key, owner) = settled;
-                pending.settle(&key, &owner);
             },
         );
     }

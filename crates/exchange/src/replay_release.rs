@@ -9,41 +9,16 @@
 //! the earlier claim itself first, so it never loses to a background task that has not
 //! reached the store yet.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 
 use trustmint_claims::ReplayKey;
 
-use crate::background_undo::undo_in_background;
+use crate::background_undo::PendingUndos;
 use crate::{Exchange, ExchangeError};
 
 /// Claims of this replica whose release has not reached the store yet: replay key →
 /// the owner of the claim to release.
-#[derive(Debug, Default, Clone)]
-pub(crate) struct PendingReleases(Arc<Mutex<HashMap<String, String>>>);
-
-impl PendingReleases {
-    fn insert(&self, replay_key: &str, owner: &str) {
-        self.lock().insert(replay_key.to_owned(), owner.to_owned());
-    }
-
-    fn take(&self, replay_key: &str) -> Option<String> {
-        self.lock().remove(replay_key)
-    }
-
-    /// Forgets `replay_key`'s entry if it is still `owner`'s.
-    fn settle(&self, replay_key: &str, owner: &str) {
-        let mut pending = self.lock();
-        if pending.get(replay_key).is_some_and(|o| o == owner) {
-            pending.remove(replay_key);
-        }
-    }
-
-    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, String>> {
-        // A panic while holding this lock cannot leave the map inconsistent.
-        self.0.lock().unwrap_or_else(PoisonError::into_inner)
-    }
-}
+pub(crate) type PendingReleases = PendingUndos<String>;
 
 impl Exchange {
     /// Releases `owner`'s claim on `key` in the background (see the module comment),
@@ -52,21 +27,15 @@ impl Exchange {
     /// JWT claimed until its replay record expires.
     pub(crate) fn release_in_background(&self, key: &ReplayKey, owner: &str) {
         let replay = Arc::clone(&self.backends.replay);
-        let metrics = Arc::clone(&self.metrics);
-        let pending = self.pending_releases.clone();
-        let (key, owner) = (key.as_str().to_owned(), owner.to_owned());
-        pending.insert(&key, &owner);
-        let settled = (pending, key.clone(), owner.clone());
-        undo_in_background(
-            metrics,
+        let key_text = key.as_str().to_owned();
+        self.pending_releases.run_in_background(
+            Arc::clone(&self.metrics),
             "replay_release",
-            move || {
-                let (replay, key, owner) = (Arc::clone(&replay), key.clone(), owner.clone());
+            key.as_str(),
+            owner.to_owned(),
+            move |owner| {
+                let (replay, key) = (Arc::clone(&replay), key_text.clone());
                 async move { replay.release(&key, &owner).await }
-            },
-            move || {
-                let (pending, key, owner) = settled;
-                pending.settle(&key, &owner);
             },
         );
     }
@@ -88,7 +57,7 @@ impl Exchange {
             )
             .await;
         if let Err(error) = released {
-            self.pending_releases.insert(key.as_str(), &earlier);
+            self.pending_releases.insert(key.as_str(), earlier);
             return Err(error);
         }
         Ok(true)

@@ -12,11 +12,14 @@ mod support;
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
 
-use rcgen::{BasicConstraints, CertificateParams, DnType, IsCa, Issuer, KeyPair};
+use rcgen::ExtendedKeyUsagePurpose;
 use serde_json::json;
 use support::redis_setup::{OwnedRedis, use_redis};
+use support::test_ca::TestCa;
 use support::trustmint_process::{TrustmintProcess, grpc_verify};
-use support::{PROJECT, assert_token_error, base_settings, github_publisher, spawn_with_settings};
+use support::{
+    PROJECT, assert_token_error, base_settings, github_publisher_toml, spawn_with_settings,
+};
 use tokio::task::block_in_place;
 use trustmint_testkit::TestIssuer;
 use trustmint_testkit::claims::GitHubClaims;
@@ -31,38 +34,6 @@ const MARGIN: Duration = Duration::from_millis(250);
 /// The Redis password of the wrong-CA test: it must never reach the log.
 const REDIS_PASSWORD: &str = "tls-test-password-7f3a9c";
 
-/// A certificate authority.
-struct TestCa {
-    pem: String,
-    issuer: Issuer<'static, KeyPair>,
-}
-
-impl TestCa {
-    fn new(name: &str) -> Self {
-        let mut params = CertificateParams::new(Vec::<String>::new()).expect("CA params");
-        params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
-        params.distinguished_name.push(DnType::CommonName, name);
-        let key = KeyPair::generate().expect("CA key");
-        let cert = params.self_signed(&key).expect("CA certificate");
-        Self {
-            pem: cert.pem(),
-            issuer: Issuer::new(params, key),
-        }
-    }
-
-    /// A server certificate for `names` (IP addresses become IP SANs), and its key (PEM).
-    fn server_cert(&self, names: &[&str]) -> (String, String) {
-        let names: Vec<String> = names.iter().map(|name| (*name).to_owned()).collect();
-        let mut params = CertificateParams::new(names).expect("server params");
-        params.use_authority_key_identifier_extension = true;
-        let key = KeyPair::generate().expect("server key");
-        let cert = params
-            .signed_by(&key, &self.issuer)
-            .expect("server certificate");
-        (cert.pem(), key.serialize_pem())
-    }
-}
-
 fn write(dir: &Path, name: &str, contents: &str) -> PathBuf {
     let path = dir.join(name);
     std::fs::write(&path, contents).expect("write a PEM file");
@@ -76,11 +47,11 @@ fn tls_redis(dir: &Path, ca: &TestCa) -> (OwnedRedis, PathBuf) {
 }
 
 fn tls_redis_named(dir: &Path, ca: &TestCa, names: &[&str]) -> (OwnedRedis, PathBuf) {
-    let (cert, key) = ca.server_cert(names);
+    let server = ca.sign(names, ExtendedKeyUsagePurpose::ServerAuth);
     let ca_file = write(dir, "redis-ca.pem", &ca.pem);
     let files = RedisTlsFiles {
-        cert_file: write(dir, "redis.pem", &cert),
-        key_file: write(dir, "redis.key", &key),
+        cert_file: write(dir, "redis.pem", &server.cert),
+        key_file: write(dir, "redis.key", &server.key),
         ca_file: ca_file.clone(),
     };
     let redis = OwnedRedis::tls_on_free_port(files);
@@ -156,7 +127,6 @@ async fn the_host_name_of_the_url_must_be_in_the_certificate() {
 /// The config of a `trustmint serve` on a TLS Redis (the URL, which carries the
 /// password, comes from the environment).
 fn process_config(issuer: &TestIssuer, ca_file: &Path) -> String {
-    let publisher = github_publisher(&issuer.url(), &[PROJECT], "");
     format!(
         r#"[store]
 backend = "redis"
@@ -167,26 +137,10 @@ timeout_ms = {TIMEOUT_MS}
 [rate_limit]
 enabled = false
 
-[[issuers]]
-url = "{issuer}"
-kind = "github"
-
-[[publishers]]
-kind = "github"
-issuer = "{issuer}"
-projects = ["{PROJECT}"]
-repository_owner = {owner}
-repository_owner_id = {owner_id}
-repository_name = {name}
-workflow_filename = {workflow}
-"#,
+{publisher}"#,
         ca_file = ca_file.display(),
         prefix = trustmint_testkit::redis_processes::unique_prefix(),
-        issuer = issuer.url(),
-        owner = publisher["repository_owner"],
-        owner_id = publisher["repository_owner_id"],
-        name = publisher["repository_name"],
-        workflow = publisher["workflow_filename"],
+        publisher = github_publisher_toml(&issuer.url()),
     )
 }
 

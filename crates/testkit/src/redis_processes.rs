@@ -214,34 +214,38 @@ impl RedisServer {
 
     /// Sends `signal` (e.g. `STOP`, `CONT`, `KILL`) to the process.
     pub fn signal(&self, signal: &str) {
-        let pid = std::fs::read_to_string(self.pidfile()).expect("running server");
+        let pid = self.pid().expect("a started server");
         let status = Command::new("kill")
             .arg(format!("-{signal}"))
-            .arg(pid.trim())
+            .arg(pid.to_string())
             .status()
             .expect("run kill");
-        assert!(status.success(), "kill -{signal} failed");
+        assert!(status.success(), "kill -{signal} {pid} failed");
     }
 
     /// Stops the process by its pid and waits until it is gone.
     pub fn stop(&self) {
-        let Ok(pid) = std::fs::read_to_string(self.pidfile()) else {
-            return;
-        };
-        let pid = pid.trim().to_owned();
-        // a stopped (SIGSTOP) process would hold SIGTERM until continued
-        let _ = Command::new("kill").args(["-CONT", &pid]).status();
-        let _ = Command::new("kill").arg(&pid).status();
+        if let Some(pid) = self.pid()
+            && self.is_running()
+        {
+            // A stopped (SIGSTOP) process would hold SIGTERM until continued. Best
+            // effort: this runs in `Drop`, where the process may have died meanwhile.
+            for signal in ["-CONT", "-TERM"] {
+                let _ = Command::new("kill")
+                    .args([signal, &pid.to_string()])
+                    .status();
+            }
+        }
+        self.wait_dead();
+    }
+
+    /// Waits until the process is dead, then forgets its pid.
+    fn wait_dead(&self) {
+        let pid = self.pid().unwrap_or_default();
         wait_until(
             &format!("redis pid {pid} to exit"),
             Duration::from_secs(10),
-            || {
-                !Command::new("kill")
-                    .args(["-0", &pid])
-                    .stderr(Stdio::null())
-                    .status()
-                    .is_ok_and(|s| s.success())
-            },
+            || !self.is_running(),
         );
         let _ = std::fs::remove_file(self.pidfile());
     }
@@ -432,18 +436,8 @@ impl RedisServer {
     /// Kills the process by its pid with SIGKILL (no shutdown, no last write reaches
     /// anyone) and waits until it is dead.
     pub fn kill(&self) {
-        let pid = self.pid().expect("a started server");
-        let status = Command::new("kill")
-            .args(["-KILL", &pid.to_string()])
-            .status()
-            .expect("run kill");
-        assert!(status.success(), "kill -KILL {pid} failed");
-        wait_until(
-            &format!("redis pid {pid} to die"),
-            Duration::from_secs(10),
-            || !self.is_running(),
-        );
-        let _ = std::fs::remove_file(self.pidfile());
+        self.signal("KILL");
+        self.wait_dead();
     }
 
     /// `redis-cli -p PORT args…` against this server (over TLS, trusting its CA, for a

@@ -14,7 +14,7 @@ use support::redis_setup::{
     use_cluster, use_local_redis,
 };
 use support::trustmint_process::{TrustmintProcess, grpc_verify};
-use support::{PROJECT, TestApp, assert_token_error, github_publisher};
+use support::{PROJECT, TestApp, assert_token_error, github_publisher, github_publisher_toml};
 use trustmint_exchange::{NewPublisher, REVOKED_OR_EXPIRED, Verification, VerifyRequest};
 use trustmint_testkit::TestIssuer;
 use trustmint_testkit::claims::GitHubClaims;
@@ -330,7 +330,6 @@ async fn replicas_on_a_redis_cluster_share_tokens_and_the_replay_guard() {
 
 /// The config of one `trustmint` process of a two-replica deployment on the local Redis.
 fn process_config(issuer: &TestIssuer, key_prefix: &str) -> String {
-    let publisher = github_publisher(&issuer.url(), &[PROJECT], "");
     format!(
         r#"[store]
 backend = "redis"
@@ -346,24 +345,8 @@ current = "{SHARED_KEY_ID}"
 [keys.secrets]
 {SHARED_KEY_ID} = "{SHARED_KEY_SECRET}"
 
-[[issuers]]
-url = "{issuer}"
-kind = "github"
-
-[[publishers]]
-kind = "github"
-issuer = "{issuer}"
-projects = ["{PROJECT}"]
-repository_owner = {owner}
-repository_owner_id = {owner_id}
-repository_name = {name}
-workflow_filename = {workflow}
-"#,
-        issuer = issuer.url(),
-        owner = publisher["repository_owner"],
-        owner_id = publisher["repository_owner_id"],
-        name = publisher["repository_name"],
-        workflow = publisher["workflow_filename"],
+{publisher}"#,
+        publisher = github_publisher_toml(&issuer.url()),
     )
 }
 

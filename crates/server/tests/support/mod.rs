@@ -7,6 +7,7 @@
 // rate_limit).
 pub mod redis_setup;
 pub mod service_panics;
+pub mod test_ca;
 pub mod trustmint_process;
 
 use std::net::SocketAddr;
@@ -63,6 +64,32 @@ pub fn issuer_settings(url: &str, kind: &str) -> trustmint_claims::IssuerSetting
 /// `github_declaration`, which the use-case tests declare too).
 pub fn github_publisher(issuer: &str, projects: &[&str], environment: &str) -> Value {
     trustmint_testkit::memory_exchange::github_declaration(issuer, projects, environment)
+}
+
+/// `[[issuers]]` trusting `issuer` as a GitHub issuer and `[[publishers]]` with the
+/// [`github_publisher`] of [`PROJECT`] (no environment), as a `trustmint serve` config
+/// file holds them.
+pub fn github_publisher_toml(issuer: &str) -> String {
+    let publisher = github_publisher(issuer, &[PROJECT], "");
+    format!(
+        r#"[[issuers]]
+url = "{issuer}"
+kind = "github"
+
+[[publishers]]
+kind = "github"
+issuer = "{issuer}"
+projects = ["{PROJECT}"]
+repository_owner = {owner}
+repository_owner_id = {owner_id}
+repository_name = {name}
+workflow_filename = {workflow}
+"#,
+        owner = publisher["repository_owner"],
+        owner_id = publisher["repository_owner_id"],
+        name = publisher["repository_name"],
+        workflow = publisher["workflow_filename"],
+    )
 }
 
 /// Spawns the default app.
