@@ -102,9 +102,23 @@ pub(crate) struct Cli {
     /// fonts-dejavu-core puts it; without one the plot has no text).
     #[arg(long, requires = "soak")]
     pub(crate) soak_font: Option<PathBuf>,
+    /// Leave events out of the soak's schedule, to tell which one disturbs latency
+    /// (a diagnosis, not a soak: the verdict still runs, the report records the skip).
+    #[arg(long, value_enum, value_delimiter = ',', requires = "soak")]
+    pub(crate) soak_skip: Vec<SoakEvent>,
     /// Internal: the service side of the benchmark (started by the bench itself).
     #[command(subcommand)]
     pub(crate) child: Option<ChildCommand>,
+}
+
+/// An event of the soak's schedule that `--soak-skip` can leave out.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub(crate) enum SoakEvent {
+    /// The key rotation (SIGHUP) at each period boundary.
+    Rotations,
+    /// The publisher create + delete half a period later.
+    PublisherChanges,
 }
 
 /// The hidden subcommand the bench re-executes itself with.

@@ -21,7 +21,7 @@ use trustmint_grpc::pb;
 use trustmint_testkit::redis_processes::OwnedRedis;
 use trustmint_testkit::{IssuerOptions, KeyAlgorithm, TestIssuer};
 
-use crate::cli::Cli;
+use crate::cli::{Cli, SoakEvent};
 use crate::clients::{self, PublisherClient};
 use crate::error::BenchError;
 use crate::jwts::unix_now;
@@ -47,7 +47,7 @@ const MIN_MINUTES: f64 = 0.1;
 /// The durations of a `minutes`-long soak: a period of a minute (a fifth of the run when
 /// that is shorter), six samples per period, a warm-up of 20 % of the run, and a
 /// capacity probe of a tenth of the run between 1 and 5 s.
-pub(crate) fn plan_for(minutes: f64) -> Result<SoakPlan, BenchError> {
+pub(crate) fn plan_for(minutes: f64, skipped: &[SoakEvent]) -> Result<SoakPlan, BenchError> {
     if !(minutes.is_finite() && minutes >= MIN_MINUTES) {
         return Err(BenchError::Setup(format!(
             "--soak-minutes must be at least {MIN_MINUTES}"
@@ -62,6 +62,7 @@ pub(crate) fn plan_for(minutes: f64) -> Result<SoakPlan, BenchError> {
         warm_up_secs: run_secs * 0.2,
         probe_secs: (run_secs / 10.0).clamp(1.0, 5.0),
         load_fraction: LOAD_FRACTION,
+        skipped: skipped.to_vec(),
     })
 }
 
@@ -86,14 +87,18 @@ fn schedule(plan: &SoakPlan) -> Vec<(f64, Step)> {
         steps.push((n as f64 * plan.sample_secs, Step::Sample));
     }
     let periods = (plan.run_secs / plan.period_secs).round() as usize;
-    for n in 1..periods {
-        steps.push((n as f64 * plan.period_secs, Step::Rotate(n)));
+    if !plan.skipped.contains(&SoakEvent::Rotations) {
+        for n in 1..periods {
+            steps.push((n as f64 * plan.period_secs, Step::Rotate(n)));
+        }
     }
-    for n in 0..periods {
-        steps.push((
-            (n as f64 + 0.5) * plan.period_secs,
-            Step::ChangePublisher(n),
-        ));
+    if !plan.skipped.contains(&SoakEvent::PublisherChanges) {
+        for n in 0..periods {
+            steps.push((
+                (n as f64 + 0.5) * plan.period_secs,
+                Step::ChangePublisher(n),
+            ));
+        }
     }
     steps.sort_by(|(a, step_a), (b, step_b)| {
         a.total_cmp(b)
@@ -132,7 +137,7 @@ fn start_redis() -> Result<OwnedRedis, BenchError> {
 
 /// Runs the soak and writes its report; `Err(Verdict)` when it failed.
 pub(crate) async fn run(cli: &Cli) -> Result<(), BenchError> {
-    let plan = plan_for(cli.soak_minutes)?;
+    let plan = plan_for(cli.soak_minutes, &cli.soak_skip)?;
     let dir = soak_dir(cli);
     let mut notes = Vec::new();
     if cfg!(debug_assertions) {
@@ -193,6 +198,7 @@ pub(crate) async fn run(cli: &Cli) -> Result<(), BenchError> {
     let mut traffic = measured.traffic;
     let periods = traffic.periods(SAMPLES_PER_PERIOD);
     let windows = traffic.windows();
+    let slowest_seconds = traffic.slowest_seconds();
     let mut totals = traffic.totals();
     for (name, count) in &measured.capacity.failures {
         *totals
@@ -288,6 +294,7 @@ pub(crate) async fn run(cli: &Cli) -> Result<(), BenchError> {
         samples,
         windows,
         periods,
+        slowest_seconds,
         verdict,
         service_warning_lines: warnings.count,
         service_warnings: warnings.first,
@@ -499,7 +506,7 @@ mod tests {
 
     #[test]
     fn a_ten_minute_soak_rotates_every_minute_and_samples_every_ten_seconds() {
-        let plan = plan_for(10.0).expect("valid");
+        let plan = plan_for(10.0, &[]).expect("valid");
         assert_eq!(
             (
                 plan.run_secs,
@@ -527,7 +534,7 @@ mod tests {
 
     #[test]
     fn a_short_soak_shrinks_its_periods() {
-        let plan = plan_for(0.3).expect("valid");
+        let plan = plan_for(0.3, &[]).expect("valid");
         assert!((plan.period_secs - 3.6).abs() < 1e-9, "{plan:?}");
         assert!((plan.sample_secs - 0.6).abs() < 1e-9, "{plan:?}");
         assert!((plan.probe_secs - 1.8).abs() < 1e-9, "{plan:?}");
@@ -537,7 +544,7 @@ mod tests {
             .count();
         assert_eq!(rotations, 4);
         for bad in [0.05, -1.0, f64::NAN] {
-            assert!(plan_for(bad).is_err(), "{bad}");
+            assert!(plan_for(bad, &[]).is_err(), "{bad}");
         }
     }
 }

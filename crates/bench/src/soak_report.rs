@@ -7,6 +7,7 @@ use std::path::Path;
 
 use serde::Serialize;
 
+use crate::cli::SoakEvent;
 use crate::error::BenchError;
 use crate::soak_load::{Capacity, Observation, RequestKind};
 use crate::soak_sampler::ResourceSample;
@@ -31,6 +32,8 @@ pub(crate) struct SoakPlan {
     pub(crate) probe_secs: f64,
     /// Offered load as a fraction of the probed capacity.
     pub(crate) load_fraction: f64,
+    /// Events left out of the schedule (`--soak-skip`, a diagnosis).
+    pub(crate) skipped: Vec<SoakEvent>,
 }
 
 /// A key rotation or a publisher change.
@@ -64,6 +67,30 @@ pub(crate) struct WindowStats {
     /// Verify latency (fresh and older-key tokens).
     pub(crate) verify: Latency,
 }
+
+/// One second of the steady load (by due time) among the slowest: where a p99 spike
+/// sits to the second, and whether it was one stall (every request late by about the
+/// same) or a slow stretch.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct SlowSecond {
+    /// Start of the second, seconds since the steady load began.
+    pub(crate) at_secs: u64,
+    /// The slowest exchange due in it, milliseconds.
+    pub(crate) exchange_max_ms: f64,
+    /// Its exchanges that took more than [`SLOW_EXCHANGE_MS`].
+    pub(crate) slow_exchanges: u64,
+    /// Every exchange due in it.
+    pub(crate) exchanges: u64,
+    /// The slowest verify started in it, milliseconds.
+    pub(crate) verify_max_ms: f64,
+}
+
+/// An exchange slower than this counts as slow in [`SlowSecond`] (several times the
+/// quiet p99 here).
+pub(crate) const SLOW_EXCHANGE_MS: f64 = 20.0;
+
+/// The slowest seconds the report keeps.
+const SLOW_SECONDS_KEPT: usize = 20;
 
 /// The p99s of one period (a minute in a full run).
 #[derive(Debug, Clone, Serialize)]
@@ -140,6 +167,8 @@ pub(crate) struct SoakReport {
     pub(crate) windows: Vec<WindowStats>,
     /// p99 per period.
     pub(crate) periods: Vec<PeriodStats>,
+    /// The seconds with the slowest exchanges.
+    pub(crate) slowest_seconds: Vec<SlowSecond>,
     /// Pass or fail, and why.
     pub(crate) verdict: SoakVerdict,
     /// Warning and error lines in the service's log.
@@ -159,6 +188,7 @@ pub(crate) struct SoakReport {
 pub(crate) struct Traffic {
     window_secs: f64,
     windows: Vec<WindowAccumulator>,
+    seconds: Vec<SecondAccumulator>,
     /// Failures by `<request>: <kind>`.
     pub(crate) failures: BTreeMap<String, u64>,
 }
@@ -172,12 +202,21 @@ struct WindowAccumulator {
     failed: u64,
 }
 
+#[derive(Debug, Default, Clone, Copy)]
+struct SecondAccumulator {
+    exchange_max_ns: u64,
+    slow_exchanges: u64,
+    exchanges: u64,
+    verify_max_ns: u64,
+}
+
 impl Traffic {
     /// Windows of `window_secs`.
     pub(crate) fn new(window_secs: f64) -> Self {
         Self {
             window_secs,
             windows: Vec::new(),
+            seconds: Vec::new(),
             failures: BTreeMap::new(),
         }
     }
@@ -188,6 +227,23 @@ impl Traffic {
         if self.windows.len() <= index {
             self.windows
                 .resize_with(index + 1, WindowAccumulator::default);
+        }
+        let second = observation.at_secs.max(0.0) as usize;
+        if self.seconds.len() <= second {
+            self.seconds
+                .resize_with(second + 1, SecondAccumulator::default);
+        }
+        if observation.outcome.is_ok() {
+            let second = &mut self.seconds[second];
+            if observation.kind == RequestKind::Exchange {
+                second.exchanges += 1;
+                second.exchange_max_ns = second.exchange_max_ns.max(observation.latency_ns);
+                if observation.latency_ns as f64 > SLOW_EXCHANGE_MS * 1e6 {
+                    second.slow_exchanges += 1;
+                }
+            } else {
+                second.verify_max_ns = second.verify_max_ns.max(observation.latency_ns);
+            }
         }
         let window = &mut self.windows[index];
         match observation.outcome {
@@ -255,6 +311,26 @@ impl Traffic {
                 }
             })
             .collect()
+    }
+
+    /// The [`SLOW_SECONDS_KEPT`] seconds with the slowest exchange, slowest first.
+    pub(crate) fn slowest_seconds(&self) -> Vec<SlowSecond> {
+        let mut seconds: Vec<SlowSecond> = self
+            .seconds
+            .iter()
+            .enumerate()
+            .filter(|(_, second)| second.exchanges > 0)
+            .map(|(at, second)| SlowSecond {
+                at_secs: at as u64,
+                exchange_max_ms: second.exchange_max_ns as f64 / 1e6,
+                slow_exchanges: second.slow_exchanges,
+                exchanges: second.exchanges,
+                verify_max_ms: second.verify_max_ns as f64 / 1e6,
+            })
+            .collect();
+        seconds.sort_by(|a, b| b.exchange_max_ms.total_cmp(&a.exchange_max_ms));
+        seconds.truncate(SLOW_SECONDS_KEPT);
+        seconds
     }
 
     /// Totals over every window.
@@ -352,6 +428,18 @@ pub(crate) fn render_summary(report: &SoakReport) -> String {
             stability.worst_period,
         ));
     }
+    let slowest: Vec<String> = report
+        .slowest_seconds
+        .iter()
+        .take(5)
+        .map(|second| {
+            format!(
+                "{} s ({:.0} ms, {} of {} over {SLOW_EXCHANGE_MS} ms)",
+                second.at_secs, second.exchange_max_ms, second.slow_exchanges, second.exchanges
+            )
+        })
+        .collect();
+    out.push_str(&format!("  slowest seconds: {}\n", slowest.join(", ")));
     out.push_str(&format!(
         "verdict: {}\n",
         if verdict.passed { "PASS" } else { "FAIL" }
@@ -408,5 +496,27 @@ mod tests {
             totals.failures,
             BTreeMap::from([("exchange: http 503 unavailable".to_owned(), 1)])
         );
+    }
+
+    #[test]
+    fn keeps_the_slowest_seconds_slowest_first() {
+        let mut traffic = Traffic::new(10.0);
+        for second in 0..30_u64 {
+            for k in 0..4_u64 {
+                let at = second as f64 + k as f64 * 0.25;
+                let latency_us = if second == 7 { 50_000 + k } else { 1_000 + second };
+                traffic.record(observation(RequestKind::Exchange, at, latency_us, true));
+            }
+        }
+        traffic.record(observation(RequestKind::Verify, 7.5, 3_000, true));
+        traffic.record(observation(RequestKind::Exchange, 3.0, 900_000, false));
+        let slowest = traffic.slowest_seconds();
+        assert_eq!(slowest.len(), SLOW_SECONDS_KEPT);
+        assert_eq!(slowest[0].at_secs, 7);
+        assert_eq!(slowest[0].exchange_max_ms, 50.003);
+        assert_eq!((slowest[0].slow_exchanges, slowest[0].exchanges), (4, 4));
+        assert_eq!(slowest[0].verify_max_ms, 3.0);
+        assert_eq!(slowest[1].at_secs, 29, "failures do not count as slow");
+        assert_eq!(slowest[1].slow_exchanges, 0);
     }
 }

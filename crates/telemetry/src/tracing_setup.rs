@@ -1,5 +1,13 @@
 //! Process-wide tracing: a log layer (text or JSON) filtered by `log_level`/`RUST_LOG`,
 //! plus an OpenTelemetry layer exporting spans over OTLP/gRPC when an endpoint is set.
+//!
+//! Log lines are formatted on the thread that logs but written to stdout by a writer
+//! thread of their own (`tracing_appender::non_blocking`). Written directly, every
+//! worker that logs takes the stdout lock and makes a `write(2)`; when whatever reads
+//! stdout (a pipe to journald, a container runtime, a log shipper) falls behind by a
+//! pipe's worth (64 KiB, a few dozen audit lines), the writer blocks holding that lock
+//! and every request that logs stalls with it. The soak saw exactly that: 100–300 ms
+//! stalls of every exchange, with the service idle (docs/operations.md#soak).
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
@@ -26,10 +34,18 @@ pub enum TelemetryError {
     AlreadyInitialised,
 }
 
-/// Keeps the exporter alive; flushes and shuts it down when dropped.
+/// Log lines the writer thread may hold when stdout is slow (about 6 MB of audit
+/// lines, a few seconds at full exchange rate). Past it, logging blocks instead of
+/// dropping lines: an audit line is never lost, and memory stays bounded.
+const BUFFERED_LOG_LINES: usize = 8_192;
+
+/// Keeps the exporter and the log writer alive; flushes and shuts them down when
+/// dropped.
 #[derive(Debug, Default)]
 pub struct TelemetryGuard {
     provider: Option<SdkTracerProvider>,
+    /// Dropping it writes out the buffered log lines and stops the writer thread.
+    log_writer: Option<tracing_appender::non_blocking::WorkerGuard>,
 }
 
 impl TelemetryGuard {
@@ -41,6 +57,8 @@ impl TelemetryGuard {
         {
             tracing::warn!(%error, "span exporter did not shut down cleanly");
         }
+        // Last: the warning above must still be written.
+        self.log_writer.take();
     }
 }
 
@@ -81,15 +99,24 @@ pub fn init_tracing(settings: &TelemetrySettings) -> Result<TelemetryGuard, Tele
     }
     .map_err(|error| TelemetryError::Filter(error.to_string()))?;
 
+    let (writer, log_writer) = tracing_appender::non_blocking::NonBlockingBuilder::default()
+        .lossy(false)
+        .buffered_lines_limit(BUFFERED_LOG_LINES)
+        .thread_name("trustmint-log")
+        .finish(std::io::stdout());
     let log_layer = match settings.log_format {
-        LogFormat::Text => tracing_subscriber::fmt::layer().boxed(),
+        LogFormat::Text => tracing_subscriber::fmt::layer().with_writer(writer).boxed(),
         LogFormat::Json => tracing_subscriber::fmt::layer()
+            .with_writer(writer)
             .json()
             .flatten_event(true)
             .boxed(),
     };
 
-    let mut guard = TelemetryGuard::default();
+    let mut guard = TelemetryGuard {
+        provider: None,
+        log_writer: Some(log_writer),
+    };
     let otel_layer = if settings.otlp_endpoint.is_empty() {
         None
     } else {
