@@ -460,10 +460,7 @@ mod tests {
                 true,
             ),
             ("thread 'main' panicked at src/main.rs", true),
-            (
-                r#"{"level":"INFO","event":"{\"level\":\"WARN\"}"}"#,
-                false,
-            ),
+            (r#"{"level":"INFO","event":"{\"level\":\"WARN\"}"}"#, false),
             (r#"{"message":"no level"}"#, true),
             ("   ", false),
         ];
