@@ -59,7 +59,11 @@ fn public_issuer(url: &str, kind: &str, keys: &TestIssuer) -> Value {
 
 /// An exchange trusting exactly `issuers` and declaring exactly `publishers`; `issuer`
 /// is kept alive by the exchange (other issuers must be kept alive by the test).
-fn exchange_trusting(issuer: TestIssuer, issuers: Vec<Value>, publishers: Vec<Value>) -> MemoryExchange {
+fn exchange_trusting(
+    issuer: TestIssuer,
+    issuers: Vec<Value>,
+    publishers: Vec<Value>,
+) -> MemoryExchange {
     ExchangeBuilder::new(issuer)
         .issuers(issuers)
         .publishers(publishers)
@@ -125,7 +129,12 @@ async fn gitlab_com_issuer_exchanges() {
         json!({ "issuer": null }),
     );
     let fx = exchange_trusting(keys, issuers, vec![publisher]);
-    let jwt = gitlab_jwt(&fx, &fx.issuer, GITLAB_ISS, GitLabClaims::new().tag("v1.0.0"));
+    let jwt = gitlab_jwt(
+        &fx,
+        &fx.issuer,
+        GITLAB_ISS,
+        GitLabClaims::new().tag("v1.0.0"),
+    );
     let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, "gitlab-project").await;
     assert_eq!(allowed.projects, ["gitlab-project"]);
     assert_eq!(allowed.claims["issuer"], GITLAB_ISS);
@@ -343,7 +352,12 @@ async fn enterprise_slugs_under_one_pattern_are_isolated_from_each_other() {
 
     // Same repository, same jti, another enterprise: only its own publisher matches,
     // and it is not a replay of acme's token (the replay key has the real `iss`).
-    let from_globex = github_jwt(&fx, &fx.issuer, &globex, GitHubClaims::new().jti("same-jti"));
+    let from_globex = github_jwt(
+        &fx,
+        &fx.issuer,
+        &globex,
+        GitHubClaims::new().jti("same-jti"),
+    );
     let allowed = assert_minted_for(&fx, fx.mint(&from_globex).await, "globex-project").await;
     assert_eq!(allowed.projects, ["globex-project"]);
     assert_error(
@@ -363,8 +377,13 @@ async fn enterprise_slugs_under_one_pattern_are_isolated_from_each_other() {
     );
     // github.com itself is not under the pattern.
     assert_error(
-        fx.mint(&github_jwt(&fx, &fx.issuer, GITHUB_ISS, GitHubClaims::new()))
-            .await,
+        fx.mint(&github_jwt(
+            &fx,
+            &fx.issuer,
+            GITHUB_ISS,
+            GitHubClaims::new(),
+        ))
+        .await,
         "invalid-payload",
         "unknown trusted publishing issuer",
     );
@@ -427,8 +446,13 @@ async fn ghes_host_label_pattern_routes_each_host_to_its_own_publishers() {
 
     let other_host = "https://evil.ghe.example.com/_services/token";
     assert_error(
-        fx.mint(&github_jwt(&fx, &fx.issuer, other_host, GitHubClaims::new()))
-            .await,
+        fx.mint(&github_jwt(
+            &fx,
+            &fx.issuer,
+            other_host,
+            GitHubClaims::new(),
+        ))
+        .await,
         "invalid-publisher",
         &no_publisher(&format!(
             "Publisher with matching claims was not found; no publisher is registered for repository 'octo-org/sampleproject' with issuer '{other_host}'"
@@ -470,8 +494,13 @@ async fn a_second_gitlab_instance_never_matches_the_first_ones_publisher() {
 
     let allowed = assert_minted_for(
         &fx,
-        fx.mint(&gitlab_jwt(&fx, &fx.issuer, &first_url, GitLabClaims::new()))
-            .await,
+        fx.mint(&gitlab_jwt(
+            &fx,
+            &fx.issuer,
+            &first_url,
+            GitLabClaims::new(),
+        ))
+        .await,
         "first-project",
     )
     .await;
@@ -513,7 +542,8 @@ async fn a_gitlab_token_never_matches_a_github_publisher() {
     // A GitLab token for a project path equal to the GitHub repository.
     let claims = GitLabClaims::new().project_path("octo-org/sampleproject");
     assert_error(
-        fx.mint(&gitlab_jwt(&fx, &gitlab, &gitlab_url, claims)).await,
+        fx.mint(&gitlab_jwt(&fx, &gitlab, &gitlab_url, claims))
+            .await,
         "invalid-publisher",
         &no_publisher(&format!(
             "Publisher with matching claims was not found; no publisher is registered for project 'octo-org/sampleproject' with issuer '{gitlab_url}'"
@@ -546,8 +576,13 @@ async fn a_disabled_issuer_is_not_enabled_and_others_of_its_kind_still_work() {
     ];
     let fx = exchange_trusting(disabled, issuers, publishers);
     assert_error(
-        fx.mint(&gitlab_jwt(&fx, &fx.issuer, &disabled_url, GitLabClaims::new()))
-            .await,
+        fx.mint(&gitlab_jwt(
+            &fx,
+            &fx.issuer,
+            &disabled_url,
+            GitLabClaims::new(),
+        ))
+        .await,
         "not-enabled",
         "gitlab trusted publishing functionality not enabled",
     );
@@ -555,8 +590,13 @@ async fn a_disabled_issuer_is_not_enabled_and_others_of_its_kind_still_work() {
     assert_eq!(fx.issuer.jwks_fetch_count(), 0);
     assert_minted_for(
         &fx,
-        fx.mint(&gitlab_jwt(&fx, &enabled, &enabled_url, GitLabClaims::new()))
-            .await,
+        fx.mint(&gitlab_jwt(
+            &fx,
+            &enabled,
+            &enabled_url,
+            GitLabClaims::new(),
+        ))
+        .await,
         "enabled-project",
     )
     .await;

@@ -28,7 +28,11 @@ fn github_jwt(fx: &MemoryExchange, git_ref: &str, extra: &[(&str, Value)]) -> St
 
 /// Asserts the refusal `invalid-publisher` with `reason` in the description.
 async fn assert_refused(fx: &MemoryExchange, jwt: &str, reason: &str) {
-    assert_error(fx.mint(jwt).await, "invalid-publisher", &no_publisher(reason));
+    assert_error(
+        fx.mint(jwt).await,
+        "invalid-publisher",
+        &no_publisher(reason),
+    );
 }
 
 /// A policy with `refs`, `require_protected_ref` set to `protected`, self-hosted
