@@ -10,10 +10,14 @@
 #![allow(unreachable_pub)]
 
 mod attenuation;
+mod custom_issuers;
 mod manage;
 mod metrics;
 mod mint;
 mod pending;
+mod providers;
+mod providers_support;
+mod publisher_policy;
 mod rate_limit;
 mod revoke;
 mod support;

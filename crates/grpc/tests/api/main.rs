@@ -8,6 +8,8 @@
 #![allow(unreachable_pub)]
 
 mod auth;
+mod custom_issuer_publishers;
 mod fields;
+mod publisher_policy;
 mod status_mapping;
 mod support;
