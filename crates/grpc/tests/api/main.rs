@@ -7,7 +7,16 @@
 // A test binary exports nothing: `pub` here only means "visible to sibling modules".
 #![allow(unreachable_pub)]
 
+mod attenuation;
 mod auth;
+mod calls;
+mod declared;
 mod fields;
+mod mint;
+mod pending;
+mod publishers;
+mod revoke;
 mod status_mapping;
 mod support;
+mod token_surgery;
+mod verify;
