@@ -3,6 +3,7 @@
 //! or reordering caveats breaks the HMAC chain; a caveat trustmint does not understand
 //! denies.
 
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::GitHubClaims;
 use trustmint_testkit::memory_exchange::PROJECT;

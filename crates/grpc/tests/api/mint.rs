@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use tonic::Code;
 use tonic_types::StatusExt as _;
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_store::RateLimitSettings;
 use trustmint_testkit::claims::GitHubClaims;

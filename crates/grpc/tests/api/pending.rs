@@ -4,6 +4,7 @@
 //! then on.
 
 use tonic::Code;
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_publishers::PENDING_PUBLISHER_TTL_SECS;
 use trustmint_testkit::claims::GitHubClaims;

@@ -2,6 +2,7 @@
 //! config-declared publishers are read-only; deleting a publisher stops its tokens.
 
 use tonic::Code;
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::GitHubClaims;
 use trustmint_testkit::memory_exchange::PROJECT;

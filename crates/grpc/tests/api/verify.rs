@@ -2,6 +2,7 @@
 //! (an OK response, allowed = false) with PyPI's reason otherwise.
 
 use tonic::Code;
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::GitHubClaims;
 use trustmint_testkit::memory_exchange::{ExchangeBuilder, PROJECT};
