@@ -12,8 +12,11 @@ use crate::support::TestServer;
 pub async fn declaring(projects: &[&str], environment: &str) -> TestServer {
     let issuer = TestIssuer::start().await;
     let url = issuer.url();
-    let builder = ExchangeBuilder::new(issuer)
-        .publishers(vec![github_declaration(&url, projects, environment)]);
+    let builder = ExchangeBuilder::new(issuer).publishers(vec![github_declaration(
+        &url,
+        projects,
+        environment,
+    )]);
     TestServer::with(builder, None).await
 }
 

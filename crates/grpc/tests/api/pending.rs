@@ -104,9 +104,14 @@ async fn a_pending_publisher_whose_project_exists_is_invalid_pending_publisher()
     grpc.create(github_publisher(&url, "other-repo", &[NEW_PROJECT], false))
         .await
         .expect("normal publisher");
-    grpc.create(github_publisher(&url, "sampleproject", &[NEW_PROJECT], true))
-        .await
-        .expect("pending publisher");
+    grpc.create(github_publisher(
+        &url,
+        "sampleproject",
+        &[NEW_PROJECT],
+        true,
+    ))
+    .await
+    .expect("pending publisher");
 
     let jwt = server.fx.github_jwt(GitHubClaims::new());
     let status = grpc.mint(&jwt).await.expect_err("stale pending publisher");
@@ -136,7 +141,12 @@ async fn when_one_pending_publisher_is_confirmed_the_others_stop() {
     let fx = &server.fx;
     let url = fx.issuer.url();
     let a = grpc
-        .create(github_publisher(&url, "sampleproject", &[NEW_PROJECT], true))
+        .create(github_publisher(
+            &url,
+            "sampleproject",
+            &[NEW_PROJECT],
+            true,
+        ))
         .await
         .expect("pending A");
     let b = grpc

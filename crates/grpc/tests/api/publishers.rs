@@ -17,7 +17,12 @@ async fn create_get_list_delete() {
     let grpc = server.anonymous();
     let url = server.fx.issuer.url();
     let created = grpc
-        .create(github_publisher(&url, "other-repo", &["New_Project"], false))
+        .create(github_publisher(
+            &url,
+            "other-repo",
+            &["New_Project"],
+            false,
+        ))
         .await
         .expect("created");
     assert!(!created.id.is_empty());
@@ -198,10 +203,7 @@ async fn a_declared_publisher_cannot_be_deleted() {
             declared.id
         ),
     );
-    assert_eq!(
-        grpc.get(&declared.id).await.expect("still there"),
-        declared
-    );
+    assert_eq!(grpc.get(&declared.id).await.expect("still there"), declared);
 }
 
 #[tokio::test]
