@@ -17,7 +17,7 @@ use trustmint_claims::{
 };
 use trustmint_exchange::{
     Clock, Exchange, ExchangeBackends, ExchangeError, ExchangeSettings, MintRequest, Minted,
-    Revocation, Verification, VerifyRequest,
+    Revocation, Verification, VerifyRequest, bind_to_served_issuer,
 };
 use trustmint_publishers::parse_declaration;
 use trustmint_store::{Backends, PublisherRegistry, RateLimitSettings};
@@ -159,9 +159,13 @@ impl ExchangeBuilder {
             .publishers
             .iter()
             .map(|entry| {
-                parse_declaration(entry)
-                    .expect("a valid [[publishers]] entry")
-                    .into_declared_publisher()
+                // As the server's wiring does: a custom issuer's publisher gets the
+                // claim its tokens are looked up by.
+                let mut declaration =
+                    parse_declaration(entry).expect("a valid [[publishers]] entry");
+                declaration.spec = bind_to_served_issuer(&registry, declaration.spec)
+                    .expect("a [[publishers]] entry of a trusted issuer");
+                declaration.into_declared_publisher()
             })
             .collect();
         let keystore_settings = KeyStoreSettings::default();

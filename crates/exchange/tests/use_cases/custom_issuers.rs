@@ -12,7 +12,7 @@ use trustmint_publishers::PublisherSpec;
 use trustmint_testkit::TestIssuer;
 use trustmint_testkit::memory_exchange::{ExchangeBuilder, MemoryExchange, PROJECT};
 
-use crate::providers_support::{declare_as_configured, no_publisher};
+use crate::providers_support::no_publisher;
 use crate::support::{assert_error, names, new_publisher_with_spec};
 
 /// An exchange trusting a test issuer as a custom issuer whose tenant claim is
@@ -27,22 +27,15 @@ async fn exchange(replay_key: Option<&str>) -> MemoryExchange {
     if let Some(replay_key) = replay_key {
         entry["replay_key"] = json!(replay_key);
     }
-    let issuers = vec![entry];
-    let fx = ExchangeBuilder::new(issuer)
-        .issuers(issuers.clone())
-        .publishers(vec![])
-        .build();
-    declare_as_configured(
-        &fx,
-        &issuers,
-        &[json!({
+    ExchangeBuilder::new(issuer)
+        .issuers(vec![entry])
+        .publishers(vec![json!({
             "kind": "oidc",
             "projects": [PROJECT],
             "issuer": url,
             "claims": { "tenant_id": "acme", "repository_id": 42, "ref": "refs/tags/v*" },
-        })],
-    );
-    fx
+        })])
+        .build()
 }
 
 /// A token of the custom CI: acme's repository 42 at tag v1.0, with `edits` applied
