@@ -10,9 +10,12 @@
 #![allow(unreachable_pub)]
 
 mod attenuation;
+mod burn;
+mod key_refresh;
 mod manage;
 mod metrics;
 mod mint;
+mod minted_caveats;
 mod pending;
 mod rate_limit;
 mod revoke;
