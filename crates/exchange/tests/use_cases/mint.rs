@@ -77,7 +77,11 @@ async fn concurrent_replays_mint_exactly_once() {
         "{results:?}"
     );
     for refused in results.into_iter().filter(Result::is_err) {
-        assert_error(refused, "invalid-reuse-token", "invalid token: already used");
+        assert_error(
+            refused,
+            "invalid-reuse-token",
+            "invalid token: already used",
+        );
     }
 }
 

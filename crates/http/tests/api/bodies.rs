@@ -8,7 +8,8 @@ use trustmint_testkit::memory_exchange::ExchangeBuilder;
 
 use crate::support::{TestServer, assert_token_error};
 
-pub const MISSING: &str = "1 validation error for TokenPayload\ntoken\n  Field required [type=missing]";
+pub const MISSING: &str =
+    "1 validation error for TokenPayload\ntoken\n  Field required [type=missing]";
 pub const NOT_A_STRING: &str = "1 validation error for TokenPayload\ntoken\n  Input should be a valid string [type=string_type]";
 pub const NOT_AN_OBJECT: &str =
     "1 validation error for TokenPayload\nbody must be a JSON object with a string field 'token'";

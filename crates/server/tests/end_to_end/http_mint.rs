@@ -40,11 +40,9 @@ async fn the_configured_audience_and_location_reach_the_exchange() {
         (200, r#"{"audience":"testpypi"}"#.to_owned())
     );
     // The verifier checks JWTs against the configured audience, not PyPI's default.
-    let for_testpypi = app.issuer.sign(&GitHubClaims::new().build(
-        &app.issuer.url(),
-        "testpypi",
-        now(),
-    ));
+    let for_testpypi =
+        app.issuer
+            .sign(&GitHubClaims::new().build(&app.issuer.url(), "testpypi", now()));
     let response = app.mint(&for_testpypi).await;
     app.assert_minted_for(&response, PROJECT).await;
     let token = response.1["token"].as_str().expect("a token");
