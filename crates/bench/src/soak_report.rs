@@ -504,7 +504,11 @@ mod tests {
         for second in 0..30_u64 {
             for k in 0..4_u64 {
                 let at = second as f64 + k as f64 * 0.25;
-                let latency_us = if second == 7 { 50_000 + k } else { 1_000 + second };
+                let latency_us = if second == 7 {
+                    50_000 + k
+                } else {
+                    1_000 + second
+                };
                 traffic.record(observation(RequestKind::Exchange, at, latency_us, true));
             }
         }

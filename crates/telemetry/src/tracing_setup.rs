@@ -6,8 +6,7 @@
 //! worker that logs takes the stdout lock and makes a `write(2)`; when whatever reads
 //! stdout (a pipe to journald, a container runtime, a log shipper) falls behind by a
 //! pipe's worth (64 KiB, a few dozen audit lines), the writer blocks holding that lock
-//! and every request that logs stalls with it. The soak saw exactly that: 100–300 ms
-//! stalls of every exchange, with the service idle (docs/operations.md#soak).
+//! and every request that logs stalls with it.
 
 use opentelemetry::trace::TracerProvider as _;
 use opentelemetry_otlp::WithExportConfig as _;
@@ -34,10 +33,11 @@ pub enum TelemetryError {
     AlreadyInitialised,
 }
 
-/// Log lines the writer thread may hold when stdout is slow (about 6 MB of audit
-/// lines, a few seconds at full exchange rate). Past it, logging blocks instead of
-/// dropping lines: an audit line is never lost, and memory stays bounded.
-const BUFFERED_LOG_LINES: usize = 8_192;
+/// Log lines the writer thread may hold when stdout is slow (about 2.5 MB of audit
+/// lines, half a second at full exchange rate): enough for a reader's scheduling
+/// hiccup. Past it, logging blocks instead of dropping lines: an audit line is never
+/// lost, and memory stays bounded.
+const BUFFERED_LOG_LINES: usize = 2_048;
 
 /// Keeps the exporter and the log writer alive; flushes and shuts them down when
 /// dropped.

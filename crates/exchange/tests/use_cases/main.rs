@@ -11,12 +11,16 @@
 
 mod attenuation;
 mod burn;
+mod custom_issuers;
 mod key_refresh;
 mod manage;
 mod metrics;
 mod mint;
 mod minted_caveats;
 mod pending;
+mod providers;
+mod providers_support;
+mod publisher_policy;
 mod rate_limit;
 mod revoke;
 mod support;

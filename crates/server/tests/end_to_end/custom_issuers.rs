@@ -1,15 +1,16 @@
-//! Custom OIDC issuers end to end (`[[issuers]] kind = "oidc"`): a real testkit issuer
-//! signing tokens of a made-up CI, a real app on the memory store and on the machine's
-//! Redis, exchanges over HTTP and gRPC. Config-declared and gRPC-created publishers;
-//! every safety rail refuses at creation with its reason; matching refuses a wrong
-//! claim, another tenant and a token without `jti` with the exact reason.
+//! Custom OIDC issuers (`[[issuers]] kind = "oidc"`) in the whole application: the
+//! config's checks of the issuer entry, and one scenario on the machine's Redis with a
+//! config-declared publisher (bound to its issuer by the server's wiring) and one
+//! created over gRPC (stored in Redis, found by its tenant). The matching rules, the
+//! safety rails and `replay_key` are the use cases' tests
+//! (`crates/exchange/tests/use_cases/custom_issuers.rs`); the wire fields the gRPC
+//! adapter's (`crates/grpc/tests/api/custom_issuer_publishers.rs`).
 
 use crate::support;
 
 use serde_json::{Value, json};
 use support::redis_setup::use_local_redis;
 use support::{TestApp, assert_token_error, base_settings, now, spawn_with_settings};
-use tonic::Code;
 use tonic::transport::Endpoint;
 use trustmint_grpc::pb;
 use trustmint_grpc::pb::publisher_service_client::PublisherServiceClient;
@@ -18,43 +19,30 @@ use trustmint_testkit::TestIssuer;
 
 const PROJECT: &str = "sampleproject";
 
-#[derive(Clone, Copy, Debug)]
-enum Store {
-    Memory,
-    Redis,
-}
-
 fn no_publisher(reason: &str) -> String {
     format!("valid token, but no corresponding publisher ({reason})")
 }
 
-/// An app trusting the test issuer as a custom issuer whose tenant claim is
-/// `tenant_id`, declaring acme's repository 42 (release tags only).
-async fn spawn(store: Store, replay_key: Option<&str>) -> TestApp {
+/// An app on the machine's Redis trusting the test issuer as a custom issuer whose
+/// tenant claim is `tenant_id`, declaring acme's repository 42 (release tags only).
+async fn spawn_on_redis() -> TestApp {
     let issuer = TestIssuer::start().await;
     let mut settings = base_settings(&issuer);
-    let mut entry = json!({
+    settings.issuers = vec![support::issuer_entry(json!({
         "url": issuer.url(), "kind": "oidc",
         "required_claims": ["tenant_id"], "pattern_claims": ["ref", "sub"],
-    });
-    if let Some(replay_key) = replay_key {
-        entry["replay_key"] = json!(replay_key);
-    }
-    settings.issuers = vec![support::issuer_entry(entry)];
+    }))];
     settings.publishers = vec![json!({
         "kind": "oidc",
         "projects": [PROJECT],
         "issuer": issuer.url(),
         "claims": { "tenant_id": "acme", "repository_id": 42, "ref": "refs/tags/v*" },
     })];
-    if let Store::Redis = store {
-        use_local_redis(&mut settings);
-    }
+    use_local_redis(&mut settings);
     spawn_with_settings(issuer, &settings).await
 }
 
-/// A token of the custom CI: acme's repository 42 at tag v1.0, with `edits` applied
-/// (`null` removes a claim).
+/// A token of the custom CI: acme's repository 42 at tag v1.0, with `edits` applied.
 fn jwt(app: &TestApp, edits: Value) -> String {
     let t = now();
     let mut claims = json!({
@@ -63,13 +51,7 @@ fn jwt(app: &TestApp, edits: Value) -> String {
         "tenant_id": "acme", "repository_id": 42, "ref": "refs/tags/v1.0",
     });
     if let (Some(claims), Value::Object(edits)) = (claims.as_object_mut(), edits) {
-        for (name, value) in edits {
-            if value.is_null() {
-                claims.remove(&name);
-            } else {
-                claims.insert(name, value);
-            }
-        }
+        claims.extend(edits);
     }
     app.issuer.sign(&claims)
 }
@@ -96,188 +78,74 @@ async fn grpc_mint(app: &TestApp, jwt: &str) -> Result<pb::MintTokenResponse, to
         .map(tonic::Response::into_inner)
 }
 
-fn oidc_publisher(app: &TestApp, claims: &[(&str, &str)]) -> pb::CreatePublisherRequest {
-    pb::CreatePublisherRequest {
-        publisher: Some(pb::Publisher {
-            projects: vec!["other-project".to_owned()],
-            kind: Some(pb::publisher::Kind::Oidc(pb::OidcPublisher {
-                issuer: app.issuer.url(),
-                claims: claims
+#[tokio::test]
+async fn declared_and_created_custom_issuer_publishers_on_redis() {
+    let app = spawn_on_redis().await;
+    let url = app.issuer.url();
+
+    // The declared publisher, over HTTP and gRPC; the replay guard is Redis's.
+    let response = app.mint(&jwt(&app, json!({}))).await;
+    assert_eq!(response.0, 200, "{}", response.1);
+    let minted = grpc_mint(&app, &jwt(&app, json!({"ref": "refs/tags/v2"})))
+        .await
+        .expect("a second release mints over gRPC");
+    match minted.publisher.and_then(|p| p.kind) {
+        Some(pb::publisher::Kind::Oidc(p)) => {
+            assert_eq!(p.lookup_claim, "tenant_id");
+            assert_eq!(
+                p.claims.get("repository_id").map(String::as_str),
+                Some("42")
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        minted.claims.get("tenant_id").map(String::as_str),
+        Some("acme")
+    );
+    let reason = format!(
+        "Publisher with matching claims was not found; no publisher is registered for tenant_id 'evil' with issuer '{url}'"
+    );
+    assert_token_error(
+        &app.mint(&jwt(&app, json!({"tenant_id": "evil"}))).await,
+        422,
+        "invalid-publisher",
+        &no_publisher(&reason),
+    );
+
+    // A publisher created over gRPC is stored in Redis and found by its tenant.
+    let created = PublisherServiceClient::new(channel(&app))
+        .create_publisher(pb::CreatePublisherRequest {
+            publisher: Some(pb::Publisher {
+                projects: vec!["other-project".to_owned()],
+                kind: Some(pb::publisher::Kind::Oidc(pb::OidcPublisher {
+                    issuer: url.clone(),
+                    claims: [
+                        ("tenant_id", "beta"),
+                        ("repository_id", "7"),
+                        ("sub", "repo:beta/*"),
+                    ]
                     .iter()
                     .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
                     .collect(),
-                lookup_claim: String::new(),
-            })),
-            ..pb::Publisher::default()
-        }),
-    }
-}
-
-#[tokio::test]
-async fn declared_custom_issuer_publisher_on_every_store() {
-    for store in [Store::Memory, Store::Redis] {
-        let app = spawn(store, None).await;
-        let url = app.issuer.url();
-
-        let response = app.mint(&jwt(&app, json!({}))).await;
-        assert_eq!(response.0, 200, "{store:?}: {}", response.1);
-        let minted = grpc_mint(&app, &jwt(&app, json!({"ref": "refs/tags/v2"})))
-            .await
-            .expect("a second release mints over gRPC");
-        let publisher = minted.publisher.expect("publisher");
-        match publisher.kind {
-            Some(pb::publisher::Kind::Oidc(p)) => {
-                assert_eq!(p.lookup_claim, "tenant_id", "{store:?}");
-                assert_eq!(
-                    p.claims.get("repository_id").map(String::as_str),
-                    Some("42")
-                );
-            }
-            other => panic!("{store:?}: {other:?}"),
-        }
-        assert_eq!(
-            minted.claims.get("tenant_id").map(String::as_str),
-            Some("acme")
-        );
-
-        for (context, token, reason) in [
-            (
-                "another repository of the tenant",
-                jwt(&app, json!({"repository_id": 43})),
-                "claim repository_id: expected '42', token has '43'".to_owned(),
-            ),
-            (
-                "a branch",
-                jwt(&app, json!({"ref": "refs/heads/main"})),
-                "claim ref: expected a match of 'refs/tags/v*', token has 'refs/heads/main'"
-                    .to_owned(),
-            ),
-            (
-                "the claim absent",
-                jwt(&app, json!({"repository_id": null})),
-                "claim repository_id: expected '42', the token has none".to_owned(),
-            ),
-            (
-                "another tenant",
-                jwt(&app, json!({"tenant_id": "evil"})),
-                format!(
-                    "Publisher with matching claims was not found; no publisher is registered for tenant_id 'evil' with issuer '{url}'"
-                ),
-            ),
-            (
-                "no jti",
-                jwt(&app, json!({"jti": null})),
-                "Missing claim 'jti'".to_owned(),
-            ),
-        ] {
-            assert_token_error(
-                &app.mint(&token).await,
-                422,
-                "invalid-publisher",
-                &no_publisher(&reason),
-            );
-            let status = grpc_mint(&app, &token).await.expect_err(context);
-            assert_eq!(
-                status.message(),
-                format!("invalid-publisher: {}", no_publisher(&reason)),
-                "{store:?}: {context}"
-            );
-        }
-        app.stop().await;
-    }
-}
-
-/// `replay_key = "sha256"`: a token without `jti` is accepted once, and its replay is
-/// refused.
-#[tokio::test]
-async fn hash_replay_key_accepts_tokens_without_jti_once() {
-    let app = spawn(Store::Memory, Some("sha256")).await;
-    let token = jwt(&app, json!({"jti": null}));
-    assert_eq!(app.mint(&token).await.0, 200);
-    let replay = app.mint(&token).await;
-    assert_eq!(replay.0, 422, "{}", replay.1);
-    assert_eq!(
-        replay.1["errors"][0]["code"], "invalid-reuse-token",
-        "{}",
-        replay.1
+                    lookup_claim: String::new(),
+                })),
+                ..pb::Publisher::default()
+            }),
+        })
+        .await
+        .expect("created")
+        .into_inner();
+    let token = jwt(
+        &app,
+        json!({"tenant_id": "beta", "repository_id": "7", "sub": "repo:beta/tool:ref:refs/heads/main"}),
     );
+    let minted = grpc_mint(&app, &token)
+        .await
+        .expect("beta's publisher is found by its tenant");
+    assert_eq!(minted.publisher.map(|p| p.id), Some(created.id));
+    assert_eq!(minted.projects, vec!["other-project".to_owned()]);
     app.stop().await;
-}
-
-#[tokio::test]
-async fn created_custom_issuer_publishers_obey_the_rails_on_every_store() {
-    for store in [Store::Memory, Store::Redis] {
-        let app = spawn(store, None).await;
-        let mut publishers = PublisherServiceClient::new(channel(&app));
-        for (claims, message) in [
-            (
-                &[("tenant_id", "beta")][..],
-                "claims: must bind at least two claims (e.g. the tenant and the repository): a single claim is too easily satisfied by another job of the same issuer",
-            ),
-            (
-                &[("repository_id", "7"), ("ref", "refs/tags/*")],
-                "claims: must bind the issuer's required claim tenant_id: it keeps the issuer's tenants apart (required_claims = tenant_id)",
-            ),
-            (
-                &[("tenant_id", "be*"), ("repository_id", "7")],
-                "claims.tenant_id: is a required claim of the issuer and must be bound exactly (without '*'): it keeps the issuer's tenants apart",
-            ),
-            (
-                &[("tenant_id", "beta"), ("repository_id", "7*")],
-                "claims.repository_id: '*' is allowed only in claims the issuer lists in pattern_claims (ref, sub); bind this claim exactly",
-            ),
-            (
-                &[("tenant_id", "beta"), ("sub", "*:ref:refs/tags/v1")],
-                "claims.sub: a sub glob must start with a fixed prefix ('repo:acme/app:*'): a leading '*' matches subjects of any repository",
-            ),
-        ] {
-            let status = publishers
-                .create_publisher(oidc_publisher(&app, claims))
-                .await
-                .expect_err("unsafe publisher refused");
-            assert_eq!(
-                status.code(),
-                Code::InvalidArgument,
-                "{store:?}: {status:?}"
-            );
-            assert_eq!(
-                status.message(),
-                format!("invalid-argument: {message}"),
-                "{store:?}"
-            );
-        }
-
-        let created = publishers
-            .create_publisher(oidc_publisher(
-                &app,
-                &[
-                    ("tenant_id", "beta"),
-                    ("repository_id", "7"),
-                    ("sub", "repo:beta/*"),
-                ],
-            ))
-            .await
-            .expect("created")
-            .into_inner();
-        let token = jwt(
-            &app,
-            json!({"tenant_id": "beta", "repository_id": "7", "sub": "repo:beta/tool:ref:refs/heads/main"}),
-        );
-        let minted = grpc_mint(&app, &token)
-            .await
-            .expect("beta's publisher is found by its tenant");
-        assert_eq!(
-            minted.publisher.map(|p| p.id),
-            Some(created.id),
-            "{store:?}"
-        );
-        assert_eq!(
-            minted.projects,
-            vec!["other-project".to_owned()],
-            "{store:?}"
-        );
-        app.stop().await;
-    }
 }
 
 #[tokio::test]

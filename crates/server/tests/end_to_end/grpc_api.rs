@@ -4,26 +4,22 @@
 //! would use), plus tonic-health and tonic-reflection clients. `in_memory` runs the
 //! same services over in-memory pipes.
 //!
-//! The modules follow the API: MintToken, VerifyToken, attenuation, RevokeToken,
-//! PublisherService, pending publishers, transport (authentication, health, reflection,
-//! the loud warning) and TLS/mTLS. This file holds what they share: connected clients
-//! with an optional bearer token, the error assertions (code, message, metadata,
-//! ErrorInfo) and token surgery (attenuate, edit caveats without re-signing).
+//! What each RPC answers is tested on the adapter itself (`crates/grpc/tests/api`, a
+//! tonic server over the memory backends). Here stays what needs the whole application:
+//! transport (authentication, health, reflection, the loud warning), TLS/mTLS, the
+//! in-memory transport, HTTP and gRPC sharing one exchange, and pending-publisher
+//! confirmation across replicas on one Redis. This file holds what they share:
+//! connected clients with an optional bearer token and the error assertion (code,
+//! message, metadata, ErrorInfo).
 
 use crate::support;
 
-mod attenuation;
 mod in_memory;
-mod mint;
-mod pending;
-mod publishers;
-mod revoke;
+mod pending_replicas;
+mod shared_with_http;
 mod tls;
 mod transport;
-mod verify;
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use tonic::metadata::{Ascii, MetadataValue};
 use tonic::service::Interceptor;
 use tonic::service::interceptor::InterceptedService;
@@ -33,7 +29,6 @@ use tonic_types::StatusExt as _;
 use trustmint_grpc::pb;
 use trustmint_grpc::pb::publisher_service_client::PublisherServiceClient;
 use trustmint_grpc::pb::token_service_client::TokenServiceClient;
-use trustmint_tokens::{Macaroon, parse_token};
 
 use support::TestApp;
 
@@ -41,12 +36,8 @@ use support::TestApp;
 pub(crate) const OWNER: &str = "octo-org";
 /// Its numeric id.
 pub(crate) const OWNER_ID: &str = "92345678";
-/// The repository name.
-pub(crate) const REPOSITORY: &str = "sampleproject";
 /// The workflow file its default claims name.
 pub(crate) const WORKFLOW: &str = "release.yml";
-/// `sha` of the testkit's default GitHub claims.
-pub(crate) const SHA: &str = "2f9a6d1f8e1c3b7a5d4e6f80912a3b4c5d6e7f80";
 
 /// Adds `authorization: Bearer <token>` to every call when it has a token.
 #[derive(Clone, Debug, Default)]
@@ -244,49 +235,4 @@ pub(crate) fn assert_error(status: &Status, code: Code, wire_code: &str, descrip
         info.metadata.get("description").map(String::as_str),
         Some(description)
     );
-}
-
-/// Asserts INVALID_ARGUMENT naming `field`: the message, the ErrorInfo and a BadRequest
-/// field violation for that field.
-#[track_caller]
-pub(crate) fn assert_invalid_argument(status: &Status, field: &str, message: &str) {
-    assert_error(
-        status,
-        Code::InvalidArgument,
-        "invalid-argument",
-        &format!("{field}: {message}"),
-    );
-    let details = status.get_error_details();
-    let violations = &details
-        .bad_request()
-        .expect("BadRequest detail")
-        .field_violations;
-    assert_eq!(violations.len(), 1, "{violations:?}");
-    assert_eq!(violations[0].field, field);
-    assert_eq!(violations[0].description, message);
-}
-
-/// Re-encodes `macaroon` as a token with the default prefix.
-pub(crate) fn encode(macaroon: &Macaroon) -> String {
-    format!("pypi-{}", URL_SAFE_NO_PAD.encode(macaroon.encode_v2()))
-}
-
-/// What a holder does with pymacaroons: appends first-party caveats (no key needed).
-pub(crate) fn attenuate(token: &str, predicates: &[&str]) -> String {
-    let mut macaroon = parse_token(token, "pypi-")
-        .expect("a minted token")
-        .macaroon;
-    for predicate in predicates {
-        macaroon.add_first_party_caveat(predicate.as_bytes());
-    }
-    encode(&macaroon)
-}
-
-/// Edits the token's macaroon *without* re-signing (what an attacker can do).
-pub(crate) fn tamper(token: &str, edit: impl FnOnce(&mut Macaroon)) -> String {
-    let mut macaroon = parse_token(token, "pypi-")
-        .expect("a minted token")
-        .macaroon;
-    edit(&mut macaroon);
-    encode(&macaroon)
 }

@@ -28,7 +28,6 @@ mod doors;
 mod gateway;
 mod grpc_api;
 mod http_mint;
-mod http_providers;
 mod metrics;
 mod metrics_cardinality;
 mod metrics_verify;

@@ -1,33 +1,28 @@
-//! End-to-end over real HTTP, one testkit OIDC issuer per CI platform: GitHub (public,
-//! enterprise slug, GHES), GitLab (gitlab.com and self-managed), Google and ActiveState;
-//! issuer isolation, per-issuer kill switch and algorithms, reusable workflows, GitLab
-//! id pinning and replay keys per issuer. Every refusal is asserted with its exact code
-//! and description.
+//! One testkit OIDC issuer per CI platform: GitHub (public, enterprise slug, GHES),
+//! GitLab (gitlab.com and self-managed), Google and ActiveState; issuer isolation,
+//! per-issuer kill switch and algorithms, reusable workflows, GitLab id pinning and
+//! replay keys per issuer. Every refusal is asserted with its exact code and
+//! description.
 //!
 //! Tokens of the public issuers carry their real `iss` (`https://gitlab.com`, …); the
-//! app fetches the keys from the test issuer through a configured `jwks_uri`, as an
+//! exchange fetches the keys from the test issuer through a configured `jwks_uri`, as an
 //! operator behind an egress proxy would.
 
-use crate::support;
-
 use serde_json::{Value, json};
-use support::{
-    PROJECT, TestApp, assert_token_error, github_publisher, issuer_entry, now, origin_of,
-    signed_by, spawn_app_trusting,
-};
+use trustmint_exchange::Clock as _;
 use trustmint_testkit::claims::{ActiveStateClaims, GitHubClaims, GitLabClaims, GoogleClaims};
+use trustmint_testkit::memory_exchange::{
+    ExchangeBuilder, MemoryExchange, PROJECT, github_declaration,
+};
 use trustmint_testkit::{IssuerOptions, KeyAlgorithm, TestIssuer};
+
+use crate::providers_support::{assert_minted_for, no_publisher, with};
+use crate::support::{INVALID_TOKEN, assert_error, code_of};
 
 const GITHUB_ISS: &str = "https://token.actions.githubusercontent.com";
 const GITLAB_ISS: &str = "https://gitlab.com";
 const GOOGLE_ISS: &str = "https://accounts.google.com";
 const ACTIVESTATE_ISS: &str = "https://platform.activestate.com/api/v1/oauth/oidc";
-const INVALID_TOKEN: &str = "malformed or invalid token";
-
-/// `valid token, but no corresponding publisher (<reason>)`.
-fn no_publisher(reason: &str) -> String {
-    format!("valid token, but no corresponding publisher ({reason})")
-}
 
 /// A test issuer served under `path` (`/my-enterprise`, `/_services/token`).
 async fn issuer_at(path: &str) -> TestIssuer {
@@ -47,9 +42,32 @@ async fn issuer_with(algorithm: KeyAlgorithm) -> TestIssuer {
     .await
 }
 
+/// `http://127.0.0.1:PORT` of a test issuer (its URL without the path).
+fn origin_of(issuer: &TestIssuer) -> String {
+    let url = issuer.url();
+    let authority_start = url.find("://").map_or(0, |at| at + 3);
+    match url[authority_start..].find('/') {
+        Some(path_start) => url[..authority_start + path_start].to_owned(),
+        None => url,
+    }
+}
+
 /// A public issuer `url` whose keys come from the test issuer's JWKS.
-fn public_issuer(url: &str, kind: &str, keys: &TestIssuer) -> trustmint_claims::IssuerSettings {
-    issuer_entry(json!({ "url": url, "kind": kind, "jwks_uri": keys.jwks_uri() }))
+fn public_issuer(url: &str, kind: &str, keys: &TestIssuer) -> Value {
+    json!({ "url": url, "kind": kind, "jwks_uri": keys.jwks_uri() })
+}
+
+/// An exchange trusting exactly `issuers` and declaring exactly `publishers`; `issuer`
+/// is kept alive by the exchange (other issuers must be kept alive by the test).
+fn exchange_trusting(
+    issuer: TestIssuer,
+    issuers: Vec<Value>,
+    publishers: Vec<Value>,
+) -> MemoryExchange {
+    ExchangeBuilder::new(issuer)
+        .issuers(issuers)
+        .publishers(publishers)
+        .build()
 }
 
 /// A GitLab publisher for `namespace/project`'s `.gitlab-ci.yml`.
@@ -64,22 +82,14 @@ fn gitlab_publisher(issuer: &str, namespace: &str, project: &str, projects: &[&s
     })
 }
 
-/// The JSON object `base` with `extra`'s members added.
-fn with(mut base: Value, extra: Value) -> Value {
-    if let (Some(base), Value::Object(extra)) = (base.as_object_mut(), extra) {
-        base.extend(extra);
-    }
-    base
+/// Signs GitHub claims for `iss` with `keys`, issued at the exchange's now.
+fn github_jwt(fx: &MemoryExchange, keys: &TestIssuer, iss: &str, claims: GitHubClaims) -> String {
+    keys.sign(&claims.build(iss, "pypi", fx.clock.now()))
 }
 
-/// Signs GitHub claims for `iss` with `keys`.
-fn github_jwt(keys: &TestIssuer, iss: &str, claims: GitHubClaims) -> String {
-    signed_by(keys, &claims.build(iss, "pypi", now()))
-}
-
-/// Signs GitLab claims for `iss` with `keys`.
-fn gitlab_jwt(keys: &TestIssuer, iss: &str, claims: GitLabClaims) -> String {
-    signed_by(keys, &claims.build(iss, "pypi", now()))
+/// Signs GitLab claims for `iss` with `keys`, issued at the exchange's now.
+fn gitlab_jwt(fx: &MemoryExchange, keys: &TestIssuer, iss: &str, claims: GitLabClaims) -> String {
+    keys.sign(&claims.build(iss, "pypi", fx.clock.now()))
 }
 
 // === one exchange per provider ===
@@ -90,16 +100,17 @@ async fn github_actions_public_issuer_exchanges() {
     let issuers = vec![public_issuer(GITHUB_ISS, "github", &keys)];
     // No `issuer` field: the publisher trusts github.com's issuer.
     let publisher = with(
-        github_publisher(GITHUB_ISS, &[PROJECT], "pypi"),
+        github_declaration(GITHUB_ISS, &[PROJECT], "pypi"),
         json!({ "issuer": null }),
     );
-    let app = spawn_app_trusting(keys, issuers, vec![publisher]).await;
+    let fx = exchange_trusting(keys, issuers, vec![publisher]);
     let jwt = github_jwt(
-        &app.issuer,
+        &fx,
+        &fx.issuer,
         GITHUB_ISS,
         GitHubClaims::new().environment("pypi"),
     );
-    let allowed = app.assert_minted_for(&app.mint(&jwt).await, PROJECT).await;
+    let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, PROJECT).await;
     assert_eq!(allowed.projects, [PROJECT]);
     assert_eq!(allowed.claims["issuer"], GITHUB_ISS);
     assert_eq!(allowed.claims["environment"], "pypi");
@@ -117,11 +128,14 @@ async fn gitlab_com_issuer_exchanges() {
         gitlab_publisher("", "ns", "proj", &["gitlab-project"]),
         json!({ "issuer": null }),
     );
-    let app = spawn_app_trusting(keys, issuers, vec![publisher]).await;
-    let jwt = gitlab_jwt(&app.issuer, GITLAB_ISS, GitLabClaims::new().tag("v1.0.0"));
-    let allowed = app
-        .assert_minted_for(&app.mint(&jwt).await, "gitlab-project")
-        .await;
+    let fx = exchange_trusting(keys, issuers, vec![publisher]);
+    let jwt = gitlab_jwt(
+        &fx,
+        &fx.issuer,
+        GITLAB_ISS,
+        GitLabClaims::new().tag("v1.0.0"),
+    );
+    let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, "gitlab-project").await;
     assert_eq!(allowed.projects, ["gitlab-project"]);
     assert_eq!(allowed.claims["issuer"], GITLAB_ISS);
     assert_eq!(allowed.claims["ref_path"], "refs/tags/v1.0.0");
@@ -135,21 +149,21 @@ async fn gitlab_com_issuer_exchanges() {
 async fn self_managed_gitlab_with_subgroups_exchanges() {
     let gitlab = TestIssuer::start().await;
     let url = gitlab.url();
-    let issuers = vec![issuer_entry(json!({ "url": url, "kind": "gitlab" }))];
+    let issuers = vec![json!({ "url": url, "kind": "gitlab" })];
     let publisher = with(
         gitlab_publisher(&url, "group/sub.group/team", "proj", &["self-managed"]),
         json!({ "environment": "release" }),
     );
-    let app = spawn_app_trusting(gitlab, issuers, vec![publisher]).await;
+    let fx = exchange_trusting(gitlab, issuers, vec![publisher]);
     let claims = GitLabClaims::new()
         .project_path("group/sub.group/team/proj")
         .environment("release");
-    let allowed = app
-        .assert_minted_for(
-            &app.mint(&gitlab_jwt(&app.issuer, &url, claims)).await,
-            "self-managed",
-        )
-        .await;
+    let allowed = assert_minted_for(
+        &fx,
+        fx.mint(&gitlab_jwt(&fx, &fx.issuer, &url, claims)).await,
+        "self-managed",
+    )
+    .await;
     assert_eq!(allowed.claims["issuer"], url);
     assert_eq!(allowed.claims["project_path"], "group/sub.group/team/proj");
     assert_eq!(
@@ -164,9 +178,8 @@ async fn self_managed_gitlab_with_subgroups_exchanges() {
     let claims = GitLabClaims::new()
         .project_path("group/sub.group/team/proj")
         .environment("Release");
-    assert_token_error(
-        &app.mint(&gitlab_jwt(&app.issuer, &url, claims)).await,
-        422,
+    assert_error(
+        fx.mint(&gitlab_jwt(&fx, &fx.issuer, &url, claims)).await,
         "invalid-publisher",
         &no_publisher(
             "Publisher with matching claims was not found; the publisher for project 'group/sub.group/team/proj' expects environment 'release' but the token's environment is 'Release' (only the letter case differs: GitLab environments are case-sensitive)",
@@ -185,17 +198,17 @@ async fn google_with_and_without_sub_exchanges() {
         json!({ "kind": "google", "projects": ["google-pinned"], "email": email, "sub": "111" }),
         json!({ "kind": "google", "projects": ["google-only"], "email": pinned_only, "sub": "111" }),
     ];
-    let app = spawn_app_trusting(keys, issuers, publishers).await;
+    let fx = exchange_trusting(keys, issuers, publishers);
     let google =
-        |claims: GoogleClaims| signed_by(&app.issuer, &claims.build(GOOGLE_ISS, "pypi", now()));
+        |claims: GoogleClaims| fx.jwt_for(claims.build(GOOGLE_ISS, "pypi", fx.clock.now()));
 
     // The publisher with the token's `sub` is more specific than the one without.
-    let allowed = app
-        .assert_minted_for(
-            &app.mint(&google(GoogleClaims::new().subject("111"))).await,
-            "google-pinned",
-        )
-        .await;
+    let allowed = assert_minted_for(
+        &fx,
+        fx.mint(&google(GoogleClaims::new().subject("111"))).await,
+        "google-pinned",
+    )
+    .await;
     assert_eq!(allowed.projects, ["google-pinned"]);
     assert_eq!(allowed.claims["sub"], "111");
 
@@ -204,18 +217,15 @@ async fn google_with_and_without_sub_exchanges() {
         GoogleClaims::new().subject("222"),
         GoogleClaims::new().without("sub"),
     ] {
-        let allowed = app
-            .assert_minted_for(&app.mint(&google(claims)).await, "google-any")
-            .await;
+        let allowed = assert_minted_for(&fx, fx.mint(&google(claims)).await, "google-any").await;
         assert_eq!(allowed.projects, ["google-any"]);
         assert_eq!(allowed.claims["email"], email);
     }
 
     // Only a `sub`-pinned publisher for this email: another subject is refused.
     let jwt = google(GoogleClaims::new().email(pinned_only).subject("222"));
-    assert_token_error(
-        &app.mint(&jwt).await,
-        422,
+    assert_error(
+        fx.mint(&jwt).await,
         "invalid-publisher",
         &no_publisher(
             "Publisher with matching claims was not found; the publisher for email 'pinned@my-project.iam.gserviceaccount.com' expects sub '111' but the token's sub is '222'",
@@ -224,10 +234,9 @@ async fn google_with_and_without_sub_exchanges() {
 
     // Google tokens have no jti: the JWT itself is the one-time key.
     let jwt = google(GoogleClaims::new().subject("333"));
-    assert_eq!(app.mint(&jwt).await.0, 200);
-    assert_token_error(
-        &app.mint(&jwt).await,
-        422,
+    fx.mint(&jwt).await.expect("the first exchange");
+    assert_error(
+        fx.mint(&jwt).await,
         "invalid-reuse-token",
         "invalid token: already used",
     );
@@ -245,29 +254,28 @@ async fn activestate_exchanges() {
         "actor": "octocat",
         "actor_id": "7f1c2d3e-4b5a-4c6d-8e9f-0a1b2c3d4e5f",
     });
-    let app = spawn_app_trusting(keys, issuers, vec![publisher]).await;
+    let fx = exchange_trusting(keys, issuers, vec![publisher]);
     let activestate = |claims: ActiveStateClaims| {
-        signed_by(&app.issuer, &claims.build(ACTIVESTATE_ISS, "pypi", now()))
+        fx.jwt_for(claims.build(ACTIVESTATE_ISS, "pypi", fx.clock.now()))
     };
 
-    let allowed = app
-        .assert_minted_for(
-            &app.mint(&activestate(ActiveStateClaims::new())).await,
-            "activestate-project",
-        )
-        .await;
+    let allowed = assert_minted_for(
+        &fx,
+        fx.mint(&activestate(ActiveStateClaims::new())).await,
+        "activestate-project",
+    )
+    .await;
     assert_eq!(allowed.claims["organization"], "octo-org");
     assert_eq!(
         allowed.claims["publisher_url"],
         "https://platform.activestate.com/octo-org/sampleproject"
     );
 
-    assert_token_error(
-        &app.mint(&activestate(
+    assert_error(
+        fx.mint(&activestate(
             ActiveStateClaims::new().builder("someone-else"),
         ))
         .await,
-        422,
         "invalid-publisher",
         &no_publisher(
             "Check failed for required claim 'builder'; the publisher for project 'octo-org/sampleproject' expects builder 'pypi-publisher' but the token's builder is 'someone-else'",
@@ -284,32 +292,29 @@ async fn github_enterprise_slug_exchanges_through_a_url_pattern() {
     let pattern = format!("{}/*", origin_of(&slug));
     let slug_url = slug.url();
     let issuers = vec![
-        issuer_entry(json!({ "url_pattern": pattern, "kind": "github" })),
+        json!({ "url_pattern": pattern, "kind": "github" }),
         public_issuer(GITHUB_ISS, "github", &slug),
     ];
     let publishers = vec![
-        github_publisher(&slug_url, &["enterprise-project"], ""),
+        github_declaration(&slug_url, &["enterprise-project"], ""),
         // Same repository on github.com: never matches the enterprise's tokens.
         with(
-            github_publisher(GITHUB_ISS, &["public-project"], ""),
+            github_declaration(GITHUB_ISS, &["public-project"], ""),
             json!({ "issuer": null }),
         ),
     ];
-    let app = spawn_app_trusting(slug, issuers, publishers).await;
-    let jwt = github_jwt(&app.issuer, &slug_url, GitHubClaims::new());
-    let allowed = app
-        .assert_minted_for(&app.mint(&jwt).await, "enterprise-project")
-        .await;
+    let fx = exchange_trusting(slug, issuers, publishers);
+    let jwt = github_jwt(&fx, &fx.issuer, &slug_url, GitHubClaims::new());
+    let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, "enterprise-project").await;
     assert_eq!(allowed.projects, ["enterprise-project"]);
     assert_eq!(allowed.claims["issuer"], slug_url);
-    assert_eq!(app.issuer.discovery_fetch_count(), 1);
+    assert_eq!(fx.issuer.discovery_fetch_count(), 1);
 
     // The pattern's `*` is one path segment: neither the bare origin nor a sub-path.
-    for iss in [origin_of(&app.issuer), format!("{slug_url}/nested")] {
-        assert_token_error(
-            &app.mint(&github_jwt(&app.issuer, &iss, GitHubClaims::new()))
+    for iss in [origin_of(&fx.issuer), format!("{slug_url}/nested")] {
+        assert_error(
+            fx.mint(&github_jwt(&fx, &fx.issuer, &iss, GitHubClaims::new()))
                 .await,
-            422,
             "invalid-payload",
             "unknown trusted publishing issuer",
         );
@@ -321,24 +326,22 @@ async fn enterprise_slugs_under_one_pattern_are_isolated_from_each_other() {
     // github.com's own enterprise pattern, one key set for every slug (the keys come
     // from the test issuer), many enterprises.
     let keys = TestIssuer::start().await;
-    let issuers = vec![issuer_entry(json!({
+    let issuers = vec![json!({
         "url_pattern": format!("{GITHUB_ISS}/*"),
         "kind": "github",
         "jwks_uri": keys.jwks_uri(),
-    }))];
+    })];
     let acme = format!("{GITHUB_ISS}/acme");
     let globex = format!("{GITHUB_ISS}/globex");
     let initech = format!("{GITHUB_ISS}/initech");
     let publishers = vec![
-        github_publisher(&acme, &["acme-project"], ""),
-        github_publisher(&globex, &["globex-project"], ""),
+        github_declaration(&acme, &["acme-project"], ""),
+        github_declaration(&globex, &["globex-project"], ""),
     ];
-    let app = spawn_app_trusting(keys, issuers, publishers).await;
+    let fx = exchange_trusting(keys, issuers, publishers);
 
-    let from_acme = github_jwt(&app.issuer, &acme, GitHubClaims::new().jti("same-jti"));
-    let allowed = app
-        .assert_minted_for(&app.mint(&from_acme).await, "acme-project")
-        .await;
+    let from_acme = github_jwt(&fx, &fx.issuer, &acme, GitHubClaims::new().jti("same-jti"));
+    let allowed = assert_minted_for(&fx, fx.mint(&from_acme).await, "acme-project").await;
     assert_eq!(allowed.projects, ["acme-project"]);
     assert_eq!(allowed.claims["issuer"], acme);
     // An enterprise slug is still github.com.
@@ -349,33 +352,38 @@ async fn enterprise_slugs_under_one_pattern_are_isolated_from_each_other() {
 
     // Same repository, same jti, another enterprise: only its own publisher matches,
     // and it is not a replay of acme's token (the replay key has the real `iss`).
-    let from_globex = github_jwt(&app.issuer, &globex, GitHubClaims::new().jti("same-jti"));
-    let allowed = app
-        .assert_minted_for(&app.mint(&from_globex).await, "globex-project")
-        .await;
+    let from_globex = github_jwt(
+        &fx,
+        &fx.issuer,
+        &globex,
+        GitHubClaims::new().jti("same-jti"),
+    );
+    let allowed = assert_minted_for(&fx, fx.mint(&from_globex).await, "globex-project").await;
     assert_eq!(allowed.projects, ["globex-project"]);
-    assert_token_error(
-        &app.mint(&from_acme).await,
-        422,
+    assert_error(
+        fx.mint(&from_acme).await,
         "invalid-reuse-token",
         "invalid token: already used",
     );
 
     // An enterprise without a publisher of its own gets nothing.
-    assert_token_error(
-        &app.mint(&github_jwt(&app.issuer, &initech, GitHubClaims::new()))
+    assert_error(
+        fx.mint(&github_jwt(&fx, &fx.issuer, &initech, GitHubClaims::new()))
             .await,
-        422,
         "invalid-publisher",
         &no_publisher(&format!(
             "Publisher with matching claims was not found; no publisher is registered for repository 'octo-org/sampleproject' with issuer '{initech}'"
         )),
     );
     // github.com itself is not under the pattern.
-    assert_token_error(
-        &app.mint(&github_jwt(&app.issuer, GITHUB_ISS, GitHubClaims::new()))
-            .await,
-        422,
+    assert_error(
+        fx.mint(&github_jwt(
+            &fx,
+            &fx.issuer,
+            GITHUB_ISS,
+            GitHubClaims::new(),
+        ))
+        .await,
         "invalid-payload",
         "unknown trusted publishing issuer",
     );
@@ -389,25 +397,23 @@ async fn ghes_issuer_exchanges_through_a_url_pattern() {
     let ghes = issuer_at("/_services/token").await;
     let pattern = format!("{}/*/token", origin_of(&ghes));
     let url = ghes.url();
-    let issuers = vec![issuer_entry(
-        json!({ "url_pattern": pattern, "kind": "github" }),
-    )];
-    let publishers = vec![github_publisher(&url, &["ghes-project"], "")];
-    let app = spawn_app_trusting(ghes, issuers, publishers).await;
-    let allowed = app
-        .assert_minted_for(
-            &app.mint(&github_jwt(&app.issuer, &url, GitHubClaims::new()))
-                .await,
-            "ghes-project",
-        )
-        .await;
+    let issuers = vec![json!({ "url_pattern": pattern, "kind": "github" })];
+    let publishers = vec![github_declaration(&url, &["ghes-project"], "")];
+    let fx = exchange_trusting(ghes, issuers, publishers);
+    let allowed = assert_minted_for(
+        &fx,
+        fx.mint(&github_jwt(&fx, &fx.issuer, &url, GitHubClaims::new()))
+            .await,
+        "ghes-project",
+    )
+    .await;
     assert_eq!(allowed.claims["issuer"], url);
     // A GHES publisher links to its own host.
     assert_eq!(
         allowed.claims["publisher_url"],
         format!(
             "{}/octo-org/sampleproject/commit/2f9a6d1f8e1c3b7a5d4e6f80912a3b4c5d6e7f80",
-            origin_of(&app.issuer)
+            origin_of(&fx.issuer)
         )
     );
 }
@@ -417,32 +423,36 @@ async fn ghes_host_label_pattern_routes_each_host_to_its_own_publishers() {
     // `https://*.ghe.example.com/_services/token` with the keys at a fixed jwks_uri: the
     // token's `iss` is only routed (never fetched), so real GHES host names work here.
     let keys = TestIssuer::start().await;
-    let issuers = vec![issuer_entry(json!({
+    let issuers = vec![json!({
         "url_pattern": "https://*.ghe.example.com/_services/token",
         "kind": "github",
         "jwks_uri": keys.jwks_uri(),
-    }))];
+    })];
     let acme = "https://acme.ghe.example.com/_services/token";
-    let publishers = vec![github_publisher(acme, &["acme-project"], "")];
-    let app = spawn_app_trusting(keys, issuers, publishers).await;
+    let publishers = vec![github_declaration(acme, &["acme-project"], "")];
+    let fx = exchange_trusting(keys, issuers, publishers);
 
-    let allowed = app
-        .assert_minted_for(
-            &app.mint(&github_jwt(&app.issuer, acme, GitHubClaims::new()))
-                .await,
-            "acme-project",
-        )
-        .await;
+    let allowed = assert_minted_for(
+        &fx,
+        fx.mint(&github_jwt(&fx, &fx.issuer, acme, GitHubClaims::new()))
+            .await,
+        "acme-project",
+    )
+    .await;
     assert_eq!(
         allowed.claims["publisher_url"],
         "https://acme.ghe.example.com/octo-org/sampleproject/commit/2f9a6d1f8e1c3b7a5d4e6f80912a3b4c5d6e7f80"
     );
 
     let other_host = "https://evil.ghe.example.com/_services/token";
-    assert_token_error(
-        &app.mint(&github_jwt(&app.issuer, other_host, GitHubClaims::new()))
-            .await,
-        422,
+    assert_error(
+        fx.mint(&github_jwt(
+            &fx,
+            &fx.issuer,
+            other_host,
+            GitHubClaims::new(),
+        ))
+        .await,
         "invalid-publisher",
         &no_publisher(&format!(
             "Publisher with matching claims was not found; no publisher is registered for repository 'octo-org/sampleproject' with issuer '{other_host}'"
@@ -454,10 +464,9 @@ async fn ghes_host_label_pattern_routes_each_host_to_its_own_publishers() {
         "https://acme.ghe.example.com/_services/token/x",
         "http://acme.ghe.example.com/_services/token",
     ] {
-        assert_token_error(
-            &app.mint(&github_jwt(&app.issuer, outside, GitHubClaims::new()))
+        assert_error(
+            fx.mint(&github_jwt(&fx, &fx.issuer, outside, GitHubClaims::new()))
                 .await,
-            422,
             "invalid-payload",
             "unknown trusted publishing issuer",
         );
@@ -472,8 +481,8 @@ async fn a_second_gitlab_instance_never_matches_the_first_ones_publisher() {
     let second = TestIssuer::start().await;
     let (first_url, second_url) = (first.url(), second.url());
     let issuers = vec![
-        issuer_entry(json!({ "url": first_url, "kind": "gitlab" })),
-        issuer_entry(json!({ "url": second_url, "kind": "gitlab" })),
+        json!({ "url": first_url, "kind": "gitlab" }),
+        json!({ "url": second_url, "kind": "gitlab" }),
     ];
     let publishers = vec![gitlab_publisher(
         &first_url,
@@ -481,22 +490,26 @@ async fn a_second_gitlab_instance_never_matches_the_first_ones_publisher() {
         "proj",
         &["first-project"],
     )];
-    let app = spawn_app_trusting(first, issuers, publishers).await;
+    let fx = exchange_trusting(first, issuers, publishers);
 
-    let allowed = app
-        .assert_minted_for(
-            &app.mint(&gitlab_jwt(&app.issuer, &first_url, GitLabClaims::new()))
-                .await,
-            "first-project",
-        )
-        .await;
+    let allowed = assert_minted_for(
+        &fx,
+        fx.mint(&gitlab_jwt(
+            &fx,
+            &fx.issuer,
+            &first_url,
+            GitLabClaims::new(),
+        ))
+        .await,
+        "first-project",
+    )
+    .await;
     assert_eq!(allowed.claims["issuer"], first_url);
 
     // A genuine token of the second instance, same project path.
-    assert_token_error(
-        &app.mint(&gitlab_jwt(&second, &second_url, GitLabClaims::new()))
+    assert_error(
+        fx.mint(&gitlab_jwt(&fx, &second, &second_url, GitLabClaims::new()))
             .await,
-        422,
         "invalid-publisher",
         &no_publisher(&format!(
             "Publisher with matching claims was not found; no publisher is registered for project 'ns/proj' with issuer '{second_url}'"
@@ -506,9 +519,10 @@ async fn a_second_gitlab_instance_never_matches_the_first_ones_publisher() {
     // nothing: the lookup is by the verified `iss`.
     let forged_host = GitLabClaims::new().ci_config_host(first_url.trim_start_matches("http://"));
     assert_eq!(
-        app.mint(&gitlab_jwt(&second, &second_url, forged_host))
-            .await
-            .1["errors"][0]["code"],
+        code_of(
+            fx.mint(&gitlab_jwt(&fx, &second, &second_url, forged_host))
+                .await
+        ),
         "invalid-publisher"
     );
 }
@@ -519,36 +533,32 @@ async fn a_gitlab_token_never_matches_a_github_publisher() {
     let gitlab = TestIssuer::start().await;
     let gitlab_url = gitlab.url();
     let issuers = vec![
-        issuer_entry(json!({ "url": github.url(), "kind": "github" })),
-        issuer_entry(json!({ "url": gitlab_url, "kind": "gitlab" })),
+        json!({ "url": github.url(), "kind": "github" }),
+        json!({ "url": gitlab_url, "kind": "gitlab" }),
     ];
-    let publishers = vec![github_publisher(&github.url(), &[PROJECT], "")];
-    let app = spawn_app_trusting(github, issuers, publishers).await;
+    let publishers = vec![github_declaration(&github.url(), &[PROJECT], "")];
+    let fx = exchange_trusting(github, issuers, publishers);
 
     // A GitLab token for a project path equal to the GitHub repository.
     let claims = GitLabClaims::new().project_path("octo-org/sampleproject");
-    assert_token_error(
-        &app.mint(&gitlab_jwt(&gitlab, &gitlab_url, claims)).await,
-        422,
+    assert_error(
+        fx.mint(&gitlab_jwt(&fx, &gitlab, &gitlab_url, claims))
+            .await,
         "invalid-publisher",
         &no_publisher(&format!(
             "Publisher with matching claims was not found; no publisher is registered for project 'octo-org/sampleproject' with issuer '{gitlab_url}'"
         )),
     );
     // A GitLab-signed token dressed in GitHub's claims is read with GitLab's rules.
-    let dressed = signed_by(
-        &gitlab,
-        &GitHubClaims::new().build(&gitlab_url, "pypi", now()),
-    );
-    assert_token_error(
-        &app.mint(&dressed).await,
-        422,
+    let dressed = github_jwt(&fx, &gitlab, &gitlab_url, GitHubClaims::new());
+    assert_error(
+        fx.mint(&dressed).await,
         "invalid-publisher",
         &no_publisher("Missing claim 'project_path'"),
     );
     // The GitHub publisher still works for its own issuer.
-    let jwt = app.github_jwt(GitHubClaims::new());
-    app.assert_minted_for(&app.mint(&jwt).await, PROJECT).await;
+    let jwt = fx.github_jwt(GitHubClaims::new());
+    assert_minted_for(&fx, fx.mint(&jwt).await, PROJECT).await;
 }
 
 #[tokio::test]
@@ -557,26 +567,36 @@ async fn a_disabled_issuer_is_not_enabled_and_others_of_its_kind_still_work() {
     let enabled = TestIssuer::start().await;
     let (disabled_url, enabled_url) = (disabled.url(), enabled.url());
     let issuers = vec![
-        issuer_entry(json!({ "url": disabled_url, "kind": "gitlab", "enabled": false })),
-        issuer_entry(json!({ "url": enabled_url, "kind": "gitlab" })),
+        json!({ "url": disabled_url, "kind": "gitlab", "enabled": false }),
+        json!({ "url": enabled_url, "kind": "gitlab" }),
     ];
     let publishers = vec![
         gitlab_publisher(&disabled_url, "ns", "proj", &["disabled-project"]),
         gitlab_publisher(&enabled_url, "ns", "proj", &["enabled-project"]),
     ];
-    let app = spawn_app_trusting(disabled, issuers, publishers).await;
-    assert_token_error(
-        &app.mint(&gitlab_jwt(&app.issuer, &disabled_url, GitLabClaims::new()))
-            .await,
-        422,
+    let fx = exchange_trusting(disabled, issuers, publishers);
+    assert_error(
+        fx.mint(&gitlab_jwt(
+            &fx,
+            &fx.issuer,
+            &disabled_url,
+            GitLabClaims::new(),
+        ))
+        .await,
         "not-enabled",
         "gitlab trusted publishing functionality not enabled",
     );
     // Refused before any key fetch.
-    assert_eq!(app.issuer.jwks_fetch_count(), 0);
-    app.assert_minted_for(
-        &app.mint(&gitlab_jwt(&enabled, &enabled_url, GitLabClaims::new()))
-            .await,
+    assert_eq!(fx.issuer.jwks_fetch_count(), 0);
+    assert_minted_for(
+        &fx,
+        fx.mint(&gitlab_jwt(
+            &fx,
+            &enabled,
+            &enabled_url,
+            GitLabClaims::new(),
+        ))
+        .await,
         "enabled-project",
     )
     .await;
@@ -591,39 +611,37 @@ async fn es256_ps256_and_eddsa_issuers_exchange_when_configured() {
     let eddsa = issuer_with(KeyAlgorithm::EdDSA).await;
     let rs256_only = TestIssuer::start().await;
     let issuers = vec![
-        issuer_entry(json!({ "url": es256.url(), "kind": "gitlab", "algorithms": ["ES256"] })),
-        issuer_entry(
-            json!({ "url": ps256.url(), "kind": "github", "algorithms": ["PS256", "RS256"] }),
-        ),
-        issuer_entry(json!({ "url": eddsa.url(), "kind": "github", "algorithms": ["EdDSA"] })),
-        issuer_entry(json!({ "url": rs256_only.url(), "kind": "github" })),
+        json!({ "url": es256.url(), "kind": "gitlab", "algorithms": ["ES256"] }),
+        json!({ "url": ps256.url(), "kind": "github", "algorithms": ["PS256", "RS256"] }),
+        json!({ "url": eddsa.url(), "kind": "github", "algorithms": ["EdDSA"] }),
+        json!({ "url": rs256_only.url(), "kind": "github" }),
     ];
     let publishers = vec![
         gitlab_publisher(&es256.url(), "ns", "proj", &["es256-project"]),
-        github_publisher(&ps256.url(), &["ps256-project"], ""),
-        github_publisher(&eddsa.url(), &["eddsa-project"], ""),
-        github_publisher(&rs256_only.url(), &["rs256-project"], ""),
+        github_declaration(&ps256.url(), &["ps256-project"], ""),
+        github_declaration(&eddsa.url(), &["eddsa-project"], ""),
+        github_declaration(&rs256_only.url(), &["rs256-project"], ""),
     ];
-    let app = spawn_app_trusting(rs256_only, issuers, publishers).await;
+    let fx = exchange_trusting(rs256_only, issuers, publishers);
 
     let cases = [
         (
-            gitlab_jwt(&es256, &es256.url(), GitLabClaims::new()),
+            gitlab_jwt(&fx, &es256, &es256.url(), GitLabClaims::new()),
             "es256-project",
         ),
         (
-            github_jwt(&ps256, &ps256.url(), GitHubClaims::new()),
+            github_jwt(&fx, &ps256, &ps256.url(), GitHubClaims::new()),
             "ps256-project",
         ),
         (
-            github_jwt(&eddsa, &eddsa.url(), GitHubClaims::new()),
+            github_jwt(&fx, &eddsa, &eddsa.url(), GitHubClaims::new()),
             "eddsa-project",
         ),
-        (app.github_jwt(GitHubClaims::new()), "rs256-project"),
+        (fx.github_jwt(GitHubClaims::new()), "rs256-project"),
     ];
     for (jwt, project) in cases {
         let header = jwt.split('.').next().unwrap_or_default().to_owned();
-        let allowed = app.assert_minted_for(&app.mint(&jwt).await, project).await;
+        let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, project).await;
         assert_eq!(allowed.projects, [project], "header {header}");
     }
 }
@@ -633,34 +651,33 @@ async fn a_token_signed_with_an_algorithm_the_issuer_does_not_allow_is_invalid()
     // An ES256 issuer configured without `algorithms` (RS256 only).
     let es256 = issuer_with(KeyAlgorithm::ES256).await;
     let url = es256.url();
-    let issuers = vec![issuer_entry(json!({ "url": url, "kind": "github" }))];
-    let publishers = vec![github_publisher(&url, &[PROJECT], "")];
-    let app = spawn_app_trusting(es256, issuers, publishers).await;
-    assert_token_error(
-        &app.mint(&app.github_jwt(GitHubClaims::new())).await,
-        422,
+    let issuers = vec![json!({ "url": url, "kind": "github" })];
+    let publishers = vec![github_declaration(&url, &[PROJECT], "")];
+    let fx = exchange_trusting(es256, issuers, publishers);
+    assert_error(
+        fx.mint(&fx.github_jwt(GitHubClaims::new())).await,
         "invalid-token",
         INVALID_TOKEN,
     );
     // The header is refused before any key is fetched.
-    assert_eq!(app.issuer.jwks_fetch_count(), 0);
+    assert_eq!(fx.issuer.jwks_fetch_count(), 0);
 }
 
 // === reusable workflows ===
 
 /// The default publisher plus, optionally, one that trusts a shared reusable workflow.
-async fn app_with_reusable(trusted: Option<&str>) -> TestApp {
+async fn exchange_with_reusable(trusted: Option<&str>) -> MemoryExchange {
     let issuer = TestIssuer::start().await;
     let url = issuer.url();
-    let mut publishers = vec![github_publisher(&url, &[PROJECT], "")];
+    let mut publishers = vec![github_declaration(&url, &[PROJECT], "")];
     if let Some(workflow_repository) = trusted {
         publishers.push(with(
-            github_publisher(&url, &["shared-release"], ""),
+            github_declaration(&url, &["shared-release"], ""),
             json!({ "workflow_repository": workflow_repository, "workflow_filename": "publish.yml" }),
         ));
     }
-    let issuers = vec![issuer_entry(json!({ "url": url, "kind": "github" }))];
-    spawn_app_trusting(issuer, issuers, publishers).await
+    let issuers = vec![json!({ "url": url, "kind": "github" })];
+    exchange_trusting(issuer, issuers, publishers)
 }
 
 /// Claims of `octo-org/sampleproject`'s release.yml calling `<from>`'s publish.yml.
@@ -672,11 +689,10 @@ fn calling_reusable(from: &str) -> GitHubClaims {
 
 #[tokio::test]
 async fn a_reusable_workflow_from_another_repository_needs_a_publisher_that_trusts_it() {
-    let app = app_with_reusable(None).await;
-    let jwt = app.github_jwt(calling_reusable("octo-org/shared-workflows"));
-    assert_token_error(
-        &app.mint(&jwt).await,
-        422,
+    let fx = exchange_with_reusable(None).await;
+    let jwt = fx.github_jwt(calling_reusable("octo-org/shared-workflows"));
+    assert_error(
+        fx.mint(&jwt).await,
         "invalid-publisher",
         &no_publisher(
             "Publisher with matching claims was not found; the publisher for repository 'octo-org/sampleproject' expects workflow_filename 'release.yml' but the token's job_workflow_ref names 'publish.yml'; the token comes from the reusable workflow 'octo-org/shared-workflows/.github/workflows/publish.yml' called from 'octo-org/sampleproject', and no publisher trusts it: set workflow_repository = 'octo-org/shared-workflows' and workflow_filename = 'publish.yml' on the publisher to trust it",
@@ -686,11 +702,9 @@ async fn a_reusable_workflow_from_another_repository_needs_a_publisher_that_trus
 
 #[tokio::test]
 async fn a_reusable_workflow_is_accepted_when_workflow_repository_names_it() {
-    let app = app_with_reusable(Some("octo-org/shared-workflows")).await;
-    let jwt = app.github_jwt(calling_reusable("octo-org/shared-workflows"));
-    let allowed = app
-        .assert_minted_for(&app.mint(&jwt).await, "shared-release")
-        .await;
+    let fx = exchange_with_reusable(Some("octo-org/shared-workflows")).await;
+    let jwt = fx.github_jwt(calling_reusable("octo-org/shared-workflows"));
+    let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, "shared-release").await;
     assert_eq!(allowed.projects, ["shared-release"]);
     assert_eq!(
         allowed.claims["job_workflow_ref"],
@@ -702,10 +716,9 @@ async fn a_reusable_workflow_is_accepted_when_workflow_repository_names_it() {
     );
 
     // The same file name from a repository nobody trusts.
-    let jwt = app.github_jwt(calling_reusable("evil-org/shared-workflows"));
-    assert_token_error(
-        &app.mint(&jwt).await,
-        422,
+    let jwt = fx.github_jwt(calling_reusable("evil-org/shared-workflows"));
+    assert_error(
+        fx.mint(&jwt).await,
         "invalid-publisher",
         &no_publisher(
             "The job_workflow_ref claim does not match, expecting the reusable workflow 'octo-org/shared-workflows/.github/workflows/publish.yml' at any ref, got 'evil-org/shared-workflows/.github/workflows/publish.yml@refs/heads/main'; 2 publishers for repository 'octo-org/sampleproject' did not match: #1 (publish.yml from octo-org/shared-workflows) expects workflow_repository 'octo-org/shared-workflows' but the token's job_workflow_ref names 'evil-org/shared-workflows'; #2 (release.yml) expects workflow_filename 'release.yml' but the token's job_workflow_ref names 'publish.yml'; the token comes from the reusable workflow 'evil-org/shared-workflows/.github/workflows/publish.yml' called from 'octo-org/sampleproject', and no publisher trusts it: set workflow_repository = 'evil-org/shared-workflows' and workflow_filename = 'publish.yml' on the publisher to trust it",
@@ -719,17 +732,15 @@ async fn a_reusable_workflow_is_accepted_when_workflow_repository_names_it() {
 async fn gitlab_namespace_and_project_ids_pin_the_publisher() {
     let gitlab = TestIssuer::start().await;
     let url = gitlab.url();
-    let issuers = vec![issuer_entry(json!({ "url": url, "kind": "gitlab" }))];
+    let issuers = vec![json!({ "url": url, "kind": "gitlab" })];
     let publishers = vec![with(
         gitlab_publisher(&url, "ns", "proj", &["pinned-project"]),
         json!({ "namespace_id": "72", "project_id": 4242 }),
     )];
-    let app = spawn_app_trusting(gitlab, issuers, publishers).await;
+    let fx = exchange_trusting(gitlab, issuers, publishers);
 
-    let jwt = gitlab_jwt(&app.issuer, &url, GitLabClaims::new().ids("4242", "72"));
-    let allowed = app
-        .assert_minted_for(&app.mint(&jwt).await, "pinned-project")
-        .await;
+    let jwt = gitlab_jwt(&fx, &fx.issuer, &url, GitLabClaims::new().ids("4242", "72"));
+    let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, "pinned-project").await;
     assert_eq!(
         (
             allowed.claims["namespace_id"].as_str(),
@@ -739,19 +750,17 @@ async fn gitlab_namespace_and_project_ids_pin_the_publisher() {
     );
 
     // The path was deleted and re-created by someone else: new ids.
-    let jwt = gitlab_jwt(&app.issuer, &url, GitLabClaims::new().ids("5555", "72"));
-    assert_token_error(
-        &app.mint(&jwt).await,
-        422,
+    let jwt = gitlab_jwt(&fx, &fx.issuer, &url, GitLabClaims::new().ids("5555", "72"));
+    assert_error(
+        fx.mint(&jwt).await,
         "invalid-publisher",
         &no_publisher(
             "Publisher with matching claims was not found; the publisher for project 'ns/proj' expects project_id '4242' but the token's project_id is '5555' (ids never change: this path now belongs to another namespace or project, or the configured id is wrong)",
         ),
     );
-    let jwt = gitlab_jwt(&app.issuer, &url, GitLabClaims::new().ids("4242", "73"));
-    assert_token_error(
-        &app.mint(&jwt).await,
-        422,
+    let jwt = gitlab_jwt(&fx, &fx.issuer, &url, GitLabClaims::new().ids("4242", "73"));
+    assert_error(
+        fx.mint(&jwt).await,
         "invalid-publisher",
         &no_publisher(
             "Publisher with matching claims was not found; the publisher for project 'ns/proj' expects namespace_id '72' but the token's namespace_id is '73' (ids never change: this path now belongs to another namespace or project, or the configured id is wrong)",
@@ -766,13 +775,14 @@ async fn a_mixed_case_gitlab_publisher_accepts_the_lowercase_token() {
     let keys = TestIssuer::start().await;
     let issuers = vec![public_issuer(GITLAB_ISS, "gitlab", &keys)];
     let publishers = vec![gitlab_publisher("", "coBib", "CoBib", &["cobib"])];
-    let app = spawn_app_trusting(keys, issuers, publishers).await;
+    let fx = exchange_trusting(keys, issuers, publishers);
     let jwt = gitlab_jwt(
-        &app.issuer,
+        &fx,
+        &fx.issuer,
         GITLAB_ISS,
         GitLabClaims::new().project_path("cobib/cobib"),
     );
-    let allowed = app.assert_minted_for(&app.mint(&jwt).await, "cobib").await;
+    let allowed = assert_minted_for(&fx, fx.mint(&jwt).await, "cobib").await;
     assert_eq!(
         allowed.claims["ci_config_ref_uri"],
         "gitlab.com/cobib/cobib//.gitlab-ci.yml@refs/heads/main"
@@ -787,39 +797,43 @@ async fn the_same_jti_from_two_issuers_is_not_a_replay_but_the_same_jwt_is() {
     let second = TestIssuer::start().await;
     let (first_url, second_url) = (first.url(), second.url());
     let issuers = vec![
-        issuer_entry(json!({ "url": first_url, "kind": "github" })),
-        issuer_entry(json!({ "url": second_url, "kind": "github" })),
+        json!({ "url": first_url, "kind": "github" }),
+        json!({ "url": second_url, "kind": "github" }),
     ];
     let publishers = vec![
-        github_publisher(&first_url, &["first-project"], ""),
-        github_publisher(&second_url, &["second-project"], ""),
+        github_declaration(&first_url, &["first-project"], ""),
+        github_declaration(&second_url, &["second-project"], ""),
     ];
-    let app = spawn_app_trusting(first, issuers, publishers).await;
+    let fx = exchange_trusting(first, issuers, publishers);
 
     let from_first = github_jwt(
-        &app.issuer,
+        &fx,
+        &fx.issuer,
         &first_url,
         GitHubClaims::new().jti("shared-jti"),
     );
-    let from_second = github_jwt(&second, &second_url, GitHubClaims::new().jti("shared-jti"));
-    app.assert_minted_for(&app.mint(&from_first).await, "first-project")
-        .await;
-    app.assert_minted_for(&app.mint(&from_second).await, "second-project")
-        .await;
+    let from_second = github_jwt(
+        &fx,
+        &second,
+        &second_url,
+        GitHubClaims::new().jti("shared-jti"),
+    );
+    assert_minted_for(&fx, fx.mint(&from_first).await, "first-project").await;
+    assert_minted_for(&fx, fx.mint(&from_second).await, "second-project").await;
 
     for jwt in [
         from_first,
         from_second,
         // A different JWT of the first issuer reusing its jti is a replay too.
         github_jwt(
-            &app.issuer,
+            &fx,
+            &fx.issuer,
             &first_url,
             GitHubClaims::new().jti("shared-jti").sha("0".repeat(40)),
         ),
     ] {
-        assert_token_error(
-            &app.mint(&jwt).await,
-            422,
+        assert_error(
+            fx.mint(&jwt).await,
             "invalid-reuse-token",
             "invalid token: already used",
         );

@@ -2,48 +2,23 @@
 //! config-declared publishers are read-only; deleting a publisher stops its tokens.
 
 use tonic::Code;
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::GitHubClaims;
+use trustmint_testkit::memory_exchange::PROJECT;
 
-use super::support::{PROJECT, now, spawn_app, spawn_app_with};
-use super::{Grpc, assert_error, assert_invalid_argument, github_publisher};
-
-async fn get(grpc: &Grpc, id: &str) -> Result<pb::Publisher, tonic::Status> {
-    grpc.publishers
-        .clone()
-        .get_publisher(pb::GetPublisherRequest { id: id.to_owned() })
-        .await
-        .map(tonic::Response::into_inner)
-}
-
-async fn list(grpc: &Grpc, project: &str) -> Vec<pb::Publisher> {
-    grpc.publishers
-        .clone()
-        .list_publishers(pb::ListPublishersRequest {
-            project: project.to_owned(),
-        })
-        .await
-        .expect("ListPublishers")
-        .into_inner()
-        .publishers
-}
-
-async fn delete(grpc: &Grpc, id: &str) -> Result<bool, tonic::Status> {
-    grpc.publishers
-        .clone()
-        .delete_publisher(pb::DeletePublisherRequest { id: id.to_owned() })
-        .await
-        .map(|response| response.into_inner().deleted)
-}
+use crate::calls::github_publisher;
+use crate::declared::without_declared_publishers;
+use crate::support::{TestServer, assert_error, assert_invalid_argument};
 
 #[tokio::test]
 async fn create_get_list_delete() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let before = now();
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let url = server.fx.issuer.url();
     let created = grpc
         .create(github_publisher(
-            &app,
+            &url,
             "other-repo",
             &["New_Project"],
             false,
@@ -55,31 +30,31 @@ async fn create_get_list_delete() {
     assert!(!created.pending);
     assert_eq!(created.origin, "api");
     assert_eq!(created.expires_at, 0);
-    assert!((before..=now()).contains(&created.created_at));
+    assert_eq!(created.created_at, server.fx.clock.now());
     assert_eq!(
         created.kind,
-        github_publisher(&app, "other-repo", &[], false).kind
+        github_publisher(&url, "other-repo", &[], false).kind
     );
 
-    assert_eq!(get(&grpc, &created.id).await.expect("get"), created);
-    assert_eq!(list(&grpc, "new.project").await, vec![created.clone()]);
+    assert_eq!(grpc.get(&created.id).await.expect("get"), created);
+    assert_eq!(grpc.list("new.project").await, vec![created.clone()]);
     // The declared publisher is listed too, read-only.
-    let declared = list(&grpc, PROJECT).await;
+    let declared = grpc.list(PROJECT).await;
     assert_eq!(declared.len(), 1);
     assert_eq!(declared[0].origin, "config");
-    assert_eq!(list(&grpc, "nobody-publishes-this").await, vec![]);
+    assert_eq!(grpc.list("nobody-publishes-this").await, vec![]);
 
-    assert_eq!(delete(&grpc, &created.id).await.ok(), Some(true));
-    let status = get(&grpc, &created.id).await.expect_err("gone");
+    assert_eq!(grpc.delete(&created.id).await.ok(), Some(true));
+    let status = grpc.get(&created.id).await.expect_err("gone");
     assert_error(
         &status,
         Code::NotFound,
         "not-found",
         &format!("no publisher with id '{}'", created.id),
     );
-    assert_eq!(list(&grpc, "new-project").await, vec![]);
+    assert_eq!(grpc.list("new-project").await, vec![]);
     assert_eq!(
-        delete(&grpc, &created.id).await.ok(),
+        grpc.delete(&created.id).await.ok(),
         Some(false),
         "idempotent"
     );
@@ -87,20 +62,21 @@ async fn create_get_list_delete() {
 
 #[tokio::test]
 async fn creating_an_identical_publisher_returns_the_existing_one() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let url = server.fx.issuer.url();
     let first = grpc
-        .create(github_publisher(&app, "other-repo", &["alpha"], false))
+        .create(github_publisher(&url, "other-repo", &["alpha"], false))
         .await
         .expect("created");
     let again = grpc
-        .create(github_publisher(&app, "other-repo", &["alpha"], false))
+        .create(github_publisher(&url, "other-repo", &["alpha"], false))
         .await
         .expect("again");
     assert_eq!(again, first);
     // Same identity with another project: the same publisher gains it.
     let widened = grpc
-        .create(github_publisher(&app, "other-repo", &["beta"], false))
+        .create(github_publisher(&url, "other-repo", &["beta"], false))
         .await
         .expect("widened");
     assert_eq!(widened.id, first.id);
@@ -110,19 +86,20 @@ async fn creating_an_identical_publisher_returns_the_existing_one() {
     );
     // The declared identity: the declared publisher comes back, nothing is stored.
     let declared = grpc
-        .create(github_publisher(&app, "sampleproject", &[PROJECT], false))
+        .create(github_publisher(&url, "sampleproject", &[PROJECT], false))
         .await
         .expect("declared identity");
     assert_eq!(declared.origin, "config");
-    assert_eq!(list(&grpc, PROJECT).await, vec![declared]);
+    assert_eq!(grpc.list(PROJECT).await, vec![declared]);
 }
 
 #[tokio::test]
 async fn invalid_input_is_invalid_argument_naming_the_field() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let url = server.fx.issuer.url();
     let with_github = |edit: fn(&mut pb::GitHubPublisher)| {
-        let mut publisher = github_publisher(&app, "other-repo", &["alpha"], false);
+        let mut publisher = github_publisher(&url, "other-repo", &["alpha"], false);
         if let Some(pb::publisher::Kind::Github(github)) = &mut publisher.kind {
             edit(github);
         }
@@ -160,30 +137,30 @@ async fn invalid_input_is_invalid_argument_naming_the_field() {
                     email: "release@example.iam.gserviceaccount.com".into(),
                     sub: String::new(),
                 })),
-                ..github_publisher(&app, "other-repo", &["alpha"], false)
+                ..github_publisher(&url, "other-repo", &["alpha"], false)
             },
             "kind",
             "google publishers trust only 'https://accounts.google.com', but no [[issuers]] entry of kind google serves 'https://accounts.google.com'; add an [[issuers]] entry with url = 'https://accounts.google.com' and kind = 'google'",
         ),
         (
-            github_publisher(&app, "other-repo", &["-bad-"], false),
+            github_publisher(&url, "other-repo", &["-bad-"], false),
             "projects",
             "project name '-bad-' is not valid: use ASCII letters, digits, '.', '_' and '-', starting and ending with a letter or digit",
         ),
         (
-            github_publisher(&app, "other-repo", &[], false),
+            github_publisher(&url, "other-repo", &[], false),
             "projects",
             "at least one project is required",
         ),
         (
-            github_publisher(&app, "other-repo", &["alpha", "beta"], true),
+            github_publisher(&url, "other-repo", &["alpha", "beta"], true),
             "projects",
             "a pending publisher names exactly one project (the one it will create)",
         ),
         (
             pb::Publisher {
                 kind: None,
-                ..github_publisher(&app, "other-repo", &["alpha"], false)
+                ..github_publisher(&url, "other-repo", &["alpha"], false)
             },
             "publisher.kind",
             "required",
@@ -201,22 +178,22 @@ async fn invalid_input_is_invalid_argument_naming_the_field() {
         .expect_err("no publisher");
     assert_invalid_argument(&status, "publisher", "required");
     for status in [
-        get(&grpc, "").await.expect_err("get"),
-        delete(&grpc, "").await.expect_err("delete"),
+        grpc.get("").await.expect_err("get"),
+        grpc.delete("").await.expect_err("delete"),
         grpc.confirm("").await.expect_err("confirm"),
     ] {
         assert_invalid_argument(&status, "id", "required");
     }
     // Nothing was stored by the refused requests.
-    assert_eq!(list(&grpc, "alpha").await, vec![]);
+    assert_eq!(grpc.list("alpha").await, vec![]);
 }
 
 #[tokio::test]
 async fn a_declared_publisher_cannot_be_deleted() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let declared = list(&grpc, PROJECT).await.remove(0);
-    let status = delete(&grpc, &declared.id).await.expect_err("declared");
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let declared = grpc.list(PROJECT).await.remove(0);
+    let status = grpc.delete(&declared.id).await.expect_err("declared");
     assert_error(
         &status,
         Code::FailedPrecondition,
@@ -226,30 +203,31 @@ async fn a_declared_publisher_cannot_be_deleted() {
             declared.id
         ),
     );
-    assert_eq!(
-        get(&grpc, &declared.id).await.expect("still there"),
-        declared
-    );
+    assert_eq!(grpc.get(&declared.id).await.expect("still there"), declared);
 }
 
 #[tokio::test]
 async fn deleting_a_publisher_stops_its_live_tokens_at_once() {
-    let app = spawn_app_with(|settings, _| settings.publishers.clear()).await;
-    let grpc = Grpc::connect(&app);
+    let server = without_declared_publishers().await;
+    let grpc = server.anonymous();
     let created = grpc
-        .create(github_publisher(&app, "sampleproject", &[PROJECT], false))
+        .create(github_publisher(
+            &server.fx.issuer.url(),
+            "sampleproject",
+            &[PROJECT],
+            false,
+        ))
         .await
         .expect("created");
-    // The CI job exchanges over HTTP, as gh-action-pypi-publish does.
-    let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
-    assert_eq!(status, 200, "{body}");
-    let token = body["token"].as_str().expect("token").to_owned();
-    let verified = grpc.verify(&token, PROJECT).await;
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
+    let verified = grpc.verify(&minted.token, PROJECT).await;
     assert!(verified.allowed, "{verified:?}");
     assert_eq!(verified.publisher.map(|p| p.id), Some(created.id.clone()));
 
-    assert_eq!(delete(&grpc, &created.id).await.ok(), Some(true));
-    let verified = grpc.verify(&token, PROJECT).await;
+    assert_eq!(grpc.delete(&created.id).await.ok(), Some(true));
+    let verified = grpc.verify(&minted.token, PROJECT).await;
     assert!(!verified.allowed);
     assert_eq!(
         verified.reason,
@@ -259,12 +237,12 @@ async fn deleting_a_publisher_stops_its_live_tokens_at_once() {
 
 #[tokio::test]
 async fn a_declared_identity_cannot_gain_projects_through_the_api() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let declared = list(&grpc, PROJECT).await.remove(0);
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let declared = grpc.list(PROJECT).await.remove(0);
     let status = grpc
         .create(github_publisher(
-            &app,
+            &server.fx.issuer.url(),
             "sampleproject",
             &[PROJECT, "extra"],
             false,
@@ -280,5 +258,5 @@ async fn a_declared_identity_cannot_gain_projects_through_the_api() {
             declared.id
         ),
     );
-    assert_eq!(list(&grpc, "extra").await, vec![]);
+    assert_eq!(grpc.list("extra").await, vec![]);
 }

@@ -1,18 +1,21 @@
-//! TokenService.RevokeToken: idempotent, shared with HTTP POST /_/oidc/revoke-token.
+//! TokenService.RevokeToken: idempotent, no probing, and any genuine copy of a token
+//! (attenuated ones included) revokes it.
 
-use serde_json::json;
 use trustmint_testkit::claims::GitHubClaims;
+use trustmint_testkit::memory_exchange::PROJECT;
 
-use super::support::{PROJECT, spawn_app};
-use super::{Grpc, attenuate, tamper};
+use crate::support::TestServer;
+use crate::token_surgery::{attenuate, tamper};
 
 const REVOKED: &str = "token is expired or has been revoked";
 
 #[tokio::test]
 async fn revoke_is_idempotent_and_stops_verification() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     assert!(grpc.verify(&minted.token, PROJECT).await.allowed);
 
     assert!(grpc.revoke(&minted.token).await, "first call revokes");
@@ -30,9 +33,11 @@ async fn revoke_is_idempotent_and_stops_verification() {
 
 #[tokio::test]
 async fn an_attenuated_copy_revokes_the_token_but_a_forged_one_does_not() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     // Knowing the token id is not enough: the signature must verify.
     let forged = tamper(&minted.token, |m| m.signature = [0; 32]);
     assert!(!grpc.revoke(&forged).await);
@@ -42,23 +47,4 @@ async fn an_attenuated_copy_revokes_the_token_but_a_forged_one_does_not() {
     let narrowed = attenuate(&minted.token, &[r#"[1,["sampleproject"]]"#]);
     assert!(grpc.revoke(&narrowed).await);
     assert_eq!(grpc.verify(&minted.token, PROJECT).await.reason, REVOKED);
-}
-
-#[tokio::test]
-async fn http_revoke_token_shares_the_use_case() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
-    let (status, _) = app
-        .post(
-            "/_/oidc/revoke-token",
-            json!({ "token": minted.token }).to_string(),
-        )
-        .await;
-    assert_eq!(status, 204);
-    assert_eq!(grpc.verify(&minted.token, PROJECT).await.reason, REVOKED);
-    assert!(
-        !grpc.revoke(&minted.token).await,
-        "already revoked over HTTP"
-    );
 }

@@ -2,11 +2,15 @@
 //! (an OK response, allowed = false) with PyPI's reason otherwise.
 
 use tonic::Code;
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::GitHubClaims;
+use trustmint_testkit::memory_exchange::{ExchangeBuilder, PROJECT};
 
-use super::support::{PROJECT, github_publisher, now, spawn_app, spawn_app_with};
-use super::{Grpc, OWNER, REPOSITORY, SHA, WORKFLOW, assert_invalid_argument, attenuate, tamper};
+use crate::calls::{OWNER, REPOSITORY, SHA, WORKFLOW};
+use crate::declared::declaring;
+use crate::support::{TestServer, assert_invalid_argument};
+use crate::token_surgery::{attenuate, tamper};
 
 /// A denial: allowed = false, the reason, and nothing else.
 #[track_caller]
@@ -23,9 +27,11 @@ fn assert_denied(response: &pb::VerifyTokenResponse, reason: &str) {
 
 #[tokio::test]
 async fn allowed_carries_publisher_claims_expiry_and_scope() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
 
     let verified = grpc.verify(&minted.token, PROJECT).await;
     assert!(verified.allowed, "{verified:?}");
@@ -43,7 +49,7 @@ async fn allowed_carries_publisher_claims_expiry_and_scope() {
     assert_eq!(claim("sha"), Some(SHA));
     assert_eq!(
         claim("publisher_url"),
-        Some(format!("{}/{repository}/commit/{SHA}", app.issuer.url()).as_str())
+        Some(format!("{}/{repository}/commit/{SHA}", server.fx.issuer.url()).as_str())
     );
     assert_eq!(claim("token_id"), Some(minted.token_id.as_str()));
     // Everything stored at mint time comes back, plus the token id.
@@ -54,13 +60,14 @@ async fn allowed_carries_publisher_claims_expiry_and_scope() {
 
 #[tokio::test]
 async fn environment_claim_comes_back_when_the_job_had_one() {
-    let app = spawn_app_with(|settings, issuer| {
-        settings.publishers = vec![github_publisher(&issuer.url(), &[PROJECT], "pypi")];
-    })
-    .await;
-    let grpc = Grpc::connect(&app);
+    let server = declaring(&[PROJECT], "pypi").await;
+    let grpc = server.anonymous();
     let minted = grpc
-        .mint_ok(&app.github_jwt(GitHubClaims::new().environment("pypi")))
+        .mint_ok(
+            &server
+                .fx
+                .github_jwt(GitHubClaims::new().environment("pypi")),
+        )
         .await;
     let verified = grpc.verify(&minted.token, PROJECT).await;
     assert!(verified.allowed, "{verified:?}");
@@ -76,9 +83,11 @@ async fn environment_claim_comes_back_when_the_job_had_one() {
 
 #[tokio::test]
 async fn another_project_is_denied_with_pypis_text() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     assert_denied(
         &grpc.verify(&minted.token, "otherproject").await,
         "project-scoped token is not valid for project: 'otherproject'",
@@ -87,9 +96,11 @@ async fn another_project_is_denied_with_pypis_text() {
 
 #[tokio::test]
 async fn a_changed_signature_does_not_match() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     let forged = tamper(&minted.token, |macaroon| macaroon.signature[31] ^= 0x01);
     assert_denied(
         &grpc.verify(&forged, PROJECT).await,
@@ -99,18 +110,20 @@ async fn a_changed_signature_does_not_match() {
 
 #[tokio::test]
 async fn an_earlier_expiry_in_the_past_is_expired() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
-    let t = now();
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
+    let t = server.fx.clock.now();
     let expired = attenuate(&minted.token, &[&format!("[0,{},{}]", t - 1, t - 100)]);
     assert_denied(&grpc.verify(&expired, PROJECT).await, "token is expired");
 }
 
 #[tokio::test]
 async fn malformed_tokens_are_denied_and_bad_projects_are_invalid_arguments() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
     let cases = [
         ("", "malformed token: missing prefix 'pypi-'"),
         ("ghp_notours", "malformed token: missing prefix 'pypi-'"),
@@ -120,7 +133,9 @@ async fn malformed_tokens_are_denied_and_bad_projects_are_invalid_arguments() {
     for (token, reason) in cases {
         assert_denied(&grpc.verify(token, PROJECT).await, reason);
     }
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     let status = grpc
         .try_verify(&minted.token, "")
         .await
@@ -140,16 +155,11 @@ async fn malformed_tokens_are_denied_and_bad_projects_are_invalid_arguments() {
 
 #[tokio::test]
 async fn project_names_are_compared_pep_503_normalised() {
-    let app = spawn_app_with(|settings, issuer| {
-        settings.publishers = vec![github_publisher(
-            &issuer.url(),
-            &[PROJECT, "Sample_Project"],
-            "",
-        )];
-    })
-    .await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = declaring(&[PROJECT, "Sample_Project"], "").await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     assert_eq!(
         minted.projects,
         vec!["sample-project".to_owned(), PROJECT.to_owned()]
@@ -183,14 +193,26 @@ async fn project_names_are_compared_pep_503_normalised() {
 async fn not_before_gets_the_configured_skew_allowance() {
     // A token whose not_before lies 3 s ahead: a verifying node running behind the
     // minting node sees exactly this.
-    let lenient = spawn_app().await;
-    let strict = spawn_app_with(|settings, _| settings.exchange.not_before_skew_secs = 0).await;
-    for (app, expected_reason) in [(&lenient, None), (&strict, Some("token is expired"))] {
-        let grpc = Grpc::connect(app);
-        let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let lenient = TestServer::start().await;
+    let strict = TestServer::with(
+        ExchangeBuilder::start()
+            .await
+            .settings(|settings| settings.not_before_skew_secs = 0),
+        None,
+    )
+    .await;
+    for (server, expected_reason) in [(&lenient, None), (&strict, Some("token is expired"))] {
+        let grpc = server.anonymous();
+        let minted = grpc
+            .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+            .await;
         let ahead = attenuate(
             &minted.token,
-            &[&format!("[0,{},{}]", minted.expires_at, now() + 3)],
+            &[&format!(
+                "[0,{},{}]",
+                minted.expires_at,
+                server.fx.clock.now() + 3
+            )],
         );
         let verified = grpc.verify(&ahead, PROJECT).await;
         match expected_reason {

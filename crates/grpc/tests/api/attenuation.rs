@@ -1,13 +1,17 @@
-//! Attenuation: a holder appends caveats the way pymacaroons does (no key needed) and
-//! gets a token that verifies only within the narrower scope. Removing or reordering
-//! caveats breaks the HMAC chain; a caveat trustmint does not understand denies.
+//! Attenuation over VerifyToken: a holder appends caveats the way pymacaroons does (no
+//! key needed) and gets a token that verifies only within the narrower scope. Removing
+//! or reordering caveats breaks the HMAC chain; a caveat trustmint does not understand
+//! denies.
 
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_testkit::claims::GitHubClaims;
+use trustmint_testkit::memory_exchange::PROJECT;
 use trustmint_tokens::RawCaveat;
 
-use super::support::{PROJECT, github_publisher, now, spawn_app, spawn_app_with};
-use super::{Grpc, attenuate, tamper};
+use crate::declared::declaring;
+use crate::support::TestServer;
+use crate::token_surgery::{attenuate, tamper};
 
 const OTHER: &str = "otherproject";
 
@@ -19,12 +23,11 @@ fn assert_reason(response: &pb::VerifyTokenResponse, reason: &str) {
 
 #[tokio::test]
 async fn a_narrower_project_list_verifies_only_for_those_projects() {
-    let app = spawn_app_with(|settings, issuer| {
-        settings.publishers = vec![github_publisher(&issuer.url(), &[PROJECT, OTHER], "")];
-    })
-    .await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = declaring(&[PROJECT, OTHER], "").await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     for project in [PROJECT, OTHER] {
         assert!(
             grpc.verify(&minted.token, project).await.allowed,
@@ -53,10 +56,12 @@ async fn a_narrower_project_list_verifies_only_for_those_projects() {
 
 #[tokio::test]
 async fn an_earlier_expiry_shortens_the_token() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
-    let t = now();
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
+    let t = server.fx.clock.now();
     let short = attenuate(&minted.token, &[&format!("[0,{},{}]", t + 60, t)]);
     let verified = grpc.verify(&short, PROJECT).await;
     assert!(verified.allowed, "{verified:?}");
@@ -75,9 +80,11 @@ async fn an_earlier_expiry_shortens_the_token() {
 
 #[tokio::test]
 async fn removing_or_reordering_caveats_breaks_the_signature() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     let narrowed = attenuate(&minted.token, &[r#"[1,["otherproject"]]"#]);
 
     let cases: Vec<(&str, String)> = vec![
@@ -123,9 +130,11 @@ async fn removing_or_reordering_caveats_breaks_the_signature() {
 
 #[tokio::test]
 async fn a_caveat_trustmint_does_not_understand_denies() {
-    let app = spawn_app().await;
-    let grpc = Grpc::connect(&app);
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let server = TestServer::start().await;
+    let grpc = server.anonymous();
+    let minted = grpc
+        .mint_ok(&server.fx.github_jwt(GitHubClaims::new()))
+        .await;
     for (predicate, reason) in [
         (r#"[9,"anything"]"#, "caveat has unknown tag: 9"),
         ("account = alice", "caveat is not valid JSON"),

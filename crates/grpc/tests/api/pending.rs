@@ -1,22 +1,19 @@
-//! Pending publishers: registered for a project the index has not created yet, they
-//! mint for it (and say so), the index confirms the one whose upload created the
-//! project, and every other pending publisher for that name is stale from then on.
+//! Pending publishers over PublisherService: registered for a project the index has not
+//! created yet, they mint for it (and say so), the index confirms the one whose upload
+//! created the project, and every other pending publisher for that name is stale from
+//! then on.
 
 use tonic::Code;
+use trustmint_exchange::Clock as _;
 use trustmint_grpc::pb;
 use trustmint_publishers::PENDING_PUBLISHER_TTL_SECS;
 use trustmint_testkit::claims::GitHubClaims;
 
-use super::support::redis_setup::{replica_settings, spawn_replicas, use_local_redis};
-use super::support::{TestApp, now, spawn_app_with};
-use super::{Grpc, assert_error, github_publisher};
+use crate::calls::github_publisher;
+use crate::declared::without_declared_publishers;
+use crate::support::assert_error;
 
 const NEW_PROJECT: &str = "brand-new-project";
-
-/// An app without declared publishers, so only what the test registers matches.
-async fn app_without_publishers() -> TestApp {
-    spawn_app_with(|settings, _| settings.publishers.clear()).await
-}
 
 fn pending_flag(publisher: &Option<pb::Publisher>) -> Option<bool> {
     publisher.as_ref().map(|p| p.pending)
@@ -24,12 +21,12 @@ fn pending_flag(publisher: &Option<pb::Publisher>) -> Option<bool> {
 
 #[tokio::test]
 async fn a_pending_publisher_mints_for_its_new_project_until_confirmed() {
-    let app = app_without_publishers().await;
-    let grpc = Grpc::connect(&app);
-    let before = now();
+    let server = without_declared_publishers().await;
+    let grpc = server.anonymous();
+    let fx = &server.fx;
     let pending = grpc
         .create(github_publisher(
-            &app,
+            &fx.issuer.url(),
             "sampleproject",
             &[NEW_PROJECT],
             true,
@@ -38,14 +35,14 @@ async fn a_pending_publisher_mints_for_its_new_project_until_confirmed() {
         .expect("created");
     assert!(pending.pending);
     assert_eq!(pending.projects, vec![NEW_PROJECT.to_owned()]);
-    assert!((before..=now()).contains(&pending.created_at));
+    assert_eq!(pending.created_at, fx.clock.now());
     assert_eq!(
         pending.expires_at,
         pending.created_at + PENDING_PUBLISHER_TTL_SECS
     );
 
     // The exchange matches it and says so.
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let minted = grpc.mint_ok(&fx.github_jwt(GitHubClaims::new())).await;
     assert_eq!(minted.projects, vec![NEW_PROJECT.to_owned()]);
     assert_eq!(minted.publisher.as_ref().map(|p| &p.id), Some(&pending.id));
     assert_eq!(pending_flag(&minted.publisher), Some(true));
@@ -71,17 +68,17 @@ async fn a_pending_publisher_mints_for_its_new_project_until_confirmed() {
     let verified = grpc.verify(&minted.token, NEW_PROJECT).await;
     assert!(verified.allowed, "{verified:?}");
     assert_eq!(pending_flag(&verified.publisher), Some(false));
-    let minted = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let minted = grpc.mint_ok(&fx.github_jwt(GitHubClaims::new())).await;
     assert_eq!(pending_flag(&minted.publisher), Some(false));
 }
 
 #[tokio::test]
 async fn concurrent_confirmations_have_exactly_one_winner() {
-    let app = app_without_publishers().await;
-    let grpc = Grpc::connect(&app);
+    let server = without_declared_publishers().await;
+    let grpc = server.anonymous();
     let pending = grpc
         .create(github_publisher(
-            &app,
+            &server.fx.issuer.url(),
             "sampleproject",
             &[NEW_PROJECT],
             true,
@@ -100,14 +97,15 @@ async fn concurrent_confirmations_have_exactly_one_winner() {
 
 #[tokio::test]
 async fn a_pending_publisher_whose_project_exists_is_invalid_pending_publisher() {
-    let app = app_without_publishers().await;
-    let grpc = Grpc::connect(&app);
+    let server = without_declared_publishers().await;
+    let grpc = server.anonymous();
+    let url = server.fx.issuer.url();
     // The project exists: the index registered another repository's publisher for it.
-    grpc.create(github_publisher(&app, "other-repo", &[NEW_PROJECT], false))
+    grpc.create(github_publisher(&url, "other-repo", &[NEW_PROJECT], false))
         .await
         .expect("normal publisher");
     grpc.create(github_publisher(
-        &app,
+        &url,
         "sampleproject",
         &[NEW_PROJECT],
         true,
@@ -115,7 +113,7 @@ async fn a_pending_publisher_whose_project_exists_is_invalid_pending_publisher()
     .await
     .expect("pending publisher");
 
-    let jwt = app.github_jwt(GitHubClaims::new());
+    let jwt = server.fx.github_jwt(GitHubClaims::new());
     let status = grpc.mint(&jwt).await.expect_err("stale pending publisher");
     assert_error(
         &status,
@@ -123,13 +121,14 @@ async fn a_pending_publisher_whose_project_exists_is_invalid_pending_publisher()
         "invalid-pending-publisher",
         "valid token, but project already exists",
     );
-    // HTTP answers the same code (the JWT was not burnt by the failed exchange).
-    let (http_status, body) = app.mint(&jwt).await;
-    assert_eq!(http_status, 422, "{body}");
-    assert_eq!(body["errors"][0]["code"], "invalid-pending-publisher");
-    assert_eq!(
-        body["errors"][0]["description"],
-        "valid token, but project already exists"
+    // The failed exchange did not burn the JWT: a retry gets the same answer, not
+    // invalid-reuse-token.
+    let status = grpc.mint(&jwt).await.expect_err("still stale");
+    assert_error(
+        &status,
+        Code::FailedPrecondition,
+        "invalid-pending-publisher",
+        "valid token, but project already exists",
     );
 }
 
@@ -137,11 +136,13 @@ async fn a_pending_publisher_whose_project_exists_is_invalid_pending_publisher()
 async fn when_one_pending_publisher_is_confirmed_the_others_stop() {
     // Two repositories registered pending publishers for the same new name and both
     // exchanged; the index gave the project to the upload that created it (B).
-    let app = app_without_publishers().await;
-    let grpc = Grpc::connect(&app);
+    let server = without_declared_publishers().await;
+    let grpc = server.anonymous();
+    let fx = &server.fx;
+    let url = fx.issuer.url();
     let a = grpc
         .create(github_publisher(
-            &app,
+            &url,
             "sampleproject",
             &[NEW_PROJECT],
             true,
@@ -149,12 +150,12 @@ async fn when_one_pending_publisher_is_confirmed_the_others_stop() {
         .await
         .expect("pending A");
     let b = grpc
-        .create(github_publisher(&app, "other-repo", &[NEW_PROJECT], true))
+        .create(github_publisher(&url, "other-repo", &[NEW_PROJECT], true))
         .await
         .expect("pending B");
-    let token_a = grpc.mint_ok(&app.github_jwt(GitHubClaims::new())).await;
+    let token_a = grpc.mint_ok(&fx.github_jwt(GitHubClaims::new())).await;
     let b_claims = || GitHubClaims::new().repository("octo-org/other-repo");
-    let token_b = grpc.mint_ok(&app.github_jwt(b_claims())).await;
+    let token_b = grpc.mint_ok(&fx.github_jwt(b_claims())).await;
     assert_eq!(token_a.publisher.map(|p| p.id), Some(a.id.clone()));
     assert_eq!(token_b.publisher.map(|p| p.id), Some(b.id.clone()));
     for token in [&token_a.token, &token_b.token] {
@@ -174,7 +175,7 @@ async fn when_one_pending_publisher_is_confirmed_the_others_stop() {
     assert!(verified.allowed, "{verified:?}");
     assert_eq!(pending_flag(&verified.publisher), Some(false));
     let status = grpc
-        .mint(&app.github_jwt(GitHubClaims::new()))
+        .mint(&fx.github_jwt(GitHubClaims::new()))
         .await
         .expect_err("A can no longer exchange");
     assert_error(
@@ -183,13 +184,14 @@ async fn when_one_pending_publisher_is_confirmed_the_others_stop() {
         "invalid-pending-publisher",
         "valid token, but project already exists",
     );
-    grpc.mint_ok(&app.github_jwt(b_claims())).await;
+    grpc.mint_ok(&fx.github_jwt(b_claims())).await;
 }
 
 #[tokio::test]
 async fn confirming_an_unknown_publisher_is_not_found() {
-    let app = app_without_publishers().await;
-    let status = Grpc::connect(&app)
+    let server = without_declared_publishers().await;
+    let status = server
+        .anonymous()
         .confirm("no-such-publisher")
         .await
         .expect_err("unknown id");
@@ -199,63 +201,4 @@ async fn confirming_an_unknown_publisher_is_not_found() {
         "not-found",
         "no pending publisher with id 'no-such-publisher' (it may have expired)",
     );
-}
-
-#[tokio::test]
-async fn replicas_on_one_redis_agree_on_the_single_confirmation() {
-    // Two replicas behind a load balancer: the index's calls land on either.
-    let issuer = trustmint_testkit::TestIssuer::start().await;
-    let mut settings = replica_settings(&issuer);
-    settings.publishers.clear();
-    use_local_redis(&mut settings);
-    let (a, b) = spawn_replicas(issuer, &settings).await;
-    let (grpc_a, grpc_b) = (Grpc::connect(&a), Grpc::connect(&b));
-
-    let pending = grpc_a
-        .create(github_publisher(&a, "sampleproject", &[NEW_PROJECT], true))
-        .await
-        .expect("created on A");
-    // A rival pending publisher for the same name, which will lose.
-    grpc_b
-        .create(github_publisher(&a, "other-repo", &[NEW_PROJECT], true))
-        .await
-        .expect("rival created on B");
-    let rival_claims = || GitHubClaims::new().repository("octo-org/other-repo");
-    let rival = grpc_a.mint_ok(&a.github_jwt(rival_claims())).await;
-    let minted = grpc_b.mint_ok(&a.github_jwt(GitHubClaims::new())).await;
-    assert_eq!(pending_flag(&minted.publisher), Some(true));
-    let verified = grpc_a.verify(&minted.token, NEW_PROJECT).await;
-    assert!(verified.allowed, "{verified:?}");
-    assert_eq!(pending_flag(&verified.publisher), Some(true));
-
-    let calls = (0..8).map(|i| {
-        let grpc = if i % 2 == 0 { &grpc_a } else { &grpc_b };
-        grpc.confirm(&pending.id)
-    });
-    let results = futures::future::join_all(calls).await;
-    let winners = results
-        .iter()
-        .map(|result| result.as_ref().expect("ConfirmPublisher answers OK"))
-        .filter(|response| !response.already_confirmed)
-        .count();
-    assert_eq!(winners, 1, "{results:?}");
-    for grpc in [&grpc_a, &grpc_b] {
-        let verified = grpc.verify(&minted.token, NEW_PROJECT).await;
-        assert_eq!(pending_flag(&verified.publisher), Some(false));
-        let verified = grpc.verify(&rival.token, NEW_PROJECT).await;
-        assert_eq!(
-            verified.reason,
-            format!("pending publisher is no longer valid: project '{NEW_PROJECT}' already exists")
-        );
-        let status = grpc
-            .mint(&a.github_jwt(rival_claims()))
-            .await
-            .expect_err("the rival can no longer exchange");
-        assert_error(
-            &status,
-            Code::FailedPrecondition,
-            "invalid-pending-publisher",
-            "valid token, but project already exists",
-        );
-    }
 }
