@@ -91,6 +91,7 @@ pub struct ExchangeBuilder {
     issuers: Vec<Value>,
     publishers: Vec<Value>,
     settings: ExchangeSettings,
+    keystore: KeyStoreSettings,
     rate: RateLimitSettings,
     now: i64,
 }
@@ -104,6 +105,7 @@ impl ExchangeBuilder {
             publishers: vec![github_declaration(&url, &[PROJECT], "")],
             issuer,
             settings: ExchangeSettings::default(),
+            keystore: KeyStoreSettings::default(),
             rate: RateLimitSettings {
                 enabled: false,
                 ..RateLimitSettings::default()
@@ -132,6 +134,13 @@ impl ExchangeBuilder {
     /// Adjusts the `[exchange]` settings.
     pub fn settings(mut self, adjust: impl FnOnce(&mut ExchangeSettings)) -> Self {
         adjust(&mut self.settings);
+        self
+    }
+
+    /// Adjusts the JWKS cache's settings (the server sets `refresh_cooldown` from
+    /// `[exchange] jwks_refresh_cooldown_secs`).
+    pub fn keystore(mut self, adjust: impl FnOnce(&mut KeyStoreSettings)) -> Self {
+        adjust(&mut self.keystore);
         self
     }
 
@@ -168,7 +177,7 @@ impl ExchangeBuilder {
                 declaration.into_declared_publisher()
             })
             .collect();
-        let keystore_settings = KeyStoreSettings::default();
+        let keystore_settings = self.keystore;
         let keystore = KeyStore::new(
             Arc::new(HttpFetcher::new(&keystore_settings).expect("a JWKS fetcher")),
             keystore_settings,

@@ -10,10 +10,13 @@
 #![allow(unreachable_pub)]
 
 mod attenuation;
+mod burn;
 mod custom_issuers;
+mod key_refresh;
 mod manage;
 mod metrics;
 mod mint;
+mod minted_caveats;
 mod pending;
 mod providers;
 mod providers_support;

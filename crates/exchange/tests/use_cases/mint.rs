@@ -77,7 +77,11 @@ async fn concurrent_replays_mint_exactly_once() {
         "{results:?}"
     );
     for refused in results.into_iter().filter(Result::is_err) {
-        assert_eq!(code_of(refused), "invalid-reuse-token");
+        assert_error(
+            refused,
+            "invalid-reuse-token",
+            "invalid token: already used",
+        );
     }
 }
 
@@ -264,7 +268,9 @@ async fn a_token_issued_in_the_future_is_refused_past_the_leeway() {
         ("iat", GitHubClaims::new().claim("iat", json!(now + 120))),
     ] {
         let jwt = fx.jwt_for(claims.build(&url, "pypi", now));
-        assert_eq!(code_of(fx.mint(&jwt).await), "invalid-token", "{name}");
+        let error = fx.mint(&jwt).await.expect_err(name);
+        assert_eq!(error.code().to_string(), "invalid-token", "{name}");
+        assert_eq!(error.description(), INVALID_TOKEN, "{name}");
     }
 }
 

@@ -8,9 +8,10 @@ use trustmint_testkit::memory_exchange::ExchangeBuilder;
 
 use crate::support::{TestServer, assert_token_error};
 
-const MISSING: &str = "1 validation error for TokenPayload\ntoken\n  Field required [type=missing]";
-const NOT_A_STRING: &str = "1 validation error for TokenPayload\ntoken\n  Input should be a valid string [type=string_type]";
-const NOT_AN_OBJECT: &str =
+pub const MISSING: &str =
+    "1 validation error for TokenPayload\ntoken\n  Field required [type=missing]";
+pub const NOT_A_STRING: &str = "1 validation error for TokenPayload\ntoken\n  Input should be a valid string [type=string_type]";
+pub const NOT_AN_OBJECT: &str =
     "1 validation error for TokenPayload\nbody must be a JSON object with a string field 'token'";
 
 #[tokio::test]
@@ -45,6 +46,7 @@ async fn unparsable_json_is_invalid_payload_saying_so() {
     for body in ["", "{not json", "{\"token\": \"abc\"", "\u{feff}{}"] {
         let answer = server.post("/_/oidc/mint-token", body).await;
         assert_eq!(answer.status, 422, "{body:?}: {answer:?}");
+        assert_eq!(answer.body["message"], "Token request failed", "{body:?}");
         assert_eq!(
             answer.body["errors"][0]["code"], "invalid-payload",
             "{body:?}"

@@ -44,6 +44,8 @@ async fn the_legacy_github_route_mints_the_same_way() {
         .post("/_/oidc/github/mint-token", token_body(&jwt))
         .await;
     assert_eq!(answer.status, 200, "{answer:?}");
+    let token = answer.body["token"].as_str().expect("a token");
+    assert!(token.starts_with("pypi-"), "{token}");
     // One exchange per JWT across both routes.
     assert_token_error(
         &server.mint(&jwt).await,

@@ -8,7 +8,9 @@
 #![allow(unreachable_pub)]
 
 mod bodies;
+mod burn_token;
 mod client_ip;
 mod endpoints;
 mod error_mapping;
+mod exact_bodies;
 mod support;
