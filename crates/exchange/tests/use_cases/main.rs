@@ -11,6 +11,7 @@
 
 mod attenuation;
 mod burn;
+mod ci_platforms;
 mod custom_issuers;
 mod key_refresh;
 mod manage;
