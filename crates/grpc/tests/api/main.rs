@@ -12,6 +12,7 @@
 mod attenuation;
 mod auth;
 mod calls;
+mod ci_platforms;
 mod custom_issuer_publishers;
 mod declared;
 mod fields;
