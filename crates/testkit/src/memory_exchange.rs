@@ -17,8 +17,7 @@ use trustmint_claims::{
 };
 use trustmint_exchange::{
     Clock, DoorSettings, Exchange, ExchangeBackends, ExchangeError, ExchangeSettings, MintRequest,
-    Minted,
-    Revocation, Verification, VerifyRequest, bind_to_served_issuer,
+    Minted, Revocation, Verification, VerifyRequest, bind_to_served_issuer,
 };
 use trustmint_publishers::parse_declaration;
 use trustmint_store::{Backends, PublisherRegistry, RateLimitSettings};

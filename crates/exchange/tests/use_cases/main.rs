@@ -12,6 +12,7 @@
 mod attenuation;
 mod burn;
 mod custom_issuers;
+mod doors;
 mod key_refresh;
 mod manage;
 mod metrics;

@@ -14,6 +14,7 @@ mod auth;
 mod calls;
 mod custom_issuer_publishers;
 mod declared;
+mod ecosystems;
 mod fields;
 mod mint;
 mod pending;

@@ -69,7 +69,9 @@ async fn a_matching_jwt_gets_a_crates_token_that_verifies_for_crates_only() {
         );
     }
     assert_eq!(
-        server.verify_in(&token, "serde-json", Ecosystem::Pypi).await,
+        server
+            .verify_in(&token, "serde-json", Ecosystem::Pypi)
+            .await,
         (
             false,
             "token was minted for crates packages, not pypi".to_owned()

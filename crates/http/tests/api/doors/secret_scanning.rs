@@ -107,7 +107,8 @@ async fn spawn_scanned(key: &PKey<Private>) -> TestServer {
 async fn minted(server: &TestServer) -> (String, String) {
     let pypi = server.mint_pypi().await;
     let jwt = server.jwt_for(GitHubClaims::new(), CRATES_AUDIENCE);
-    let (status, body) = super::crates_io::exchange(server, json!({ "jwt": jwt }).to_string()).await;
+    let (status, body) =
+        super::crates_io::exchange(server, json!({ "jwt": jwt }).to_string()).await;
     assert_eq!(status, 200, "{body}");
     (pypi, body["token"].as_str().expect("a string").to_owned())
 }
@@ -148,9 +149,12 @@ async fn leaked_tokens_are_revoked_and_labelled() {
         ])
     );
     let revoked = (false, "token is expired or has been revoked".to_owned());
-    assert_eq!(server
+    assert_eq!(
+        server
             .verify_in(&pypi, "sampleproject", Ecosystem::Pypi)
-            .await, revoked);
+            .await,
+        revoked
+    );
     assert_eq!(
         server
             .verify_in(&crates, "serde_json", Ecosystem::Crates)

@@ -91,7 +91,12 @@ async fn scope_narrows_the_projects() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["scope"], "project:other");
     let access_token = body["access_token"].as_str().expect("a string");
-    assert!(server.verify_in(access_token, "other", Ecosystem::Pypi).await.0);
+    assert!(
+        server
+            .verify_in(access_token, "other", Ecosystem::Pypi)
+            .await
+            .0
+    );
     assert_eq!(
         server
             .verify_in(access_token, "sampleproject", Ecosystem::Pypi)
