@@ -16,8 +16,8 @@ use trustmint_claims::{
     NoopObserver,
 };
 use trustmint_exchange::{
-    Clock, Exchange, ExchangeBackends, ExchangeError, ExchangeSettings, MintRequest, Minted,
-    Revocation, Verification, VerifyRequest, bind_to_served_issuer,
+    Clock, DoorSettings, Exchange, ExchangeBackends, ExchangeError, ExchangeSettings, MintRequest,
+    Minted, Revocation, Verification, VerifyRequest, bind_to_served_issuer,
 };
 use trustmint_publishers::parse_declaration;
 use trustmint_store::{Backends, PublisherRegistry, RateLimitSettings};
@@ -91,6 +91,7 @@ pub struct ExchangeBuilder {
     issuers: Vec<Value>,
     publishers: Vec<Value>,
     settings: ExchangeSettings,
+    doors: DoorSettings,
     keystore: KeyStoreSettings,
     rate: RateLimitSettings,
     now: i64,
@@ -105,6 +106,7 @@ impl ExchangeBuilder {
             publishers: vec![github_declaration(&url, &[PROJECT], "")],
             issuer,
             settings: ExchangeSettings::default(),
+            doors: DoorSettings::default(),
             keystore: KeyStoreSettings::default(),
             rate: RateLimitSettings {
                 enabled: false,
@@ -134,6 +136,13 @@ impl ExchangeBuilder {
     /// Adjusts the `[exchange]` settings.
     pub fn settings(mut self, adjust: impl FnOnce(&mut ExchangeSettings)) -> Self {
         adjust(&mut self.settings);
+        self
+    }
+
+    /// Adjusts the other front doors' settings (`[crates]`, `[npm]`, `[token_exchange]`;
+    /// all off by default, as in the server).
+    pub fn doors(mut self, adjust: impl FnOnce(&mut DoorSettings)) -> Self {
+        adjust(&mut self.doors);
         self
     }
 
@@ -203,7 +212,8 @@ impl ExchangeBuilder {
             },
             metrics.clone(),
             clock.clone(),
-        );
+        )
+        .with_doors(self.doors);
         MemoryExchange {
             exchange: Arc::new(exchange),
             issuer: self.issuer,

@@ -13,6 +13,7 @@ mod attenuation;
 mod burn;
 mod ci_platforms;
 mod custom_issuers;
+mod doors;
 mod key_refresh;
 mod manage;
 mod metrics;

@@ -15,6 +15,7 @@ mod calls;
 mod ci_platforms;
 mod custom_issuer_publishers;
 mod declared;
+mod ecosystems;
 mod fields;
 mod mint;
 mod pending;

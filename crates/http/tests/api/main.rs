@@ -10,6 +10,7 @@
 mod bodies;
 mod burn_token;
 mod client_ip;
+mod doors;
 mod endpoints;
 mod error_mapping;
 mod exact_bodies;

@@ -1,17 +1,16 @@
-//! End-to-end over real HTTP and gRPC: the front doors of other ecosystems (crates.io,
-//! npm, RFC 8693, GitHub secret scanning) on one instance next to PyPI's, each with its
-//! audience, its wire and its tokens, which verify for their own ecosystem only.
+//! The front doors of other ecosystems (crates.io, npm, RFC 8693, GitHub secret
+//! scanning) switched on by the application's config sections. Each door's wire and
+//! rules are the adapters' and the exchange's tests (crates/http/tests/api/doors,
+//! crates/exchange/tests/use_cases/doors.rs); here only that `[crates]`, `[npm]`,
+//! `[token_exchange]` and `[secret_scanning]` reach them, and the doors on Redis.
 
 use crate::support;
 
-mod crates_io;
-mod npm;
+mod config_sections;
 mod on_redis;
-mod secret_scanning;
-mod token_exchange;
 
 use serde_json::{Value, json};
-use support::{TestApp, github_publisher, now, spawn_app_with};
+use support::{TestApp, github_publisher, now};
 use trustmint::Settings;
 use trustmint_grpc::pb;
 use trustmint_testkit::TestIssuer;
@@ -46,10 +45,6 @@ pub(crate) fn all_doors(settings: &mut Settings, issuer: &TestIssuer) {
         .push(publisher_in(issuer, "npm", &[NPM_PACKAGE]));
 }
 
-pub(crate) async fn spawn_doors() -> TestApp {
-    spawn_app_with(all_doors).await
-}
-
 impl TestApp {
     /// A JWT of the default claims for `audience`.
     pub(crate) fn jwt_for(&self, claims: GitHubClaims, audience: &str) -> String {
@@ -78,131 +73,39 @@ impl TestApp {
     }
 }
 
-#[tokio::test]
-async fn each_door_has_its_audience_and_pypi_is_unchanged() {
-    let app = spawn_doors().await;
-    // PyPI's door: only PyPI's audience, only the PyPI publisher's project.
-    let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
-    assert_eq!(status, 200, "{body}");
-    let pypi_token = body["token"].as_str().expect("a string").to_owned();
-    assert!(pypi_token.starts_with("pypi-"), "{pypi_token}");
-    let (status, body) = app
-        .mint(&app.jwt_for(GitHubClaims::new(), CRATES_AUDIENCE))
-        .await;
-    support::assert_token_error(
-        &(status, body),
-        422,
-        "invalid-token",
-        "malformed or invalid token",
-    );
-    assert_eq!(
-        app.verify_in(&pypi_token, "sampleproject", "").await,
-        (true, String::new())
-    );
-    assert_eq!(
-        app.verify_in(&pypi_token, NPM_PACKAGE, "npm").await,
-        (
-            false,
-            "token was minted for pypi packages, not npm".to_owned()
-        )
-    );
+/// POSTs `body` to crates.io's door as crates-io-auth-action does: (status, JSON body
+/// or `Null`).
+pub(crate) async fn crates_exchange(app: &TestApp, body: String) -> (u16, Value) {
+    let response = app
+        .client
+        .post(format!("{}/api/v1/trusted_publishing/tokens", app.http))
+        .header("content-type", "application/json")
+        .header("user-agent", "crates-io-auth-action/1.0.1")
+        .body(body)
+        .send()
+        .await
+        .expect("sent");
+    let status = response.status().as_u16();
+    (
+        status,
+        serde_json::from_str(&response.text().await.unwrap_or_default()).unwrap_or(Value::Null),
+    )
 }
 
-#[tokio::test]
-async fn an_unknown_ecosystem_in_verify_is_invalid_argument() {
-    let app = spawn_doors().await;
-    let status = support::trustmint_process::token_client(app.grpc_addr)
-        .await
-        .verify_token(pb::VerifyTokenRequest {
-            token: "pypi-x".into(),
-            project: "x".into(),
-            ecosystem: "cargo".into(),
-        })
-        .await
-        .expect_err("refused");
-    assert_eq!(status.code(), tonic::Code::InvalidArgument);
-    assert_eq!(
-        status.message(),
-        "ecosystem: unknown ecosystem 'cargo'; expected one of: pypi, crates, npm"
-    );
-}
-
-#[tokio::test]
-async fn registered_publishers_keep_their_ecosystem_apart() {
-    let app = spawn_doors().await;
-    let mut publishers =
-        trustmint_grpc::pb::publisher_service_client::PublisherServiceClient::connect(format!(
-            "http://{}",
-            app.grpc_addr
+/// POSTs to npm's door for `escaped` as the npm CLI does: (status, JSON body or `Null`).
+pub(crate) async fn npm_exchange(app: &TestApp, escaped: &str, jwt: Option<&str>) -> (u16, Value) {
+    let mut request = app
+        .client
+        .post(format!(
+            "{}/-/npm/v1/oidc/token/exchange/package/{escaped}",
+            app.http
         ))
-        .await
-        .expect("connect");
-    let publisher = |ecosystem: &str, projects: &[&str]| pb::Publisher {
-        projects: projects.iter().map(|p| (*p).to_owned()).collect(),
-        ecosystem: ecosystem.to_owned(),
-        kind: Some(pb::publisher::Kind::Github(pb::GitHubPublisher {
-            repository_owner: "octo-org".into(),
-            repository_owner_id: "92345678".into(),
-            repository_name: "registered".into(),
-            workflow_filename: "release.yml".into(),
-            issuer: app.issuer.url(),
-            ..pb::GitHubPublisher::default()
-        })),
-        ..pb::Publisher::default()
-    };
-    let client = publishers.clone();
-    let create = |publisher: pb::Publisher| {
-        let mut client = client.clone();
-        async move {
-            client
-                .create_publisher(pb::CreatePublisherRequest {
-                    publisher: Some(publisher),
-                })
-                .await
-                .map(tonic::Response::into_inner)
-        }
-    };
-    let pypi = create(publisher("", &["registered"])).await.expect("pypi");
-    let npm = create(publisher("npm", &["@octo-org/registered"]))
-        .await
-        .expect("npm");
-    assert_eq!(pypi.ecosystem, "pypi");
-    assert_eq!(npm.ecosystem, "npm");
-    // The same identity in two ecosystems is two publishers: the npm one did not add
-    // its package to the PyPI one.
-    assert_ne!(pypi.id, npm.id);
-    assert_eq!(npm.projects, ["@octo-org/registered"]);
-    let listed = publishers
-        .list_publishers(pb::ListPublishersRequest {
-            project: "registered".into(),
-        })
-        .await
-        .expect("list")
-        .into_inner();
-    assert_eq!(
-        listed
-            .publishers
-            .iter()
-            .map(|p| p.id.as_str())
-            .collect::<Vec<_>>(),
-        [pypi.id.as_str()]
-    );
-    let refused = create(publisher("npm", &["Registered"]))
-        .await
-        .expect_err("uppercase is not an npm name");
-    assert_eq!(refused.code(), tonic::Code::InvalidArgument);
-    assert!(
-        refused
-            .message()
-            .contains("npm package name 'Registered' is not valid"),
-        "{}",
-        refused.message()
-    );
-    let refused = create(publisher("cargo", &["x"]))
-        .await
-        .expect_err("unknown");
-    assert_eq!(
-        refused.message(),
-        "publisher.ecosystem: unknown ecosystem 'cargo'; expected one of: pypi, crates, npm"
-    );
+        .header("npm-command", "publish");
+    if let Some(jwt) = jwt {
+        request = request.header("authorization", format!("Bearer {jwt}"));
+    }
+    let response = request.send().await.expect("sent");
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap_or_default();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
 }

@@ -25,7 +25,7 @@ async fn door_exchanges_commit_their_ecosystem_and_door() {
     .await;
 
     let jwt = app.jwt_for(GitHubClaims::new(), CRATES_AUDIENCE);
-    let (status, body) = super::crates_io::exchange(&app, json!({ "jwt": jwt }).to_string()).await;
+    let (status, body) = super::crates_exchange(&app, json!({ "jwt": jwt }).to_string()).await;
     assert_eq!(status, 200, "{body}");
     let crate_token = body["token"].as_str().expect("a string").to_owned();
     assert!(crate_token.starts_with("cio_tp_"), "{crate_token}");
@@ -43,7 +43,7 @@ async fn door_exchanges_commit_their_ecosystem_and_door() {
 
     // A fresh JWT (another jti) for npm: the token covers exactly the package asked for.
     let jwt = app.jwt_for(GitHubClaims::new(), NPM_AUDIENCE);
-    let (status, body) = super::npm::exchange(&app, "@octo-org%2fsampleproject", Some(&jwt)).await;
+    let (status, body) = super::npm_exchange(&app, "@octo-org%2fsampleproject", Some(&jwt)).await;
     assert_eq!(status, 201, "{body}");
     let npm_token = body["token"].as_str().expect("a string").to_owned();
     assert_eq!(
@@ -51,7 +51,7 @@ async fn door_exchanges_commit_their_ecosystem_and_door() {
         (true, String::new())
     );
     // The same JWT again is a replay, refused by the commit's replay claim.
-    let (status, _) = super::npm::exchange(&app, "@octo-org%2fsampleproject", Some(&jwt)).await;
+    let (status, _) = super::npm_exchange(&app, "@octo-org%2fsampleproject", Some(&jwt)).await;
     assert_eq!(status, 403);
 
     let events = read_events(&mut redis, &prefix).await;

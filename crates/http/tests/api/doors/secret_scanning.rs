@@ -1,5 +1,5 @@
 //! GitHub secret scanning's endpoint: reports signed with a test P-256 key served at
-//! the configured keys URL (127.0.0.1).
+//! the configured keys URL (a real HTTP server on 127.0.0.1, as GitHub's would be).
 
 use actix_web::{App, HttpResponse, HttpServer, web};
 use openssl::ec::{EcGroup, EcKey};
@@ -9,10 +9,13 @@ use openssl::pkey::{PKey, Private};
 use openssl::sign::Signer;
 use serde_json::{Value, json};
 use sha2::{Digest as _, Sha256};
+use trustmint_exchange::Ecosystem;
+use trustmint_http::SecretScanningSettings;
 use trustmint_testkit::claims::GitHubClaims;
+use trustmint_testkit::memory_exchange::PROJECT;
 
 use super::{CRATES_AUDIENCE, all_doors};
-use crate::support::{TestApp, spawn_app_with};
+use crate::support::TestServer;
 
 const PATH: &str = "/_/secret-scanning/github";
 const KEY_ID: &str = "test-key-1";
@@ -59,10 +62,10 @@ fn sign(key: &PKey<Private>, body: &[u8]) -> String {
     base64::engine::general_purpose::STANDARD.encode(signature)
 }
 
-async fn report(app: &TestApp, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
-    let mut request = app
+async fn report(server: &TestServer, body: &str, headers: &[(&str, String)]) -> (u16, Value) {
+    let mut request = server
         .client
-        .post(format!("{}{PATH}", app.http))
+        .post(format!("{}{PATH}", server.url))
         .header("content-type", "application/json")
         .body(body.to_owned());
     for (name, value) in headers {
@@ -84,38 +87,37 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-async fn spawn_scanned(key: &PKey<Private>) -> TestApp {
-    let keys_url = serve_keys(key);
-    spawn_app_with(move |settings, issuer| {
-        all_doors(settings, issuer);
-        settings.secret_scanning.enabled = true;
-        settings.secret_scanning.keys_url = keys_url;
+/// Every door, and the secret scanning endpoint trusting `key` (served locally).
+async fn spawn_scanned(key: &PKey<Private>) -> TestServer {
+    let settings = SecretScanningSettings {
+        enabled: true,
+        keys_url: serve_keys(key),
+        ..SecretScanningSettings::default()
+    };
+    TestServer::with(all_doors(&[PROJECT]).await, |state| {
+        *state = state
+            .clone()
+            .with_secret_scanning(&settings)
+            .expect("valid secret scanning settings");
     })
     .await
 }
 
-async fn minted(app: &TestApp) -> (String, String) {
-    let (status, body) = app.mint(&app.github_jwt(GitHubClaims::new())).await;
+/// A PyPI token (PyPI's door) and a crates token (crates.io's door), both over HTTP.
+async fn minted(server: &TestServer) -> (String, String) {
+    let pypi = server.mint_pypi().await;
+    let jwt = server.jwt_for(GitHubClaims::new(), CRATES_AUDIENCE);
+    let (status, body) =
+        super::crates_io::exchange(server, json!({ "jwt": jwt }).to_string()).await;
     assert_eq!(status, 200, "{body}");
-    let pypi = body["token"].as_str().expect("a string").to_owned();
-    let response = app
-        .client
-        .post(format!("{}/api/v1/trusted_publishing/tokens", app.http))
-        .header("content-type", "application/json")
-        .body(json!({ "jwt": app.jwt_for(GitHubClaims::new(), CRATES_AUDIENCE) }).to_string())
-        .send()
-        .await
-        .expect("sent");
-    let body: Value =
-        serde_json::from_str(&response.text().await.unwrap_or_default()).expect("json");
     (pypi, body["token"].as_str().expect("a string").to_owned())
 }
 
 #[tokio::test]
 async fn leaked_tokens_are_revoked_and_labelled() {
     let key = p256_key();
-    let app = spawn_scanned(&key).await;
-    let (pypi, crates) = minted(&app).await;
+    let server = spawn_scanned(&key).await;
+    let (pypi, crates) = minted(&server).await;
     // A well-formed token under our prefix that we never minted, and a stranger's.
     let forged = format!("pypi-{}", &pypi["pypi-".len()..pypi.len() - 4]) + "AAAA";
     let stranger = "ghp_0123456789abcdefghijklmnopqrstuvwxyz";
@@ -128,7 +130,7 @@ async fn leaked_tokens_are_revoked_and_labelled() {
     .to_string();
     let signature = sign(&key, body.as_bytes());
     let (status, answer) = report(
-        &app,
+        &server,
         &body,
         &[
             ("Github-Public-Key-Identifier", KEY_ID.to_owned()),
@@ -147,12 +149,20 @@ async fn leaked_tokens_are_revoked_and_labelled() {
         ])
     );
     let revoked = (false, "token is expired or has been revoked".to_owned());
-    assert_eq!(app.verify_in(&pypi, "sampleproject", "pypi").await, revoked);
     assert_eq!(
-        app.verify_in(&crates, "serde_json", "crates").await,
+        server
+            .verify_in(&pypi, "sampleproject", Ecosystem::Pypi)
+            .await,
         revoked
     );
-    let (_, metrics) = app.get("/metrics").await;
+    assert_eq!(
+        server
+            .verify_in(&crates, "serde_json", Ecosystem::Crates)
+            .await,
+        revoked
+    );
+    let metrics = server.get("/metrics").await.body;
+    let metrics = metrics.as_str().expect("the metrics text");
     assert!(
         metrics.contains("trustmint_leaked_tokens_total{label=\"true_positive\"} 2"),
         "{metrics}"
@@ -162,8 +172,8 @@ async fn leaked_tokens_are_revoked_and_labelled() {
 #[tokio::test]
 async fn unsigned_or_badly_signed_reports_change_nothing() {
     let key = p256_key();
-    let app = spawn_scanned(&key).await;
-    let (pypi, _) = minted(&app).await;
+    let server = spawn_scanned(&key).await;
+    let (pypi, _) = minted(&server).await;
     let body = json!([{ "token": pypi, "type": "t", "url": "u", "source": "content" }]).to_string();
     let other_body = json!([]).to_string();
     let cases = [
@@ -208,13 +218,15 @@ async fn unsigned_or_badly_signed_reports_change_nothing() {
     ];
     for (headers, message) in cases {
         assert_eq!(
-            report(&app, &body, &headers).await,
+            report(&server, &body, &headers).await,
             (401, json!({ "message": message })),
             "{headers:?}"
         );
     }
     assert_eq!(
-        app.verify_in(&pypi, "sampleproject", "pypi").await,
+        server
+            .verify_in(&pypi, "sampleproject", Ecosystem::Pypi)
+            .await,
         (true, String::new())
     );
 }

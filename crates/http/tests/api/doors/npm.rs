@@ -2,17 +2,20 @@
 //! JWT as Bearer credential, as the npm CLI calls it (the CLI itself: tests/interop).
 
 use serde_json::{Value, json};
+use trustmint_exchange::Ecosystem;
 use trustmint_testkit::claims::GitHubClaims;
 
 use super::{NPM_AUDIENCE, NPM_PACKAGE, spawn_doors};
-use crate::support::TestApp;
+use crate::support::TestServer;
 
-pub(crate) async fn exchange(app: &TestApp, escaped: &str, jwt: Option<&str>) -> (u16, Value) {
-    let mut request = app
+/// POSTs to the exchange route for `escaped` as the npm CLI does: (status, JSON body or
+/// `Null`).
+pub async fn exchange(server: &TestServer, escaped: &str, jwt: Option<&str>) -> (u16, Value) {
+    let mut request = server
         .client
         .post(format!(
             "{}/-/npm/v1/oidc/token/exchange/package/{escaped}",
-            app.http
+            server.url
         ))
         .header("npm-command", "publish");
     if let Some(jwt) = jwt {
@@ -31,18 +34,20 @@ fn npm_error(text: &str) -> Value {
 
 #[tokio::test]
 async fn a_scoped_package_gets_a_token_for_exactly_that_package() {
-    let app = spawn_doors().await;
-    let jwt = app.jwt_for(GitHubClaims::new(), NPM_AUDIENCE);
-    let (status, body) = exchange(&app, "@octo-org%2fsampleproject", Some(&jwt)).await;
+    let server = spawn_doors().await;
+    let jwt = server.jwt_for(GitHubClaims::new(), NPM_AUDIENCE);
+    let (status, body) = exchange(&server, "@octo-org%2fsampleproject", Some(&jwt)).await;
     assert_eq!(status, 201, "{body}");
     let token = body["token"].as_str().expect("a string").to_owned();
     assert!(token.starts_with("npm_"), "{token}");
     assert_eq!(
-        app.verify_in(&token, NPM_PACKAGE, "npm").await,
+        server.verify_in(&token, NPM_PACKAGE, Ecosystem::Npm).await,
         (true, String::new())
     );
     assert_eq!(
-        app.verify_in(&token, "sampleproject", "pypi").await,
+        server
+            .verify_in(&token, "sampleproject", Ecosystem::Pypi)
+            .await,
         (
             false,
             "token was minted for npm packages, not pypi".to_owned()
@@ -52,11 +57,11 @@ async fn a_scoped_package_gets_a_token_for_exactly_that_package() {
 
 #[tokio::test]
 async fn refusals_are_npm_statuses_with_an_error_body() {
-    let app = spawn_doors().await;
-    let jwt = app.jwt_for(GitHubClaims::new(), NPM_AUDIENCE);
+    let server = spawn_doors().await;
+    let jwt = server.jwt_for(GitHubClaims::new(), NPM_AUDIENCE);
     // The publisher does not list this package.
     assert_eq!(
-        exchange(&app, "left-pad", Some(&jwt)).await,
+        exchange(&server, "left-pad", Some(&jwt)).await,
         (
             404,
             npm_error(
@@ -65,7 +70,7 @@ async fn refusals_are_npm_statuses_with_an_error_body() {
         )
     );
     assert_eq!(
-        exchange(&app, "Upper", Some(&jwt)).await,
+        exchange(&server, "Upper", Some(&jwt)).await,
         (
             400,
             npm_error(
@@ -74,21 +79,21 @@ async fn refusals_are_npm_statuses_with_an_error_body() {
         )
     );
     assert_eq!(
-        exchange(&app, "@octo-org%2fsampleproject", None).await,
+        exchange(&server, "@octo-org%2fsampleproject", None).await,
         (
             401,
             npm_error("an OIDC ID token is required as `Authorization: Bearer <token>`")
         )
     );
     // PyPI's audience is not npm's.
-    let pypi_jwt = app.github_jwt(GitHubClaims::new());
+    let pypi_jwt = server.fx.github_jwt(GitHubClaims::new());
     assert_eq!(
-        exchange(&app, "@octo-org%2fsampleproject", Some(&pypi_jwt)).await,
+        exchange(&server, "@octo-org%2fsampleproject", Some(&pypi_jwt)).await,
         (401, npm_error("malformed or invalid token"))
     );
     // The refused exchange for left-pad did not burn the JWT.
     assert_eq!(
-        exchange(&app, "@octo-org%2Fsampleproject", Some(&jwt))
+        exchange(&server, "@octo-org%2Fsampleproject", Some(&jwt))
             .await
             .0,
         201
