@@ -26,6 +26,8 @@ pub mod publisher_fixtures;
 pub mod redis_processes;
 mod server;
 mod test_issuer;
+#[cfg(feature = "fixtures")]
+pub mod token_surgery;
 
 pub use dev_issuer::{run_dev_issuer, run_dev_issuer_on};
 pub use keys::{KeyAlgorithm, KeyError, KidHeader, SignOptions, SignatureMode, TestKey};

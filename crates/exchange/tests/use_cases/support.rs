@@ -1,12 +1,9 @@
 //! What the use-case tests share: the error assertion (code + description) and token
 //! surgery (attenuate, edit without re-signing).
 
-use base64::Engine as _;
-use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use serde_json::Value;
 use trustmint_exchange::{ExchangeError, NewPublisher, Verification};
 use trustmint_publishers::{PublisherSpec, parse_declaration};
-use trustmint_tokens::{Macaroon, parse_token};
 
 /// The fixed description of every `invalid-token` (attackers learn nothing).
 pub const INVALID_TOKEN: &str = "malformed or invalid token";
@@ -54,30 +51,7 @@ pub fn names(projects: &[trustmint_publishers::ProjectName]) -> Vec<&str> {
     projects.iter().map(|p| p.as_str()).collect()
 }
 
-/// Re-encodes `macaroon` as a token with the default prefix.
-pub fn encode(macaroon: &Macaroon) -> String {
-    format!("pypi-{}", URL_SAFE_NO_PAD.encode(macaroon.encode_v2()))
-}
-
-/// `token` with `predicates` appended as first-party caveats (what a holder may do).
-pub fn attenuate(token: &str, predicates: &[&str]) -> String {
-    let mut macaroon = parse_token(token, "pypi-")
-        .expect("a minted token")
-        .macaroon;
-    for predicate in predicates {
-        macaroon.add_first_party_caveat(predicate.as_bytes());
-    }
-    encode(&macaroon)
-}
-
-/// `token` edited *without* re-signing (what an attacker can do).
-pub fn tamper(token: &str, edit: impl FnOnce(&mut Macaroon)) -> String {
-    let mut macaroon = parse_token(token, "pypi-")
-        .expect("a minted token")
-        .macaroon;
-    edit(&mut macaroon);
-    encode(&macaroon)
-}
+pub use trustmint_testkit::token_surgery::{attenuate, tamper};
 
 /// A registration request from a `[[publishers]]`-shaped declaration.
 pub fn new_publisher(declaration: &Value, projects: &[&str], pending: bool) -> NewPublisher {

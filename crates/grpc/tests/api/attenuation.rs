@@ -11,7 +11,7 @@ use trustmint_tokens::RawCaveat;
 
 use crate::declared::declaring;
 use crate::support::TestServer;
-use crate::token_surgery::{attenuate, tamper};
+use trustmint_testkit::token_surgery::{attenuate, tamper};
 
 const OTHER: &str = "otherproject";
 

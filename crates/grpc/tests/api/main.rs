@@ -24,5 +24,4 @@ mod publishers;
 mod revoke;
 mod status_mapping;
 mod support;
-mod token_surgery;
 mod verify;

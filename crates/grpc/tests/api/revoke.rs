@@ -5,7 +5,7 @@ use trustmint_testkit::claims::GitHubClaims;
 use trustmint_testkit::memory_exchange::PROJECT;
 
 use crate::support::TestServer;
-use crate::token_surgery::{attenuate, tamper};
+use trustmint_testkit::token_surgery::{attenuate, tamper};
 
 const REVOKED: &str = "token is expired or has been revoked";
 

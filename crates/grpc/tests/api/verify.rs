@@ -10,7 +10,7 @@ use trustmint_testkit::memory_exchange::{ExchangeBuilder, PROJECT};
 use crate::calls::{OWNER, REPOSITORY, SHA, WORKFLOW};
 use crate::declared::declaring;
 use crate::support::{TestServer, assert_invalid_argument};
-use crate::token_surgery::{attenuate, tamper};
+use trustmint_testkit::token_surgery::{attenuate, tamper};
 
 /// A denial: allowed = false, the reason, and nothing else.
 #[track_caller]
