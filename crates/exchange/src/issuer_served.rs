@@ -3,8 +3,9 @@
 //! so a publisher that could never match is refused with the key to change instead of
 //! failing silently at exchange time.
 
+use serde_json::Value;
 use trustmint_claims::IssuerRegistry;
-use trustmint_publishers::{PublisherSpec, ValidationError};
+use trustmint_publishers::{Publisher, PublisherSpec, ValidationError, parse_declaration};
 
 /// `Ok` when a configured issuer of the publisher's kind serves the issuer it trusts;
 /// otherwise the field to change (`issuer`, or `kind` for Google and ActiveState, which
@@ -66,4 +67,16 @@ pub fn bind_to_served_issuer(
             None => spec,
         },
     )
+}
+
+/// A `[[publishers]]` entry as it is put in force: parsed, validated, and bound to the
+/// configured issuer that serves it ([`bind_to_served_issuer`]). The server's wiring and
+/// the testkit's memory exchange both declare publishers through this.
+pub fn declared_publisher(
+    registry: &IssuerRegistry,
+    entry: &Value,
+) -> Result<Publisher, ValidationError> {
+    let mut declaration = parse_declaration(entry)?;
+    declaration.spec = bind_to_served_issuer(registry, declaration.spec)?;
+    Ok(declaration.into_declared_publisher())
 }

@@ -26,7 +26,7 @@ pub use clock::{Clock, FixedClock, SystemClock};
 pub use doors::{CratesSettings, Door, DoorSettings, NpmSettings, TokenExchangeSettings};
 pub use error::{ErrorCode, ExchangeError, NOT_ENABLED_DESCRIPTION};
 pub use exchange::{Exchange, ExchangeBackends};
-pub use issuer_served::{bind_to_served_issuer, check_issuer_served};
+pub use issuer_served::{bind_to_served_issuer, check_issuer_served, declared_publisher};
 pub use manage::{ConfirmedPublisher, CreatedPublisher, NewPublisher};
 pub use mint::{MintRequest, Minted};
 pub use oidc_token::OidcToken;

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use trustmint_claims::{HttpFetcher, IssuerRegistry, JwtVerifier, KeyStore, KeyStoreSettings};
-use trustmint_exchange::{Clock, Exchange, ExchangeBackends, SystemClock, bind_to_served_issuer};
-use trustmint_publishers::{Publisher, parse_declaration};
+use trustmint_exchange::{Clock, Exchange, ExchangeBackends, SystemClock, declared_publisher};
+use trustmint_publishers::Publisher;
 use trustmint_store::{Backends, PublisherRegistry};
 use trustmint_telemetry::Metrics;
 use trustmint_tokens::{Keyring, KeyringError};
@@ -31,15 +31,15 @@ pub fn declared_publishers(
     settings: &Settings,
     issuers: &IssuerRegistry,
 ) -> Result<Vec<Publisher>, ConfigError> {
-    let mut publishers = Vec::with_capacity(settings.publishers.len());
-    for (index, entry) in settings.publishers.iter().enumerate() {
-        let mut declaration = parse_declaration(entry)
-            .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
-        declaration.spec = bind_to_served_issuer(issuers, declaration.spec)
-            .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))?;
-        publishers.push(declaration.into_declared_publisher());
-    }
-    Ok(publishers)
+    settings
+        .publishers
+        .iter()
+        .enumerate()
+        .map(|(index, entry)| {
+            declared_publisher(issuers, entry)
+                .map_err(|error| ConfigError(format!("publishers[{index}].{error}")))
+        })
+        .collect()
 }
 
 /// The minting keyring from `[keys]`; an ephemeral key when none is configured.

@@ -17,9 +17,8 @@ use trustmint_claims::{
 };
 use trustmint_exchange::{
     Clock, DoorSettings, Exchange, ExchangeBackends, ExchangeError, ExchangeSettings, MintRequest,
-    Minted, Revocation, Verification, VerifyRequest, bind_to_served_issuer,
+    Minted, Revocation, Verification, VerifyRequest, declared_publisher,
 };
-use trustmint_publishers::parse_declaration;
 use trustmint_store::{Backends, PublisherRegistry, RateLimitSettings};
 use trustmint_telemetry::Metrics;
 use trustmint_tokens::Keyring;
@@ -176,14 +175,11 @@ impl ExchangeBuilder {
         let declared = self
             .publishers
             .iter()
+            // As the server declares them: a custom issuer's publisher gets the claim
+            // its tokens are looked up by.
             .map(|entry| {
-                // As the server's wiring does: a custom issuer's publisher gets the
-                // claim its tokens are looked up by.
-                let mut declaration =
-                    parse_declaration(entry).expect("a valid [[publishers]] entry");
-                declaration.spec = bind_to_served_issuer(&registry, declaration.spec)
-                    .expect("a [[publishers]] entry of a trusted issuer");
-                declaration.into_declared_publisher()
+                declared_publisher(&registry, entry)
+                    .expect("a valid [[publishers]] entry of a trusted issuer")
             })
             .collect();
         let keystore_settings = self.keystore;
